@@ -1,0 +1,1 @@
+"""Registering the helper with browsers, so `chrome.runtime.connectNative` finds it."""

@@ -1,0 +1,169 @@
+"""Request parsing and reply shapes for protocol version 1.
+
+Requests arrive as decoded JSON. Anything ill-shaped becomes a ProtocolError with
+the request's id where one could be read, so the host can answer and go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tweetguard.protocol.errors import ErrorCode, ProtocolError
+
+PROTOCOL_VERSION = 1
+
+# A post is at most 280 weighted characters, but links count 23 however long they
+# are, so real posts can be a few thousand characters. Far beyond that is not a post.
+MAX_TEXT_CHARS = 50_000
+# X attaches at most four photos to a post.
+MAX_MEDIA = 4
+# Findings beyond this are summarised, keeping replies far below Chrome's 1 MB cap.
+MAX_FINDINGS = 100
+
+RequestId = str | int
+
+
+@dataclass(frozen=True)
+class Account:
+    handle: str | None
+    user_id: str | None
+
+
+@dataclass(frozen=True)
+class Media:
+    mime: str
+    name: str | None
+    data: str | None  # base64; decoded only by the photo checks
+
+
+@dataclass(frozen=True)
+class HelloRequest:
+    id: RequestId
+    extension_version: str | None
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    id: RequestId
+    text: str
+    account: Account | None
+    media: tuple[Media, ...]
+
+
+Request = HelloRequest | CheckRequest
+
+
+def read_id(message: object) -> RequestId | None:
+    """The request id if one can be read, so even a bad request gets a matched reply."""
+    if isinstance(message, dict):
+        value = message.get("id")
+        if isinstance(value, str) and len(value) <= 200:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def parse_request(message: object) -> Request:
+    if not isinstance(message, dict):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "a request must be a JSON object")
+    request_id = read_id(message)
+    if request_id is None:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "'id' must be a string or an integer")
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "'type' must be a string")
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown request type {kind[:80]!r}")
+    return parser(request_id, message)
+
+
+def _parse_hello(request_id: RequestId, message: dict[str, Any]) -> HelloRequest:
+    return HelloRequest(
+        id=request_id,
+        extension_version=_optional_str(message, "extension_version", max_len=100),
+    )
+
+
+def _parse_check(request_id: RequestId, message: dict[str, Any]) -> CheckRequest:
+    text = message.get("text")
+    if not isinstance(text, str):
+        raise ProtocolError(ErrorCode.BAD_FIELD, "'text' must be a string")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ProtocolError(
+            ErrorCode.TEXT_TOO_LONG, f"'text' has {len(text)} characters; limit {MAX_TEXT_CHARS}"
+        )
+    return CheckRequest(
+        id=request_id,
+        text=text,
+        account=_parse_account(message.get("account")),
+        media=_parse_media(message.get("media")),
+    )
+
+
+def _parse_account(value: object) -> Account | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ProtocolError(ErrorCode.BAD_FIELD, "'account' must be an object")
+    handle = _optional_str(value, "handle", max_len=50, field="account.handle")
+    user_id = _optional_str(value, "user_id", max_len=30, field="account.user_id")
+    if handle is not None:
+        handle = handle.removeprefix("@")
+    if user_id is not None and not user_id.isdigit():
+        # X user ids exceed 2**53, so they travel as decimal strings.
+        raise ProtocolError(ErrorCode.BAD_FIELD, "'account.user_id' must be a string of digits")
+    return Account(handle=handle, user_id=user_id)
+
+
+def _parse_media(value: object) -> tuple[Media, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ProtocolError(ErrorCode.BAD_FIELD, "'media' must be a list")
+    if len(value) > MAX_MEDIA:
+        raise ProtocolError(ErrorCode.BAD_FIELD, f"'media' has more than {MAX_MEDIA} items")
+    items = []
+    for index, item in enumerate(value):
+        field = f"media[{index}]"
+        if not isinstance(item, dict):
+            raise ProtocolError(ErrorCode.BAD_FIELD, f"'{field}' must be an object")
+        mime = item.get("mime")
+        if not isinstance(mime, str) or not mime:
+            raise ProtocolError(ErrorCode.BAD_FIELD, f"'{field}.mime' must be a non-empty string")
+        items.append(
+            Media(
+                mime=mime,
+                name=_optional_str(item, "name", max_len=500, field=f"{field}.name"),
+                data=_optional_str(item, "data", max_len=None, field=f"{field}.data"),
+            )
+        )
+    return tuple(items)
+
+
+def _optional_str(
+    obj: dict[str, Any], key: str, *, max_len: int | None, field: str | None = None
+) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    name = field or key
+    if not isinstance(value, str):
+        raise ProtocolError(ErrorCode.BAD_FIELD, f"'{name}' must be a string")
+    if max_len is not None and len(value) > max_len:
+        raise ProtocolError(ErrorCode.BAD_FIELD, f"'{name}' is longer than {max_len} characters")
+    return value
+
+
+_PARSERS = {
+    "hello": _parse_hello,
+    "check": _parse_check,
+}
+
+REQUEST_TYPES = tuple(_PARSERS)
+
+
+def error_reply(request_id: RequestId | None, error: ProtocolError) -> dict[str, Any]:
+    return {"id": request_id, "ok": False, "error": error.to_error()}

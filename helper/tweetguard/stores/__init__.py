@@ -1,0 +1,1 @@
+"""Everything the helper keeps on disk, all under one data directory."""

@@ -1,0 +1,1 @@
+"""How requests reach the helper: native messaging from the browser (and, later, websockets)."""

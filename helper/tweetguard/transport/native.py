@@ -1,0 +1,178 @@
+"""Native messaging: the browser starts the helper and talks over stdin/stdout.
+
+Each message is a 4-byte little-endian length followed by that many bytes of UTF-8
+JSON. Stdout carries frames and nothing else, so the host moves file descriptor 1
+aside before anything can print, and logs go to a file in the data directory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import struct
+import sys
+from collections.abc import Sequence
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from tweetguard import identity
+from tweetguard.protocol.errors import ErrorCode, ProtocolError
+from tweetguard.protocol.handlers import Handler, reply_for_oversize
+from tweetguard.protocol.messages import error_reply, read_id
+
+# Photos travel base64-encoded inside the check request: four large phone photos
+# fit comfortably. Anything larger is refused, and the host ends, because a
+# length this large is more likely a broken stream than a real message.
+MAX_INCOMING = 32 * 1024 * 1024
+# Chrome drops the connection if the host sends a message over 1 MB.
+MAX_OUTGOING = 1024 * 1024
+
+_HEADER = struct.Struct("<I")
+
+log = logging.getLogger("tweetguard.host")
+
+
+class FrameError(Exception):
+    """The byte stream cannot be trusted any more; the host must end."""
+
+
+def read_frame(stream: BinaryIO) -> bytes | None:
+    """The next message's bytes, or None at a clean end of input."""
+    header = _read_exactly(stream, _HEADER.size)
+    if not header:
+        return None
+    if len(header) < _HEADER.size:
+        raise FrameError(f"input ended inside a frame header ({len(header)} of 4 bytes)")
+    (size,) = _HEADER.unpack(header)
+    if size > MAX_INCOMING:
+        raise FrameTooLarge(size)
+    payload = _read_exactly(stream, size)
+    if len(payload) < size:
+        raise FrameError(f"input ended inside a frame ({len(payload)} of {size} bytes)")
+    return payload
+
+
+class FrameTooLarge(FrameError):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"frame of {size} bytes exceeds the {MAX_INCOMING}-byte limit")
+        self.size = size
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    chunks = []
+    remaining = size
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def encode_frame(message: dict[str, Any]) -> bytes:
+    """One frame, replacing any reply too large for the browser with an error."""
+    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if len(body) > MAX_OUTGOING:
+        body = json.dumps(
+            reply_for_oversize(message.get("id"), len(body)), separators=(",", ":")
+        ).encode("utf-8")
+    return _HEADER.pack(len(body)) + body
+
+
+def write_frame(stream: BinaryIO, message: dict[str, Any]) -> None:
+    stream.write(encode_frame(message))
+    stream.flush()
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO, handler: Handler) -> int:
+    """Answers frames until the browser closes the pipe. Returns the exit status."""
+    while True:
+        try:
+            payload = read_frame(stdin)
+        except FrameTooLarge as exc:
+            log.error("%s; ending", exc)
+            write_frame(stdout, error_reply(None, ProtocolError(ErrorCode.FRAME_TOO_LARGE, str(exc))))
+            return 1
+        except FrameError as exc:
+            log.error("%s; ending", exc)
+            return 1
+        if payload is None:
+            log.info("browser closed the connection; ending")
+            return 0
+        reply = handler.handle_payload(payload)
+        try:
+            write_frame(stdout, reply)
+        except BrokenPipeError:
+            log.info("browser went away before reply %r; ending", read_id(reply))
+            return 0
+
+
+def origin_allowed(argv: Sequence[str], allowed: Sequence[str]) -> bool:
+    """Checks who started us, from the arguments browsers pass to a native host.
+
+    Chromium passes the caller's origin (chrome-extension://ID/), on Windows
+    followed by --parent-window=N; Firefox passes the app manifest path and the
+    add-on id. Started by hand with no arguments, we are being tested or
+    benchmarked by someone who can already read the data directory.
+    """
+    args = [a for a in argv if not a.startswith("--parent-window")]
+    if not args:
+        return True
+    origins = [a for a in args if a.startswith("chrome-extension://")]
+    if origins:
+        return all(o.rstrip("/") + "/" in allowed for o in origins)
+    # Firefox: <path to app manifest> <add-on id>
+    return len(args) >= 2 and args[-1] in allowed
+
+
+def default_allowed() -> list[str]:
+    return [identity.CHROME_ORIGIN, identity.FIREFOX_ADDON_ID]
+
+
+def setup_logging(log_dir: Path) -> None:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(
+        log_dir / "host.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(message)s"))
+    root = logging.getLogger("tweetguard")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False
+
+
+def claim_stdout() -> BinaryIO:
+    """Keeps the real stdout for frames and points fd 1 at stderr.
+
+    A stray print from any library would otherwise corrupt the frame stream and
+    the browser would drop the connection.
+    """
+    sys.stdout.flush()
+    frames = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return frames
+
+
+def run_host(home: Path, argv: Sequence[str], allowed: Sequence[str] | None = None) -> int:
+    from tweetguard.checks.engine import Checker
+    from tweetguard.stores.home import log_dir
+
+    frames = claim_stdout()
+    try:
+        setup_logging(log_dir(home))
+    except OSError as exc:
+        print(f"tweetguard host: cannot write logs under {home}: {exc}", file=sys.stderr)
+    allowed_list = list(allowed) if allowed else default_allowed()
+    permitted = origin_allowed(argv, allowed_list)
+    log.info("host started (pid %d, args %s, origin allowed: %s)", os.getpid(), list(argv), permitted)
+    if not permitted:
+        log.warning("caller %s is not in %s; answering every request with an error", list(argv), allowed_list)
+    checker = Checker(home)
+    try:
+        return serve(sys.stdin.buffer, frames, Handler(checker, origin_allowed=permitted))
+    finally:
+        checker.close()
