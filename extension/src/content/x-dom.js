@@ -1,0 +1,140 @@
+// Everything tweetguard knows about X's web page, in one place.
+//
+// X changes its DOM without notice. Each lookup tries the data-testid X uses
+// today, then role/aria fallbacks; the rest of the extension asks this module
+// and never queries the page itself. When a lookup fails, callers hold the post.
+(() => {
+  'use strict';
+
+  const TEXTAREA_ID = /^tweetTextarea_(\d+)$/;
+  const BUTTON_SELECTORS = ['[data-testid="tweetButton"]', '[data-testid="tweetButtonInline"]'];
+  const BUTTON_LABELS = /^(post|post all|reply|tweet|tweet all)$/i;
+  const TEXTBOX_FALLBACK = '[role="textbox"][contenteditable="true"]';
+  const ACCOUNT_SWITCHER = '[data-testid="SideNav_AccountSwitcher_Button"]';
+  const PROFILE_LINK = 'a[data-testid="AppTabBar_Profile_Link"]';
+  const HANDLE = /@([A-Za-z0-9_]{1,15})\b/;
+
+  function isTextBox(element) {
+    if (!(element instanceof Element)) return false;
+    const id = element.getAttribute('data-testid');
+    if (id && TEXTAREA_ID.test(id)) return true;
+    return element.matches(TEXTBOX_FALLBACK);
+  }
+
+  /** The composer text box an event target is in, or null. */
+  function textBoxFrom(target) {
+    let node = target instanceof Element ? target : target && target.parentElement;
+    while (node) {
+      if (isTextBox(node)) {
+        // A fallback match may sit inside the data-testid element: prefer the outer one.
+        const outer = node.parentElement && node.parentElement.closest('[data-testid^="tweetTextarea_"]');
+        return outer && TEXTAREA_ID.test(outer.getAttribute('data-testid')) ? outer : node;
+      }
+      node = node.parentElement;
+    }
+    return null;
+  }
+
+  function isPostButton(element) {
+    if (!(element instanceof Element)) return false;
+    if (BUTTON_SELECTORS.some((s) => element.matches(s))) return true;
+    // Fallback: a button labelled like X's post button, inside a composer.
+    return (
+      element.matches('button, [role="button"]') &&
+      BUTTON_LABELS.test((element.textContent || '').trim()) &&
+      textBoxesIn(composerAround(element)).length > 0
+    );
+  }
+
+  /** The post button an event target is in, or null. */
+  function postButtonFrom(target) {
+    let node = target instanceof Element ? target : target && target.parentElement;
+    while (node) {
+      if (isPostButton(node)) return node;
+      node = node.parentElement;
+    }
+    return null;
+  }
+
+  function textBoxesIn(root) {
+    if (!root) return [];
+    let boxes = [...root.querySelectorAll('[data-testid^="tweetTextarea_"]')].filter((el) =>
+      TEXTAREA_ID.test(el.getAttribute('data-testid')),
+    );
+    if (boxes.length === 0) boxes = [...root.querySelectorAll(TEXTBOX_FALLBACK)];
+    const order = (el) => Number((TEXTAREA_ID.exec(el.getAttribute('data-testid') || '') || [0, 0])[1]);
+    return boxes.sort((a, b) => order(a) - order(b));
+  }
+
+  function postButtonsIn(root) {
+    if (!root) return [];
+    const found = [...root.querySelectorAll(BUTTON_SELECTORS.join(','))];
+    if (found.length) return found;
+    return [...root.querySelectorAll('button, [role="button"]')].filter((el) =>
+      BUTTON_LABELS.test((el.textContent || '').trim()),
+    );
+  }
+
+  // The smallest ancestor that holds both text boxes and a post button: the
+  // inline composer, the modal dialog, a reply box.
+  function composerAround(element) {
+    for (let node = element; node && node !== document.documentElement; node = node.parentElement) {
+      if (node.matches('[role="dialog"], [aria-modal="true"]')) return node;
+      if (textBoxesIn(node).length && postButtonsIn(node).length) return node;
+    }
+    return null;
+  }
+
+  /** The text of one DraftJS box: its blocks, one line each. */
+  function boxText(box) {
+    const blocks = box.querySelectorAll('[data-block="true"]');
+    if (blocks.length) return [...blocks].map((b) => b.textContent).join('\n');
+    return (box.innerText || box.textContent || '').replace(/\n$/, '');
+  }
+
+  /** Texts of every box in the composer, in thread order. */
+  function composerTexts(composer) {
+    return textBoxesIn(composer).map(boxText);
+  }
+
+  /** Where the findings panel goes: right after the last text box's wrapper. */
+  function panelAnchor(composer) {
+    const boxes = textBoxesIn(composer);
+    const last = boxes[boxes.length - 1];
+    if (!last) return composer;
+    const label = last.closest('[data-testid$="_label"]');
+    return label || last.parentElement || composer;
+  }
+
+  /** {handle, user_id} of the account X is signed in as; null parts when unknown. */
+  function activeAccount() {
+    let handle = null;
+    const switcher = document.querySelector(ACCOUNT_SWITCHER);
+    const match = switcher && HANDLE.exec(switcher.textContent || '');
+    if (match) handle = match[1];
+    if (!handle) {
+      const link = document.querySelector(PROFILE_LINK);
+      const path = link && (link.getAttribute('href') || '').replace(/^\//, '');
+      if (path && /^[A-Za-z0-9_]{1,15}$/.test(path)) handle = path;
+    }
+    let userId = null;
+    const twid = document.cookie.split('; ').find((c) => c.startsWith('twid='));
+    if (twid) {
+      const m = /u(?:%3D|=)(\d+)/.exec(twid.slice(5));
+      if (m) userId = m[1];
+    }
+    return { handle, user_id: userId };
+  }
+
+  globalThis.TweetGuardDom = Object.freeze({
+    textBoxFrom,
+    postButtonFrom,
+    composerAround,
+    composerTexts,
+    textBoxesIn,
+    postButtonsIn,
+    panelAnchor,
+    activeAccount,
+    boxText,
+  });
+})();

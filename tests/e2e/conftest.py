@@ -1,0 +1,113 @@
+"""The real thing, end to end: Debian's Chromium with the built extension, the
+real helper installed as this profile's native messaging host, and a local
+HTTPS stand-in for x.com.
+
+Every test gets its own profile, data directory and server port.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_cli
+from tests.e2e import fixture_server
+
+CHROMIUM = os.environ.get("TWEETGUARD_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = pytest.mark.browser
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI"):
+        # In CI the browser tests are the point: a missing browser is a failure.
+        raise pytest.UsageError(f"{CHROMIUM} is missing; `./build.sh test` installs Debian's chromium")
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (run ./build.sh test as root)")
+    for item in items:
+        if "e2e" in item.nodeid:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def extension_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sys.path.insert(0, str(ROOT / "extension"))
+    try:
+        import build as extension_build  # extension/build.py
+    finally:
+        sys.path.pop(0)
+    return extension_build.build(tmp_path_factory.mktemp("ext") / "extension")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[fixture_server.FixtureSite]:
+    server = fixture_server.start(tmp_path)
+    yield server
+    server.close()
+
+
+@dataclass
+class XBrowser:
+    context: object
+    page: object
+    profile: Path
+    home: Path
+    site: fixture_server.FixtureSite
+
+
+@pytest.fixture
+def launch(
+    tmp_path: Path,
+    site: fixture_server.FixtureSite,
+    extension_dir: Path,
+    registered_home: Path,
+) -> Iterator[Callable[..., XBrowser]]:
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    contexts = []
+
+    def _launch(*, install_host: bool = True) -> XBrowser:
+        profile = tmp_path / "profile"
+        profile.mkdir()
+        if install_host:
+            result = run_cli(registered_home, "install-host", "--user-data-dir", str(profile))
+            assert result.returncode == 0, result.stderr.decode()
+            assert (profile / "NativeMessagingHosts" / "org.tweetguard.helper.json").exists()
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=False,
+            args=[
+                "--headless=new",
+                f"--disable-extensions-except={extension_dir}",
+                f"--load-extension={extension_dir}",
+                f"--host-resolver-rules=MAP x.com 127.0.0.1:{site.port},"
+                f"MAP twitter.com 127.0.0.1:{site.port},MAP *.x.com 127.0.0.1:{site.port}",
+                "--ignore-certificate-errors",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+            viewport={"width": 1000, "height": 700},
+        )
+        contexts.append(context)
+        page = context.pages[0] if context.pages else context.new_page()
+        return XBrowser(context, page, profile, registered_home, site)
+
+    yield _launch
+    for context in contexts:
+        context.close()  # type: ignore[attr-defined]
+    playwright.stop()
+    shutil.rmtree(tmp_path / "profile", ignore_errors=True)

@@ -1,0 +1,139 @@
+"""A local HTTPS stand-in for x.com and twitter.com.
+
+Chromium resolves x.com to this server (--host-resolver-rules), so the real
+extension's content scripts match as they would on X. The server records every
+CreateTweet request: a test knows a post went out because the server saw it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import ssl
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+SITE = Path(__file__).parent / "site"
+HOSTS = ["x.com", "*.x.com", "twitter.com", "*.twitter.com"]
+USER_ID = "1450000000000000001"  # above 2**53 on purpose: ids must travel as strings
+COOKIES = {
+    "auth_token": ("a1b2c3d4e5f60718293a4b5c6d7e8f9012345678", "HttpOnly; "),
+    "ct0": ("f00dfeedcafe", ""),
+    "twid": (f"u%3D{USER_ID}", ""),
+}
+
+
+def make_certificate(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=7))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName(h) for h in HOSTS] + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@dataclass
+class FixtureSite:
+    port: int
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+    posted: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for_posts(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        with self.posted:
+            self.posted.wait_for(lambda: len(self.posts) >= count, timeout)
+            return list(self.posts)
+
+    def close(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def start(directory: Path) -> FixtureSite:
+    cert, key = make_certificate(directory)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    site = FixtureSite(port=0)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            if path.startswith("/fixture/"):
+                asset = SITE / path.removeprefix("/fixture/")
+                if asset.is_file() and asset.parent == SITE:
+                    kind = "text/javascript" if asset.suffix == ".js" else "text/css"
+                    return self._send(200, asset.read_bytes(), kind)
+                return self._send(404, b"not found", "text/plain")
+            if path == "/favicon.ico":
+                return self._send(404, b"", "text/plain")
+            self._send(200, (SITE / "index.html").read_bytes(), "text/html; charset=utf-8", cookies=True)
+
+        def do_POST(self) -> None:
+            if not self.path.endswith("/CreateTweet"):
+                return self._send(404, b"{}", "application/json")
+            length = int(self.headers.get("content-length", "0"))
+            body = json.loads(self.rfile.read(length))
+            cookie = self.headers.get("cookie", "")
+            if f"ct0={COOKIES['ct0'][0]}" not in cookie or self.headers.get("x-csrf-token") != COOKIES["ct0"][0]:
+                return self._send(403, b'{"errors":[{"message":"csrf"}]}', "application/json")
+            with site.posted:
+                site.posts.append({"text": body["variables"]["tweet_text"], "host": self.headers.get("host")})
+                site.posted.notify_all()
+            self._send(200, b'{"data":{"create_tweet":{}}}', "application/json")
+
+        def _send(self, status: int, body: bytes, kind: str, cookies: bool = False) -> None:
+            self.send_response(status)
+            self.send_header("content-type", kind)
+            self.send_header("content-length", str(len(body)))
+            self.send_header("cache-control", "no-store")
+            if cookies:
+                for name, (value, flags) in COOKIES.items():
+                    self.send_header(
+                        "set-cookie", f"{name}={value}; Path=/; Secure; {flags}SameSite=Lax; Max-Age=86400"
+                    )
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    site.server = server
+    site.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return site
