@@ -15,8 +15,10 @@ DATA = Path(__file__).parent / "data"
 REGISTER_CSV = DATA / "register.csv"
 
 
-def run_cli(home: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "TWEETGUARD_HOME"}
+def run_cli(
+    home: Path, *args: str, input: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    env = {**{k: v for k, v in os.environ.items() if k != "TWEETGUARD_HOME"}, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "tweetguard", "--home", str(home), *args],
         input=input,

@@ -52,8 +52,18 @@ class Word:
     key: str
 
 
+_POSSESSIVE = ("'s", "’s", "'S", "’S")
+
+
 def words(text: str) -> list[Word]:
-    return [Word(m.start(), m.end(), fold(m.group())) for m in _WORD.finditer(text)]
+    result = []
+    for match in _WORD.finditer(text):
+        token, end = match.group(), match.end()
+        # "Thornbury's" names Thornbury: the possessive is not part of the name.
+        if token.endswith(_POSSESSIVE) and len(token) > 2:
+            token, end = token[:-2], end - 2
+        result.append(Word(match.start(), end, fold(token)))
+    return result
 
 
 class NameIndex:

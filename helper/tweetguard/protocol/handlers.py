@@ -38,7 +38,9 @@ class Handler:
         try:
             message = json.loads(payload)
         except (ValueError, RecursionError) as exc:
-            return error_reply(None, ProtocolError(ErrorCode.BAD_JSON, f"not JSON: {exc}"[:300]))
+            error = ProtocolError(ErrorCode.BAD_JSON, f"not JSON: {exc}"[:300])
+            log.info("frame of %d bytes answered with bad_json: %s", len(payload), error.detail)
+            return error_reply(None, error)
         return self.handle(message)
 
     def handle(self, message: object) -> dict[str, Any]:
@@ -90,7 +92,7 @@ class Handler:
             "length": report.length_json(),
         }
         if len(findings) > MAX_FINDINGS:
-            reply["truncated"] = len(findings)
+            reply["findings_total"] = len(findings)
         return reply
 
 

@@ -1,0 +1,59 @@
+"""Weighted length agrees with twitter-text's v3 conformance cases.
+
+Cases follow the shape of twitter-text's conformance suite (validate.yml,
+WeightedTweetsWithDiscountedEmojiCounterTest), written out here so the suite
+runs offline.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tweetguard.checks.engine import Checker
+from tweetguard.checks.length import measure
+
+X = "xxxxxxxxxx-"
+
+
+@pytest.mark.parametrize(
+    ("text", "weighted", "valid"),
+    [
+        ("This is a test.", 15, True),
+        ("http://test.com", 23, True),
+        ("https://test.com", 23, True),
+        ("test.com", 23, True),
+        ("Test https://test.com test https://test.com test.com test", 86, True),
+        ("H🐱☺👨‍👩‍👧‍👦", 7, True),  # ZWJ family counts as one emoji (2)
+        ("😷👾😡🔥💩", 10, True),
+        ("🙋🏽👨‍🎤", 4, True),  # skin tone and ZWJ sequences are single emoji
+        ("저찀쯿쿿", 8, True),  # CJK weighs 2
+        ("ÁB", 2, True),  # NFC: A + combining acute is one character
+        ("のの" * 70, 280, True),
+        ("のの" * 70 + "の", 282, False),
+        ("285 chars-" + X * 25, 285, False),
+        ("a" * 280, 280, True),
+        ("a" * 281, 281, False),
+        ("https://www.twitter.com/aloha " * 10, 240, True),
+        ("", 0, False),
+    ],
+)
+def test_weighted_length(text: str, weighted: int, valid: bool) -> None:
+    length = measure(text)
+    assert (length.weighted, length.valid) == (weighted, valid)
+    assert length.max == 280
+
+
+def test_too_long_finding_points_at_the_overflow(tmp_path) -> None:
+    text = "é" * 279 + "abc"
+    report = Checker(tmp_path).check(text)
+    assert report.verdict == "block"
+    (finding,) = report.findings_json()
+    assert finding["rule"] == "length.too-long"
+    assert (finding["start"], finding["end"]) == (280, 282)
+    assert "282 characters" in finding["message"] and "Cut 2" in finding["message"]
+
+
+def test_emoji_offsets_are_utf16(tmp_path) -> None:
+    text = "🎉" * 150  # 300 weighted, 300 UTF-16 units, 150 code points
+    (finding,) = Checker(tmp_path).check(text).findings_json()
+    assert (finding["start"], finding["end"]) == (280, 300)
