@@ -28,7 +28,9 @@ def build(out: Path) -> Path:
             shutil.copytree(source, out / name)
         else:
             shutil.copy2(source, out / name)
-    json.loads((out / "manifest.json").read_text(encoding="utf-8"))  # fail early on a broken manifest
+    json.loads(
+        (out / "manifest.json").read_text(encoding="utf-8")
+    )  # fail early on a broken manifest
     return out
 
 

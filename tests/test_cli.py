@@ -25,7 +25,9 @@ def test_version(home: Path) -> None:
         ("x" * 300, 2, "block"),
     ],
 )
-def test_check_exit_codes_and_json(registered_home: Path, text: str, code: int, verdict: str) -> None:
+def test_check_exit_codes_and_json(
+    registered_home: Path, text: str, code: int, verdict: str
+) -> None:
     result = run_cli(registered_home, "check", "--text", text, "--json")
     assert result.returncode == code
     reply = json.loads(result.stdout)
@@ -43,7 +45,7 @@ def test_check_reads_a_file_and_stdin(registered_home: Path, tmp_path: Path) -> 
     post = tmp_path / "post.txt"
     post.write_text("Hope Carrington sang", encoding="utf-8")
     assert run_cli(registered_home, "check", "--text-file", str(post)).returncode == 2
-    assert run_cli(registered_home, "check", "-", input="Hope Carrington sang".encode()).returncode == 2
+    assert run_cli(registered_home, "check", "-", input=b"Hope Carrington sang").returncode == 2
     assert run_cli(registered_home, "check", "-", input=b"A fine day").returncode == 0
 
 
@@ -55,7 +57,9 @@ def test_check_usage_and_input_errors(registered_home: Path, tmp_path: Path) -> 
     binary = tmp_path / "binary.txt"
     binary.write_bytes(b"\xff\xfe\xfa")
     assert run_cli(registered_home, "check", "--text-file", str(binary)).returncode == 65
-    assert run_cli(registered_home, "check", "--batch", str(binary)).returncode == 64  # needs --json
+    assert (
+        run_cli(registered_home, "check", "--batch", str(binary)).returncode == 64
+    )  # needs --json
 
 
 def test_check_with_a_broken_policy_fails_closed(registered_home: Path) -> None:
@@ -88,5 +92,7 @@ def test_batch_keeps_order_and_reports_bad_lines(registered_home: Path, tmp_path
 
 def test_batch_exit_code_is_the_worst_verdict(registered_home: Path, tmp_path: Path) -> None:
     batch = tmp_path / "posts.jsonl"
-    batch.write_text(json.dumps({"text": "fine"}) + "\n" + json.dumps({"text": "Hope Carrington"}) + "\n")
+    batch.write_text(
+        json.dumps({"text": "fine"}) + "\n" + json.dumps({"text": "Hope Carrington"}) + "\n"
+    )
     assert run_cli(registered_home, "check", "--json", "--batch", str(batch)).returncode == 2

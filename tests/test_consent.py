@@ -17,7 +17,12 @@ def test_canonical_file_loads_every_value() -> None:
     by_name = {p.first_name: p for p in parsed.pupils}
     assert len(by_name) == 8
     seun = by_name["Oluwaseun"]
-    assert (seun.preferred_name, seun.class_name, seun.social_media, seun.press) == ("Seun", "Year 6", True, False)
+    assert (seun.preferred_name, seun.class_name, seun.social_media, seun.press) == (
+        "Seun",
+        "Year 6",
+        True,
+        False,
+    )
     assert by_name["Zoë"].consent_expires == date(2030, 8, 31)
     assert by_name["Mary Jane"].social_media is True and by_name["Mary Jane"].website is False
     assert by_name["Hope"].social_media is False
@@ -36,15 +41,15 @@ def test_windows_1252_export_is_read() -> None:
 
 def test_bad_rows_are_reported_by_line_and_the_rest_loads() -> None:
     data = (
-        "first_name,last_name,social_media_consent,consent_expires,house\n"
-        "Anna,Berg,yes,,Red\n"
-        ",Nameless,yes,,Blue\n"
-        "Ben,Cole,perhaps,,Red\n"
-        "Cara,Dunn,yes,31/08/2027,Red\n"
-        "Dev,Egan,yes\n"
-        "\n"
-        "Eve,Fox,no,2027-08-31,Red,extra\n"
-    ).encode()
+        b"first_name,last_name,social_media_consent,consent_expires,house\n"
+        b"Anna,Berg,yes,,Red\n"
+        b",Nameless,yes,,Blue\n"
+        b"Ben,Cole,perhaps,,Red\n"
+        b"Cara,Dunn,yes,31/08/2027,Red\n"
+        b"Dev,Egan,yes\n"
+        b"\n"
+        b"Eve,Fox,no,2027-08-31,Red,extra\n"
+    )
     parsed = parse_csv(data)
     assert [p.first_name for p in parsed.pupils] == ["Anna", "Ben", "Cara", "Dev", "Eve"]
     problems = {(p.line, p.skipped): p.message for p in parsed.problems}

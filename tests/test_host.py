@@ -70,7 +70,11 @@ def test_check_allow_and_block(host: HostProcess) -> None:
         (b'{"id": 11, "type": "check", "text": "x", "account": {"user_id": 12}}', "bad_field", 11),
         (b'{"id": 12, "type": "check", "text": "x", "media": {}}', "bad_field", 12),
         (b'{"id": 13, "type": "check", "text": "x", "media": [{"mime": 1}]}', "bad_field", 13),
-        (b'{"id": 14, "type": "check", "text": "x", "media": [{}, {}, {}, {}, {}]}', "bad_field", 14),
+        (
+            b'{"id": 14, "type": "check", "text": "x", "media": [{}, {}, {}, {}, {}]}',
+            "bad_field",
+            14,
+        ),
         (b'{"id": 15, "type": "hello", "extension_version": []}', "bad_field", 15),
     ],
 )
@@ -95,7 +99,14 @@ def test_text_over_the_limit_is_refused_but_the_host_goes_on(host: HostProcess) 
 
 def test_large_photo_frame_under_the_cap_is_read(host: HostProcess) -> None:
     data = "A" * (20 * 1024 * 1024)  # a 15 MB photo, base64
-    reply = host.ask({"id": 1, "type": "check", "text": "Sports day", "media": [{"mime": "image/jpeg", "data": data}]})
+    reply = host.ask(
+        {
+            "id": 1,
+            "type": "check",
+            "text": "Sports day",
+            "media": [{"mime": "image/jpeg", "data": data}],
+        }
+    )
     assert reply["ok"] is True
 
 

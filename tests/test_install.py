@@ -17,7 +17,9 @@ from tweetguard.install import hosts
 MANIFEST = f"{identity.HOST_NAME}.json"
 
 
-def test_user_data_dir_install_and_a_working_launcher(registered_home: Path, tmp_path: Path) -> None:
+def test_user_data_dir_install_and_a_working_launcher(
+    registered_home: Path, tmp_path: Path
+) -> None:
     profile = tmp_path / "profile"
     result = run_cli(registered_home, "install-host", "--user-data-dir", str(profile))
     assert result.returncode == 0, result.stderr
@@ -44,22 +46,48 @@ def test_user_data_dir_install_and_a_working_launcher(registered_home: Path, tmp
     reply = json.loads(proc.stdout[4 : 4 + size])
     assert reply["ok"] is True and reply["policy"]["register"]["pupils"] == 8
 
-    assert run_cli(registered_home, "uninstall-host", "--user-data-dir", str(profile)).returncode == 0
+    assert (
+        run_cli(registered_home, "uninstall-host", "--user-data-dir", str(profile)).returncode == 0
+    )
     assert not (profile / "NativeMessagingHosts" / MANIFEST).exists()
 
 
 def test_user_install_per_browser_under_home(home: Path, tmp_path: Path) -> None:
     fake_home = tmp_path / "user"
     env = {"HOME": str(fake_home), "XDG_CONFIG_HOME": ""}
-    result = run_cli(home, "install-host", "--browser", "chrome", "--browser", "firefox", "--browser", "brave", env=env)
+    result = run_cli(
+        home,
+        "install-host",
+        "--browser",
+        "chrome",
+        "--browser",
+        "firefox",
+        "--browser",
+        "brave",
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
-    chrome = json.loads((fake_home / ".config/google-chrome/NativeMessagingHosts" / MANIFEST).read_text())
+    chrome = json.loads(
+        (fake_home / ".config/google-chrome/NativeMessagingHosts" / MANIFEST).read_text()
+    )
     firefox = json.loads((fake_home / ".mozilla/native-messaging-hosts" / MANIFEST).read_text())
-    assert (fake_home / ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts" / MANIFEST).exists()
+    assert (
+        fake_home / ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts" / MANIFEST
+    ).exists()
     assert chrome["allowed_origins"] == [identity.CHROME_ORIGIN]
     assert firefox["allowed_extensions"] == [identity.FIREFOX_ADDON_ID]
     assert "allowed_origins" not in firefox
-    result = run_cli(home, "uninstall-host", "--browser", "chrome", "--browser", "firefox", "--browser", "brave", env=env)
+    result = run_cli(
+        home,
+        "uninstall-host",
+        "--browser",
+        "chrome",
+        "--browser",
+        "firefox",
+        "--browser",
+        "brave",
+        env=env,
+    )
     assert result.returncode == 0
     assert not list(fake_home.rglob(MANIFEST))
 
@@ -89,7 +117,12 @@ def test_unknown_browser_is_a_usage_error(home: Path) -> None:
         ("linux", True, "firefox", "/usr/lib/mozilla/native-messaging-hosts"),
         ("macos", True, "chrome", "/Library/Google/Chrome/NativeMessagingHosts"),
         ("macos", True, "firefox", "/Library/Application Support/Mozilla/NativeMessagingHosts"),
-        ("macos", False, "edge", "~/Library/Application Support/Microsoft Edge/NativeMessagingHosts"),
+        (
+            "macos",
+            False,
+            "edge",
+            "~/Library/Application Support/Microsoft Edge/NativeMessagingHosts",
+        ),
         ("macos", False, "vivaldi", "~/Library/Application Support/Vivaldi/NativeMessagingHosts"),
     ],
 )
@@ -99,8 +132,13 @@ def test_manifest_locations(platform: str, system: bool, browser: str, expected:
 
 
 def test_windows_uses_registry_keys(tmp_path: Path) -> None:
-    (target,) = hosts.targets(["edge"], system=True, user_data_dir=None, tweetguard_home=tmp_path, platform="windows")
-    assert target.registry_key == r"Software\Microsoft\Edge\NativeMessagingHosts" + "\\" + identity.HOST_NAME
+    (target,) = hosts.targets(
+        ["edge"], system=True, user_data_dir=None, tweetguard_home=tmp_path, platform="windows"
+    )
+    assert (
+        target.registry_key
+        == r"Software\Microsoft\Edge\NativeMessagingHosts" + "\\" + identity.HOST_NAME
+    )
     assert target.system is True
     assert target.manifest.parent == tmp_path / "native-hosts" / "edge"
 

@@ -16,7 +16,11 @@ from typing import Any, NoReturn
 EXIT_ALLOW, EXIT_WARN, EXIT_BLOCK = 0, 1, 2
 EX_USAGE, EX_DATAERR, EX_NOINPUT, EX_SOFTWARE, EX_CANTCREAT, EX_CONFIG = 64, 65, 66, 70, 73, 78
 VERDICT_EXIT = {"allow": EXIT_ALLOW, "warn": EXIT_WARN, "block": EXIT_BLOCK}
-ERROR_EXIT = {"policy_invalid": EX_CONFIG, "register_unavailable": EX_SOFTWARE, "internal": EX_SOFTWARE}
+ERROR_EXIT = {
+    "policy_invalid": EX_CONFIG,
+    "register_unavailable": EX_SOFTWARE,
+    "internal": EX_SOFTWARE,
+}
 
 
 class Parser(argparse.ArgumentParser):
@@ -37,15 +41,21 @@ def build_parser() -> Parser:
     sub.add_parser("version", help="print the helper and protocol versions")
 
     host = sub.add_parser("host", help="run as the browser's native messaging host")
-    host.add_argument("--allow", action="append", metavar="ORIGIN", help="extension origin or add-on id to accept")
+    host.add_argument(
+        "--allow", action="append", metavar="ORIGIN", help="extension origin or add-on id to accept"
+    )
     host.add_argument("origin", nargs="*", help="what the browser passes: the caller's origin")
 
     check = sub.add_parser("check", help="check a post and print the findings")
     source = check.add_mutually_exclusive_group()
     source.add_argument("--text", metavar="T", help="the post text")
     source.add_argument("--text-file", metavar="F", help="read the post text from a file")
-    source.add_argument("--batch", metavar="FILE.jsonl", help="one {\"text\": ...} object per line (needs --json)")
-    source.add_argument("stdin", nargs="?", choices=["-"], help="read the post text from standard input")
+    source.add_argument(
+        "--batch", metavar="FILE.jsonl", help='one {"text": ...} object per line (needs --json)'
+    )
+    source.add_argument(
+        "stdin", nargs="?", choices=["-"], help="read the post text from standard input"
+    )
     check.add_argument("--account", metavar="HANDLE", help="the X account that would post it")
     check.add_argument("--json", action="store_true", help="print the protocol's reply object")
 
@@ -53,7 +63,9 @@ def build_parser() -> Parser:
     consent_sub = consent.add_subparsers(dest="consent_command", required=True, parser_class=Parser)
     imp = consent_sub.add_parser("import", help="replace the register with a CSV file")
     imp.add_argument("file", metavar="FILE.csv")
-    imp.add_argument("--strict", action="store_true", help="refuse the whole file if any row has a problem")
+    imp.add_argument(
+        "--strict", action="store_true", help="refuse the whole file if any row has a problem"
+    )
     consent_sub.add_parser("list", help="list the pupils in the register")
 
     for name, helptext in (
@@ -61,12 +73,35 @@ def build_parser() -> Parser:
         ("uninstall-host", "remove the helper's registration from browsers"),
     ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--browser", action="append", metavar="NAME", help="chrome, chromium, edge, brave, vivaldi or firefox (repeatable; default: those installed)")
-        p.add_argument("--user-data-dir", metavar="DIR", help="a Chromium profile started with --user-data-dir DIR")
-        p.add_argument("--system", action="store_true", help="for every user of this machine (needs root/admin)")
+        p.add_argument(
+            "--browser",
+            action="append",
+            metavar="NAME",
+            help="chrome, chromium, edge, brave, vivaldi or firefox "
+            "(repeatable; default: those installed)",
+        )
+        p.add_argument(
+            "--user-data-dir",
+            metavar="DIR",
+            help="a Chromium profile started with --user-data-dir DIR",
+        )
+        p.add_argument(
+            "--system",
+            action="store_true",
+            help="for every user of this machine (needs root/admin)",
+        )
         if name == "install-host":
-            p.add_argument("--extension-id", action="append", metavar="ID", help="Chromium extension id to allow (default: tweetguard's)")
-            p.add_argument("--firefox-id", metavar="ID", help="Firefox add-on id to allow (default: tweetguard's)")
+            p.add_argument(
+                "--extension-id",
+                action="append",
+                metavar="ID",
+                help="Chromium extension id to allow (default: tweetguard's)",
+            )
+            p.add_argument(
+                "--firefox-id",
+                metavar="ID",
+                help="Firefox add-on id to allow (default: tweetguard's)",
+            )
     return parser
 
 
@@ -130,7 +165,10 @@ def cmd_check(args: argparse.Namespace, home: Path) -> int:
         except UnicodeDecodeError as exc:
             return _fail(EX_DATAERR, f"standard input is not UTF-8 text: {exc}")
     else:
-        return _fail(EX_USAGE, "give the post with --text T, --text-file F, --batch FILE.jsonl or - for stdin")
+        return _fail(
+            EX_USAGE,
+            "give the post with --text T, --text-file F, --batch FILE.jsonl or - for stdin",
+        )
     request: dict[str, Any] = {"id": 1, "type": "check", "text": text}
     if args.account:
         request["account"] = {"handle": args.account}
@@ -176,7 +214,11 @@ def _check_batch(handler: Any, path: Path, *, account: str | None) -> int:
             worst = max(worst, VERDICT_EXIT[reply["verdict"]])
         else:
             had_error = True
-            print(f"tweetguard: line {number}: {reply['error'].get('detail') or reply['error']['message']}", file=sys.stderr)
+            print(
+                f"tweetguard: line {number}: "
+                + (reply["error"].get("detail") or reply["error"]["message"]),
+                file=sys.stderr,
+            )
         print(json.dumps(reply, ensure_ascii=False), flush=False)
     sys.stdout.flush()
     return EX_DATAERR if had_error else worst
@@ -194,7 +236,10 @@ def _print_human(reply: dict[str, Any]) -> None:
         return
     length = reply["length"]
     findings = reply["findings"]
-    print(f"{reply['verdict'].upper()}: {len(findings)} finding(s), length {length['weighted']}/{length['max']}")
+    print(
+        f"{reply['verdict'].upper()}: {len(findings)} finding(s), "
+        f"length {length['weighted']}/{length['max']}"
+    )
     for finding in findings:
         print(f"  {_MARK[finding['severity']]} {finding['rule']}: {finding['message']}")
         if finding.get("fix"):
@@ -218,7 +263,11 @@ def cmd_consent_import(home: Path, path: Path, *, strict: bool) -> int:
     for problem in parsed.problems:
         print(f"{path}:{problem.line}: {problem.message}", file=sys.stderr)
     if strict and parsed.problems:
-        return _fail(EX_DATAERR, f"{path}: import refused (--strict): {len(parsed.problems)} problem(s); the register is unchanged")
+        return _fail(
+            EX_DATAERR,
+            f"{path}: import refused (--strict): {len(parsed.problems)} problem(s); "
+            "the register is unchanged",
+        )
     register = ConsentRegister(register_path(home))
     try:
         summary = register.replace(parsed.pupils, source=str(path.absolute()))
@@ -227,7 +276,11 @@ def cmd_consent_import(home: Path, path: Path, *, strict: bool) -> int:
     finally:
         register.close()
     skipped = sum(1 for p in parsed.problems if p.skipped)
-    print(f"Imported {summary.pupils} pupil(s) into {register.path}" + (f"; {skipped} row(s) skipped" if skipped else "") + ".")
+    print(
+        f"Imported {summary.pupils} pupil(s) into {register.path}"
+        + (f"; {skipped} row(s) skipped" if skipped else "")
+        + "."
+    )
     # 1, not 65: the register did load; the listed rows need IT's attention.
     return 1 if parsed.problems else 0
 
@@ -240,13 +293,19 @@ def cmd_consent_list(home: Path) -> int:
     try:
         summary = register.summary()
         for p in register.pupils():
-            name = f"{p.first_name} {p.last_name}" + (f" ({p.preferred_name})" if p.preferred_name else "")
+            name = f"{p.first_name} {p.last_name}" + (
+                f" ({p.preferred_name})" if p.preferred_name else ""
+            )
             social = "yes" if p.social_media else "no"
             expiry = f" until {p.consent_expires}" if p.consent_expires else ""
             print(f"{name}\t{p.class_name or '-'}\tsocial media: {social}{expiry}")
     finally:
         register.close()
-    print(f"{summary.pupils} pupil(s); imported {summary.imported_at or 'never'} from {summary.source or '-'}", file=sys.stderr)
+    print(
+        f"{summary.pupils} pupil(s); imported {summary.imported_at or 'never'} "
+        f"from {summary.source or '-'}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -257,14 +316,19 @@ def cmd_install_host(args: argparse.Namespace, home: Path, *, install: bool) -> 
     browsers = args.browser or []
     unknown = [b for b in browsers if b not in hosts.BROWSERS]
     if unknown:
-        return _fail(EX_USAGE, f"unknown browser(s) {', '.join(unknown)}; choose from {', '.join(hosts.BROWSERS)}")
+        return _fail(
+            EX_USAGE,
+            f"unknown browser(s) {', '.join(unknown)}; choose from {', '.join(hosts.BROWSERS)}",
+        )
     user_data_dir = Path(args.user_data_dir).absolute() if args.user_data_dir else None
     if not browsers:
         browsers = ["chromium"] if user_data_dir else hosts.detect_browsers()
     if not browsers:
         print("No supported browser found; name one with --browser.", file=sys.stderr)
         return 0 if not install else EX_USAGE
-    targets = hosts.targets(browsers, system=args.system, user_data_dir=user_data_dir, tweetguard_home=home)
+    targets = hosts.targets(
+        browsers, system=args.system, user_data_dir=user_data_dir, tweetguard_home=home
+    )
     try:
         if not install:
             removed = hosts.uninstall(targets)
@@ -273,7 +337,9 @@ def cmd_install_host(args: argparse.Namespace, home: Path, *, install: bool) -> 
             if not removed:
                 print("No tweetguard host manifest was installed there.")
             return 0
-        allowed = [identity.chrome_origin(i) for i in (args.extension_id or [identity.CHROME_EXTENSION_ID])]
+        allowed = [
+            identity.chrome_origin(i) for i in (args.extension_id or [identity.CHROME_EXTENSION_ID])
+        ]
         allowed.append(args.firefox_id or identity.FIREFOX_ADDON_ID)
         launcher = hosts.write_launcher(home, allowed)
         for path in hosts.install(targets, launcher, allowed):

@@ -29,7 +29,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return
     if os.environ.get("CI"):
         # In CI the browser tests are the point: a missing browser is a failure.
-        raise pytest.UsageError(f"{CHROMIUM} is missing; `./build.sh test` installs Debian's chromium")
+        raise pytest.UsageError(
+            f"{CHROMIUM} is missing; `./build.sh test` installs Debian's chromium"
+        )
     skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (run ./build.sh test as root)")
     for item in items:
         if "e2e" in item.nodeid:

@@ -46,7 +46,8 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
         .not_valid_after(now + datetime.timedelta(days=7))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.DNSName(h) for h in HOSTS] + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                [x509.DNSName(h) for h in HOSTS]
+                + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
             ),
             critical=False,
         )
@@ -102,7 +103,9 @@ def start(directory: Path) -> FixtureSite:
                 return self._send(404, b"not found", "text/plain")
             if path == "/favicon.ico":
                 return self._send(404, b"", "text/plain")
-            self._send(200, (SITE / "index.html").read_bytes(), "text/html; charset=utf-8", cookies=True)
+            self._send(
+                200, (SITE / "index.html").read_bytes(), "text/html; charset=utf-8", cookies=True
+            )
 
         def do_POST(self) -> None:
             if not self.path.endswith("/CreateTweet"):
@@ -110,10 +113,15 @@ def start(directory: Path) -> FixtureSite:
             length = int(self.headers.get("content-length", "0"))
             body = json.loads(self.rfile.read(length))
             cookie = self.headers.get("cookie", "")
-            if f"ct0={COOKIES['ct0'][0]}" not in cookie or self.headers.get("x-csrf-token") != COOKIES["ct0"][0]:
+            if (
+                f"ct0={COOKIES['ct0'][0]}" not in cookie
+                or self.headers.get("x-csrf-token") != COOKIES["ct0"][0]
+            ):
                 return self._send(403, b'{"errors":[{"message":"csrf"}]}', "application/json")
             with site.posted:
-                site.posts.append({"text": body["variables"]["tweet_text"], "host": self.headers.get("host")})
+                site.posts.append(
+                    {"text": body["variables"]["tweet_text"], "host": self.headers.get("host")}
+                )
                 site.posted.notify_all()
             self._send(200, b'{"data":{"create_tweet":{}}}', "application/json")
 
@@ -125,14 +133,17 @@ def start(directory: Path) -> FixtureSite:
             if cookies:
                 for name, (value, flags) in COOKIES.items():
                     self.send_header(
-                        "set-cookie", f"{name}={value}; Path=/; Secure; {flags}SameSite=Lax; Max-Age=86400"
+                        "set-cookie",
+                        f"{name}={value}; Path=/; Secure; {flags}SameSite=Lax; Max-Age=86400",
                     )
             self.end_headers()
             self.wfile.write(body)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    server.socket = context.wrap_socket(
+        server.socket, server_side=True, do_handshake_on_connect=False
+    )
     site.server = server
     site.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -83,7 +83,11 @@ def test_modal_composer_is_guarded(launch) -> None:
     x.page.locator('[data-testid="SideNav_NewTweet_Button"]').click()
     dialog = x.page.locator('[role="dialog"]')
     expect(dialog).to_be_visible()
-    type_post(x.page, "Congratulations to zoe lindqvist!", box='[role="dialog"] [data-testid="tweetTextarea_0"]')
+    type_post(
+        x.page,
+        "Congratulations to zoe lindqvist!",
+        box='[role="dialog"] [data-testid="tweetTextarea_0"]',
+    )
     dialog.locator('[data-testid="tweetButton"]').click()
     expect(dialog.locator(PANEL)).to_contain_text("is a pupil's full name")
     assert x.site.posts == []

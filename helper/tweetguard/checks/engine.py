@@ -13,8 +13,8 @@ from pathlib import Path
 
 from tweetguard.checks import length as length_check
 from tweetguard.checks.base import VERDICTS, Finding, Rule, Severity
-from tweetguard.checks.names import NameIndex
 from tweetguard.checks.names import RULES as NAME_RULES
+from tweetguard.checks.names import NameIndex
 from tweetguard.stores.consent import ConsentRegister, RegisterSummary
 from tweetguard.stores.home import policy_path, register_path
 from tweetguard.stores.policy import Policy, load_policy
@@ -44,10 +44,14 @@ class Report:
         ]
 
     def length_json(self) -> dict[str, object]:
-        return {"weighted": self.length.weighted, "max": self.length.max, "valid": self.length.valid}
+        return {
+            "weighted": self.length.weighted,
+            "max": self.length.max,
+            "valid": self.length.valid,
+        }
 
 
-def utf16_offsets(text: str) -> "OffsetMap":
+def utf16_offsets(text: str) -> OffsetMap:
     return OffsetMap(text)
 
 

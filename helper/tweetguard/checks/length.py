@@ -14,7 +14,9 @@ TOO_LONG = Rule(
     id="length.too-long",
     family="length",
     severity=Severity.BLOCK,
-    message="This post is {weighted} characters; X allows {max}. Cut {over} or split it into a thread.",
+    message=(
+        "This post is {weighted} characters; X allows {max}. Cut {over} or split it into a thread."
+    ),
     fix_hint="Shorten the post or split it into a thread.",
     description="Weighted length over 280 by X's counting (links count 23; CJK and emoji 2).",
 )
@@ -49,7 +51,11 @@ def check(text: str, length: Length) -> list[Finding]:
             rule=TOO_LONG,
             start=length.valid_end,
             end=len(text),
-            params={"weighted": length.weighted, "max": length.max, "over": length.weighted - length.max},
+            params={
+                "weighted": length.weighted,
+                "max": length.max,
+                "over": length.weighted - length.max,
+            },
         )
     ]
 

@@ -22,7 +22,9 @@ FULL_NAME = Rule(
     severity=Severity.BLOCK,
     message="“{name}” is a pupil's full name. Use the first name only, e.g. “{suggestion}”.",
     fix_hint="Replace the full name with the first name (and class).",
-    description="A pupil's first (or preferred) name followed by their surname, from the consent register.",
+    description=(
+        "A pupil's first (or preferred) name followed by their surname, from the consent register."
+    ),
 )
 
 RULES = (FULL_NAME,)

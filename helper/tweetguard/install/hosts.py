@@ -7,6 +7,7 @@ folder and an `allowed_extensions` list instead of `allowed_origins`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -133,7 +134,9 @@ def targets(
             key = _LOCATIONS[browser][4] + "\\" + identity.HOST_NAME
             result.append(Target(browser, folder / name, registry_key=key, system=system))
         else:
-            result.append(Target(browser, manifest_dir(browser, system=system, platform=platform) / name))
+            result.append(
+                Target(browser, manifest_dir(browser, system=system, platform=platform) / name)
+            )
     return result
 
 
@@ -159,7 +162,9 @@ def manifest_json(browser: str, launcher: Path, allowed: Sequence[str]) -> dict[
         "type": "stdio",
     }
     if browser == "firefox":
-        manifest["allowed_extensions"] = [a for a in allowed if not a.startswith("chrome-extension://")]
+        manifest["allowed_extensions"] = [
+            a for a in allowed if not a.startswith("chrome-extension://")
+        ]
     else:
         manifest["allowed_origins"] = [a for a in allowed if a.startswith("chrome-extension://")]
     return manifest
@@ -182,7 +187,9 @@ def write_launcher(home: Path, allowed: Sequence[str], platform: str | None = No
     python = sys.executable
     allow_args = [arg for origin in allowed for arg in ("--allow", origin)]
     if platform == "windows":
-        args = " ".join(f'"{a}"' for a in ["-m", "tweetguard", "--home", str(home), "host", *allow_args])
+        args = " ".join(
+            f'"{a}"' for a in ["-m", "tweetguard", "--home", str(home), "host", *allow_args]
+        )
         path.write_text(f'@echo off\r\n"{python}" {args} %*\r\n', encoding="utf-8")
     else:
         command = shlex.join([python, "-m", "tweetguard", "--home", str(home), "host", *allow_args])
@@ -219,7 +226,9 @@ def uninstall(targets_: Sequence[Target]) -> list[Path]:
 
 
 def _set_registry(key: str, manifest: Path, *, system: bool) -> None:  # pragma: no cover
-    import winreg  # type: ignore[import-not-found,unused-ignore]
+    if sys.platform != "win32":
+        raise OSError("the Windows registry exists only on Windows")
+    import winreg
 
     root = winreg.HKEY_LOCAL_MACHINE if system else winreg.HKEY_CURRENT_USER
     with winreg.CreateKey(root, key) as handle:
@@ -227,10 +236,10 @@ def _set_registry(key: str, manifest: Path, *, system: bool) -> None:  # pragma:
 
 
 def _delete_registry(key: str, *, system: bool) -> None:  # pragma: no cover
-    import winreg  # type: ignore[import-not-found,unused-ignore]
+    if sys.platform != "win32":
+        raise OSError("the Windows registry exists only on Windows")
+    import winreg
 
     root = winreg.HKEY_LOCAL_MACHINE if system else winreg.HKEY_CURRENT_USER
-    try:
+    with contextlib.suppress(FileNotFoundError):
         winreg.DeleteKey(root, key)
-    except FileNotFoundError:
-        pass

@@ -6,6 +6,7 @@ the request's id where one could be read, so the host can answer and go on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,7 +158,7 @@ def _optional_str(
     return value
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[RequestId, dict[str, Any]], Request]] = {
     "hello": _parse_hello,
     "check": _parse_check,
 }

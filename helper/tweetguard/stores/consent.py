@@ -128,7 +128,9 @@ def _parse_row(
         return
     if len(row) != width:
         result.problems.append(
-            Problem(line, f"has {len(row)} cells, the header has {width}; loaded what matched", False)
+            Problem(
+                line, f"has {len(row)} cells, the header has {width}; loaded what matched", False
+            )
         )
     consents: dict[str, bool] = {}
     for name in CONSENT_COLUMNS:
@@ -187,7 +189,9 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
-        raise RegisterRefused("the file is neither UTF-8 nor Windows-1252 text; save it as CSV UTF-8") from None
+        raise RegisterRefused(
+            "the file is neither UTF-8 nor Windows-1252 text; save it as CSV UTF-8"
+        ) from None
 
 
 _SCHEMA = """
@@ -286,10 +290,14 @@ class ConsentRegister:
     def pupils(self) -> Iterator[Pupil]:
         if not self.path.exists():
             return iter(())
-        rows = self._connect().execute(
-            "SELECT first_name, last_name, preferred_name, class_name, social_media,"
-            " website, press, consent_expires, line FROM pupils ORDER BY id"
-        ).fetchall()
+        rows = (
+            self._connect()
+            .execute(
+                "SELECT first_name, last_name, preferred_name, class_name, social_media,"
+                " website, press, consent_expires, line FROM pupils ORDER BY id"
+            )
+            .fetchall()
+        )
         return (
             Pupil(
                 first_name=r[0],

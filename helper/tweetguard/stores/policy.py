@@ -34,9 +34,7 @@ class Policy:
     def summary(self) -> dict[str, Any]:
         return {
             "configured": self.exists,
-            "accounts": [
-                {"handle": a.handle, "visibility": a.visibility} for a in self.accounts
-            ],
+            "accounts": [{"handle": a.handle, "visibility": a.visibility} for a in self.accounts],
         }
 
 

@@ -94,7 +94,9 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, handler: Handler) -> int:
             payload = read_frame(stdin)
         except FrameTooLarge as exc:
             log.error("%s; ending", exc)
-            write_frame(stdout, error_reply(None, ProtocolError(ErrorCode.FRAME_TOO_LARGE, str(exc))))
+            write_frame(
+                stdout, error_reply(None, ProtocolError(ErrorCode.FRAME_TOO_LARGE, str(exc)))
+            )
             return 1
         except FrameError as exc:
             log.error("%s; ending", exc)
@@ -168,9 +170,15 @@ def run_host(home: Path, argv: Sequence[str], allowed: Sequence[str] | None = No
         print(f"tweetguard host: cannot write logs under {home}: {exc}", file=sys.stderr)
     allowed_list = list(allowed) if allowed else default_allowed()
     permitted = origin_allowed(argv, allowed_list)
-    log.info("host started (pid %d, args %s, origin allowed: %s)", os.getpid(), list(argv), permitted)
+    log.info(
+        "host started (pid %d, args %s, origin allowed: %s)", os.getpid(), list(argv), permitted
+    )
     if not permitted:
-        log.warning("caller %s is not in %s; answering every request with an error", list(argv), allowed_list)
+        log.warning(
+            "caller %s is not in %s; answering every request with an error",
+            list(argv),
+            allowed_list,
+        )
     checker = Checker(home)
     try:
         return serve(sys.stdin.buffer, frames, Handler(checker, origin_allowed=permitted))

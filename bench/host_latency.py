@@ -1,0 +1,231 @@
+"""Round-trip latency of `check` through one real host process over real pipes.
+
+    .venv/bin/python bench/host_latency.py [--requests 500] [--pupils 2000]
+
+Prints start-up time (spawn to first reply) and p50/p90/p99/max per request.
+Target: p99 <= 5 ms. Figures vary with machine load: compare medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FIRST = [
+    "Amelia",
+    "Noah",
+    "Isla",
+    "Leo",
+    "Zoë",
+    "Oliver",
+    "Aisha",
+    "Jack",
+    "Freya",
+    "Tomás",
+    "Olivia",
+    "George",
+    "Ava",
+    "Arthur",
+    "Mia",
+    "Muhammad",
+    "Ivy",
+    "Theo",
+    "Grace",
+    "Oscar",
+    "Lily",
+    "Harry",
+    "Sophia",
+    "Alfie",
+    "Rosie",
+    "Charlie",
+    "Evie",
+    "Jacob",
+    "Ella",
+    "Finley",
+    "Chloe",
+    "Henry",
+    "Priya",
+    "Kofi",
+    "Mei",
+    "Ciarán",
+    "Siobhan",
+    "Dev",
+    "Nia",
+    "Yusuf",
+]
+LAST = [
+    "Thornbury",
+    "Okafor",
+    "Lindqvist",
+    "Patel",
+    "Nowak",
+    "O'Brien",
+    "Hughes",
+    "Khan",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Mensah",
+    "Adeyemi",
+    "Kowalski",
+    "Rossi",
+    "Müller",
+    "García",
+    "Chen",
+    "Nguyen",
+    "Singh",
+    "Ahmed",
+    "Murphy",
+    "Kelly",
+    "Byrne",
+    "Walsh",
+    "Campbell",
+    "Stewart",
+    "Morgan",
+    "Price",
+    "Bennett",
+    "Ward",
+    "Fox",
+    "Gray",
+    "Hunt",
+    "Knight",
+    "Lloyd",
+    "Mills",
+    "Palmer",
+    "Reid",
+    "Shaw",
+    "Webb",
+    "Frost-Whitley",
+]
+POSTS = [
+    "Year {n} planted sunflowers in the school garden this morning 🌻",
+    "Well done {first} for a brilliant piece of writing in Year {n}!",
+    "Congratulations to {first} {last} on reaching the county final!",
+    "Reminder: parents' evening is on Thursday. Book a slot at https://example.sch.uk/book",
+    "Our Year {n} choir sang beautifully at the care home today. Thank you all! 🎶",
+    "Sports day results are in: well done to every house, and thanks to the PTA for the lollies.",
+]
+
+
+def pupil(i: int) -> tuple[str, str]:
+    """The i-th of len(FIRST) * len(LAST) distinct, realistic full names."""
+    return FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
+
+
+def make_register(path: Path, pupils: int) -> None:
+    lines = ["first_name,last_name,class,social_media_consent"]
+    for i in range(pupils):
+        first, last = pupil(i)
+        lines.append(f'{first},"{last}",Year {i % 7},yes')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def frame(message: dict[str, object]) -> bytes:
+    body = json.dumps(message).encode()
+    return struct.pack("<I", len(body)) + body
+
+
+def read_reply(stream) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    (size,) = struct.unpack("<I", stream.read(4))
+    return json.loads(stream.read(size))  # type: ignore[no-any-return]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--pupils", type=int, default=2000)
+    args = parser.parse_args()
+    rng = random.Random(2)
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        csv = home / "register.csv"
+        make_register(csv, args.pupils)
+        env = {k: v for k, v in os.environ.items() if k != "TWEETGUARD_HOME"}
+        cli = [sys.executable, "-m", "tweetguard", "--home", str(home)]
+        subprocess.run(
+            [*cli, "consent", "import", str(csv)], check=True, capture_output=True, env=env
+        )
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [*cli, "host"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+        assert proc.stdin and proc.stdout
+        proc.stdin.write(frame({"id": 0, "type": "hello"}))
+        proc.stdin.flush()
+        read_reply(proc.stdout)
+        startup = time.perf_counter() - started
+        # The first check builds the name index; time it on its own.
+        t0 = time.perf_counter()
+        proc.stdin.write(frame({"id": "warm", "type": "check", "text": "warm up"}))
+        proc.stdin.flush()
+        read_reply(proc.stdout)
+        first_check = time.perf_counter() - t0
+        timings = []
+        verdicts: dict[str, int] = {}
+        for i in range(args.requests):
+            n = rng.randrange(args.pupils)
+            first, last = pupil(n)
+            text = rng.choice(POSTS).format(n=n % 7, first=first, last=last)
+            message = frame({"id": i, "type": "check", "text": text})
+            t0 = time.perf_counter()
+            proc.stdin.write(message)
+            proc.stdin.flush()
+            reply = read_reply(proc.stdout)
+            timings.append((time.perf_counter() - t0) * 1000)
+            assert reply["id"] == i and reply["ok"], reply
+            verdicts[str(reply["verdict"])] = verdicts.get(str(reply["verdict"]), 0) + 1
+        proc.stdin.close()
+        proc.wait(timeout=10)
+    print(f"host start-up to first reply: {startup * 1000:.1f} ms")
+    print(f"first check (builds the {args.pupils}-pupil name index): {first_check * 1000:.1f} ms")
+    print(f"{args.requests} checks, verdicts {verdicts}")
+    print(
+        "round trip ms: "
+        + "  ".join(
+            f"{label} {value:.3f}"
+            for label, value in (
+                ("p50", statistics.median(timings)),
+                ("p90", percentile(timings, 90)),
+                ("p99", percentile(timings, 99)),
+                ("max", max(timings)),
+            )
+        )
+    )
+    p99 = percentile(timings, 99)
+    print(f"target p99 <= 5 ms: {'met' if p99 <= 5 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

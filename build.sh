@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# tweetguard's one build script.
+#
+#   ./build.sh         install the helper into .venv, build the extension into dist/,
+#                      register the helper with this machine's browsers
+#   ./build.sh test    install what the tests need, then run every check and test
+#
+# Environment: PYTHON (default python3, 3.11 or newer), TWEETGUARD_HOME (data directory).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+CHROMIUM="${TWEETGUARD_CHROMIUM:-/usr/bin/chromium}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+make_venv() {
+  local python="${PYTHON:-python3}"
+  command -v "$python" >/dev/null || die "$python not found; install Python 3.11 or newer"
+  "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "$python is $("$python" --version 2>&1); tweetguard needs Python 3.11 or newer"
+  if [ ! -x "$PY" ]; then
+    say "Creating $VENV"
+    "$python" -m venv "$VENV"
+  fi
+  say "Installing the tweetguard helper${1:+ with $1}"
+  "$PY" -m pip install --quiet --upgrade pip
+  "$PY" -m pip install --quiet -e ".${1:+[$1]}"
+}
+
+build_extension() {
+  say "Building the extension into dist/"
+  "$PY" extension/build.py dist/extension --zip "dist/tweetguard-extension-$("$PY" -c 'import tweetguard; print(tweetguard.__version__)').zip"
+}
+
+install_chromium() {
+  [ -x "$CHROMIUM" ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "Installing Debian's chromium for the browser tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  elif [ -n "${CI:-}" ]; then
+    die "$CHROMIUM is missing and cannot be installed (need root and apt-get); the browser tests must run in CI"
+  else
+    echo "note: $CHROMIUM is missing; browser tests will be skipped (run as root to install it)" >&2
+  fi
+}
+
+cmd_build() {
+  make_venv
+  build_extension
+  say "Registering the helper with this machine's browsers"
+  "$VENV/bin/tweetguard" install-host || echo "note: no browser registered; see 'tweetguard install-host --help'" >&2
+  local home
+  home="$("$PY" -c 'from tweetguard.stores.home import resolve_home; print(resolve_home())')"
+  cat <<MSG
+
+tweetguard is built.
+
+  Extension:   $ROOT/dist/extension  (zip: $(ls "$ROOT"/dist/tweetguard-extension-*.zip))
+  Helper:      $VENV/bin/tweetguard
+  Data folder: $home
+
+Next:
+  1. Open chrome://extensions, switch on Developer mode, "Load unpacked" and pick
+     $ROOT/dist/extension  (its ID is kcenecofiljhmpdkjpenlicjgmahkgic).
+  2. Import the consent register:  $VENV/bin/tweetguard consent import register.csv
+  3. Try a post:                   $VENV/bin/tweetguard check --text "Well done Sam Smith!"
+MSG
+}
+
+cmd_test() {
+  install_chromium
+  make_venv dev
+  build_extension
+  say "ruff"
+  "$VENV/bin/ruff" check helper tests bench extension/build.py
+  "$VENV/bin/ruff" format --check helper tests bench extension/build.py
+  say "mypy"
+  "$VENV/bin/mypy"
+  if command -v node >/dev/null; then
+    say "Extension unit tests (node --test)"
+    (cd extension && node --test test/)
+  elif [ -n "${CI:-}" ]; then
+    die "node is missing; the extension unit tests must run in CI"
+  else
+    echo "note: node not found; extension unit tests skipped" >&2
+  fi
+  say "pytest"
+  "$PY" -m pytest -q "$@"
+}
+
+case "${1:-build}" in
+  build) cmd_build ;;
+  test) shift; cmd_test "$@" ;;
+  -h|--help|help) sed -n '2,9p' "$0" ;;
+  *) die "unknown command '$1'; use ./build.sh or ./build.sh test" ;;
+esac
