@@ -231,19 +231,26 @@ class ConsentRegister:
         self._conn: sqlite3.Connection | None = None
 
     def _connect(self) -> sqlite3.Connection:
-        # One connection for the life of the store: the host asks for the revision
-        # on every check, and that must cost microseconds, not a reopen.
+        """The read connection, kept for the life of the store.
+
+        The host asks for the revision on every check, and that must cost
+        microseconds, not a reopen. It is read-only so that pupils' browsers can
+        read a register that only IT may write (a system-wide install).
+        """
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
-            except BaseException:
-                conn.close()
-                raise
-            self._conn = conn
+            uri = f"{self.path.absolute().as_uri()}?mode=ro"
+            self._conn = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
         return self._conn
+
+    def _writer(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
+            conn.executescript(_SCHEMA)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def close(self) -> None:
         if self._conn is not None:
@@ -251,7 +258,7 @@ class ConsentRegister:
             self._conn = None
 
     def replace(self, pupils: Iterable[Pupil], source: str) -> RegisterSummary:
-        conn = self._connect()
+        conn = self._writer()
         try:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("DELETE FROM pupils")
@@ -285,6 +292,8 @@ class ConsentRegister:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        finally:
+            conn.close()
         return self.summary()
 
     def pupils(self) -> Iterator[Pupil]:

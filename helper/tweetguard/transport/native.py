@@ -134,16 +134,29 @@ def default_allowed() -> list[str]:
     return [identity.CHROME_ORIGIN, identity.FIREFOX_ADDON_ID]
 
 
-def setup_logging(log_dir: Path) -> None:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(
-        log_dir / "host.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+def _open_log(folder: Path) -> RotatingFileHandler:
+    folder.mkdir(parents=True, exist_ok=True)
+    return RotatingFileHandler(
+        folder / "host.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
     )
+
+
+def setup_logging(log_dir: Path) -> Path:
+    """Logs to the data directory, or to the user's own log folder when the data
+    directory is shared and read-only (a system-wide install)."""
+    try:
+        handler = _open_log(log_dir)
+    except OSError:
+        from platformdirs import user_log_dir
+
+        log_dir = Path(user_log_dir("tweetguard", appauthor=False))
+        handler = _open_log(log_dir)
     handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(message)s"))
     root = logging.getLogger("tweetguard")
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     root.propagate = False
+    return log_dir
 
 
 def claim_stdout() -> BinaryIO:
