@@ -76,13 +76,12 @@ def launch(
     playwright = sync_playwright().start()
     contexts = []
 
-    def _launch(*, install_host: bool = True) -> XBrowser:
+    def _launch() -> XBrowser:
         profile = tmp_path / "profile"
         profile.mkdir()
-        if install_host:
-            result = run_cli(registered_home, "install-host", "--user-data-dir", str(profile))
-            assert result.returncode == 0, result.stderr.decode()
-            assert (profile / "NativeMessagingHosts" / "org.tweetguard.helper.json").exists()
+        result = run_cli(registered_home, "install-host", "--user-data-dir", str(profile))
+        assert result.returncode == 0, result.stderr.decode()
+        assert (profile / "NativeMessagingHosts" / "org.tweetguard.helper.json").exists()
         context = playwright.chromium.launch_persistent_context(
             str(profile),
             executable_path=CHROMIUM,

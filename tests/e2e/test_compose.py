@@ -106,7 +106,8 @@ def test_double_click_posts_once(launch) -> None:
 
 
 def test_missing_helper_holds_the_post(launch) -> None:
-    x = launch(install_host=False)
+    x = launch()
+    (x.profile / "NativeMessagingHosts" / "org.tweetguard.helper.json").unlink()
     x.page.goto("https://x.com/home")
     type_post(x.page, "Year 4 planted sunflowers in the school garden today")
     x.page.locator('[data-testid="tweetButtonInline"]').click()
