@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tweetguard.checks.engine import Checker
+from tweetguard.stores.consent import ConsentRegister, parse_csv
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 REGISTER_CSV = DATA / "register.csv"
@@ -35,6 +38,22 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def checker(tmp_path: Path) -> Iterator[Checker]:
+    """An in-process Checker over tests/data/register.csv, for the rule families."""
+    home = tmp_path / "checker-home"
+    register = ConsentRegister(home / "register.sqlite3")
+    register.replace(parse_csv(REGISTER_CSV.read_bytes()).pupils, source="test")
+    register.close()
+    checker = Checker(home)
+    yield checker
+    checker.close()
+
+
+def write_policy(home: Path, text: str) -> None:
+    (home / "policy.toml").write_text(text, encoding="utf-8")
 
 
 @pytest.fixture

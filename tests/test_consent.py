@@ -15,7 +15,7 @@ def test_canonical_file_loads_every_value() -> None:
     parsed = parse_csv(REGISTER_CSV.read_bytes())
     assert parsed.problems == []
     by_name = {p.first_name: p for p in parsed.pupils}
-    assert len(by_name) == 8
+    assert len(by_name) == 14
     seun = by_name["Oluwaseun"]
     assert (seun.preferred_name, seun.class_name, seun.social_media, seun.press) == (
         "Seun",
@@ -84,7 +84,7 @@ def test_files_that_cannot_be_a_register_are_refused(data: bytes, reason: str) -
 def test_cli_import_replaces_the_register_and_reports_problems(home: Path, tmp_path: Path) -> None:
     result = run_cli(home, "consent", "import", str(REGISTER_CSV))
     assert result.returncode == 0, result.stderr
-    assert b"Imported 8 pupil(s)" in result.stdout
+    assert b"Imported 14 pupil(s)" in result.stdout
     bad = tmp_path / "bad.csv"
     bad.write_text("first_name,last_name,social_media_consent\nAnna,Berg,yes\n,Nameless,yes\n")
     result = run_cli(home, "consent", "import", str(bad))
@@ -106,7 +106,7 @@ def test_cli_refusal_leaves_the_register_unchanged(home: Path, tmp_path: Path) -
     strict.write_text("first_name,last_name,social_media_consent\nAnna,Berg,maybe\n")
     result = run_cli(home, "consent", "import", "--strict", str(strict))
     assert result.returncode == 65
-    assert len(list(ConsentRegister(home / "register.sqlite3").pupils())) == 8
+    assert len(list(ConsentRegister(home / "register.sqlite3").pupils())) == 14
     assert run_cli(home, "consent", "import", str(tmp_path / "missing.csv")).returncode == 66
 
 
@@ -115,4 +115,4 @@ def test_consent_list_shows_the_register(registered_home: Path) -> None:
     assert result.returncode == 0
     out = result.stdout.decode()
     assert "Oluwaseun Adeyemi (Seun)\tYear 6\tsocial media: yes" in out
-    assert "8 pupil(s)" in result.stderr.decode()
+    assert "14 pupil(s)" in result.stderr.decode()

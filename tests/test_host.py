@@ -28,7 +28,7 @@ def test_hello_reports_versions_school_and_register(host: HostProcess) -> None:
     assert reply["protocol"] == PROTOCOL_VERSION
     assert reply["helper_version"]
     assert reply["school"] == "Your school"
-    assert reply["policy"]["register"]["pupils"] == 8
+    assert reply["policy"]["register"]["pupils"] == 14
     assert reply["policy"]["configured"] is False
 
 

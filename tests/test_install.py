@@ -44,7 +44,7 @@ def test_user_data_dir_install_and_a_working_launcher(
     assert proc.returncode == 0, proc.stderr
     (size,) = struct.unpack("<I", proc.stdout[:4])
     reply = json.loads(proc.stdout[4 : 4 + size])
-    assert reply["ok"] is True and reply["policy"]["register"]["pupils"] == 8
+    assert reply["ok"] is True and reply["policy"]["register"]["pupils"] == 14
 
     assert (
         run_cli(registered_home, "uninstall-host", "--user-data-dir", str(profile)).returncode == 0

@@ -1,4 +1,4 @@
-"""What every check shares: rules as data, and the findings they produce.
+"""What every check shares: rules as data, the post being checked, and findings.
 
 A rule carries its id, severity, the one line a teacher reads and how to fix it,
 so the same words appear in the composer panel, the CLI and the docs.
@@ -6,8 +6,18 @@ so the same words appear in the composer panel, the CLI and the docs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from enum import IntEnum
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from tweetguard.checks.tokens import Word, words
+from tweetguard.stores.policy import Policy
+
+if TYPE_CHECKING:
+    from tweetguard.checks.length import Url
+    from tweetguard.checks.names import NameIndex, NameScan
 
 
 class Severity(IntEnum):
@@ -19,6 +29,10 @@ class Severity(IntEnum):
     def label(self) -> str:
         return self.name.lower()
 
+    @classmethod
+    def parse(cls, label: str) -> Severity:
+        return cls[label.upper()]
+
 
 VERDICTS = {None: "allow", Severity.INFO: "allow", Severity.WARN: "warn", Severity.BLOCK: "block"}
 
@@ -28,10 +42,13 @@ class Rule:
     id: str
     family: str
     severity: Severity
-    # str.format templates filled from the finding's parameters.
+    # str.format template filled from the finding's parameters.
     message: str
     fix_hint: str
     description: str
+    default_enabled: bool = True
+    # Only on public accounts: a protected account's followers are approved parents.
+    public_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,9 +56,37 @@ class Finding:
     rule: Rule
     start: int  # code point offsets into the checked text; the engine converts
     end: int  # them to UTF-16 for the browser.
-    params: dict[str, str | int]
+    params: dict[str, str | int] = field(default_factory=dict)
     fix: str | None = None
+    severity: Severity | None = None  # set by the engine from rule and policy
 
     @property
     def message(self) -> str:
         return self.rule.message.format(**self.params)
+
+
+@dataclass
+class Post:
+    """One post as every check sees it; expensive views are computed once, on demand."""
+
+    text: str
+    policy: Policy
+    names: NameIndex
+    has_media: bool = False
+    visibility: str = "public"
+    today: date = field(default_factory=date.today)
+    word_names: frozenset[str] = frozenset()
+
+    @cached_property
+    def words(self) -> list[Word]:
+        return words(self.text)
+
+    @cached_property
+    def urls(self) -> list[Url]:
+        from tweetguard.checks.length import extract_urls
+
+        return extract_urls(self.text)
+
+    @cached_property
+    def name_scan(self) -> NameScan:
+        return self.names.scan(self.text, self.words, self.word_names)

@@ -3,23 +3,46 @@
 The Checker lives as long as the host process: it rebuilds the name index only
 when the consent register's revision changes and re-reads the policy only when
 the file changes, so a check costs the checks themselves and nothing more.
+Policy overrides (enabled, severity) and account visibility are applied here,
+once, rather than in each family.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
+from tweetguard.checks import language, lexicon, links, names, personal, sensitive, trips
 from tweetguard.checks import length as length_check
-from tweetguard.checks.base import VERDICTS, Finding, Rule, Severity
-from tweetguard.checks.names import RULES as NAME_RULES
+from tweetguard.checks.base import VERDICTS, Finding, Post, Rule, Severity
 from tweetguard.checks.names import NameIndex
 from tweetguard.stores.consent import ConsentRegister, RegisterSummary
 from tweetguard.stores.home import policy_path, register_path
-from tweetguard.stores.policy import Policy, load_policy
+from tweetguard.stores.policy import Policy, PolicyError, load_policy
 
-ALL_RULES: tuple[Rule, ...] = (*length_check.RULES, *NAME_RULES)
+# Every family with a check(post) function, in the order findings are listed.
+FAMILIES = (names, personal, trips, sensitive, language, links, lexicon)
+BUILTIN_RULES: tuple[Rule, ...] = (
+    *length_check.RULES,
+    *(rule for family in FAMILIES for rule in family.RULES),
+)
+
+
+def all_rules(policy: Policy) -> tuple[Rule, ...]:
+    return (*BUILTIN_RULES, *lexicon.policy_rules(policy.lexicon))
+
+
+def validate(policy: Policy) -> None:
+    """Fails closed on a policy naming rules that do not exist (a typo would
+    otherwise silently leave a rule at its default)."""
+    known = {rule.id for rule in all_rules(policy)}
+    unknown = sorted(set(policy.rules) - known)
+    if unknown:
+        raise PolicyError(
+            f"unknown rule(s) in [rules]: {', '.join(unknown)}; `tweetguard rules` lists them"
+        )
 
 
 @dataclass(frozen=True)
@@ -30,11 +53,11 @@ class Report:
     text: str
 
     def findings_json(self) -> list[dict[str, object]]:
-        to_utf16 = utf16_offsets(self.text)
+        to_utf16 = OffsetMap(self.text)
         return [
             {
                 "rule": f.rule.id,
-                "severity": f.rule.severity.label,
+                "severity": (f.severity or f.rule.severity).label,
                 "message": f.message,
                 "start": to_utf16(f.start),
                 "end": to_utf16(f.end),
@@ -51,10 +74,6 @@ class Report:
         }
 
 
-def utf16_offsets(text: str) -> OffsetMap:
-    return OffsetMap(text)
-
-
 class OffsetMap:
     """Code point offset -> UTF-16 code unit offset, which is what JavaScript indexes by."""
 
@@ -68,8 +87,28 @@ class OffsetMap:
 
 
 def verdict_of(findings: list[Finding]) -> str:
-    worst = max((f.rule.severity for f in findings), default=None)
+    worst = max((f.severity or f.rule.severity for f in findings), default=None)
     return VERDICTS[worst]
+
+
+def resolve(findings: list[Finding], policy: Policy, visibility: str) -> list[Finding]:
+    """Applies the policy's per-rule settings and the account's visibility."""
+    resolved = []
+    for finding in findings:
+        rule = finding.rule
+        override = policy.rules.get(rule.id)
+        enabled = (
+            rule.default_enabled
+            if override is None or override.enabled is None
+            else override.enabled
+        )
+        if not enabled or (rule.public_only and visibility != "public"):
+            continue
+        severity = (
+            Severity.parse(override.severity) if override and override.severity else rule.severity
+        )
+        resolved.append(replace(finding, severity=severity))
+    return resolved
 
 
 class Checker:
@@ -80,6 +119,7 @@ class Checker:
         self._names_revision = -1
         self._policy: Policy | None = None
         self._policy_stamp: tuple[int, int] | None = None
+        self._word_names: frozenset[str] = frozenset()
 
     def policy(self) -> Policy:
         """The current policy; raises PolicyError when the file is broken."""
@@ -92,6 +132,8 @@ class Checker:
         if self._policy is None or stamp != self._policy_stamp:
             self._policy = None
             policy = load_policy(path)
+            validate(policy)
+            self._word_names = names.word_names(policy.word_names)
             self._policy, self._policy_stamp = policy, stamp
         return self._policy
 
@@ -105,15 +147,39 @@ class Checker:
     def register_summary(self) -> RegisterSummary:
         return self.register.summary()
 
-    def check(self, text: str) -> Report:
-        self.policy()  # a broken policy holds every post
-        length = length_check.measure(text)
-        findings = [*length_check.check(text, length), *self.names().find(text)]
-        findings.sort(key=lambda f: (f.start, -f.rule.severity))
+    def warm(self) -> None:
+        """Loads what the first check would otherwise wait for."""
+        self.check("Warm-up at https://example.org 🎉 on Friday, 01632 960000 sh*t")
+
+    def check(
+        self,
+        text: str,
+        *,
+        has_media: bool = False,
+        handle: str | None = None,
+        user_id: str | None = None,
+        today: date | None = None,
+    ) -> Report:
+        policy = self.policy()  # a broken policy holds every post
+        account = policy.account(handle, user_id)
+        # An account the policy does not know is treated as public: the stricter case.
+        visibility = account.visibility if account else "public"
+        post = Post(
+            text=text,
+            policy=policy,
+            names=self.names(),
+            has_media=has_media,
+            visibility=visibility,
+            today=today or date.today(),
+            word_names=self._word_names,
+        )
+        length = length_check.measure(text, post.urls)
+        found = length_check.check(post, length)
+        for family in FAMILIES:
+            found.extend(family.check(post))
+        findings = resolve(found, policy, visibility)
+        findings.sort(key=lambda f: (f.start, -(f.severity or f.rule.severity)))
         return Report(verdict=verdict_of(findings), findings=findings, length=length, text=text)
 
     def close(self) -> None:
         self.register.close()
-
-
-__all__ = ["ALL_RULES", "Checker", "Report", "Severity", "verdict_of"]

@@ -82,7 +82,13 @@ class Handler:
         return reply
 
     def _check(self, request: CheckRequest) -> dict[str, Any]:
-        report = self.checker.check(request.text)
+        account = request.account
+        report = self.checker.check(
+            request.text,
+            has_media=bool(request.media),
+            handle=account.handle if account else None,
+            user_id=account.user_id if account else None,
+        )
         findings = report.findings_json()
         reply: dict[str, Any] = {
             "id": request.id,

@@ -1,17 +1,24 @@
 """The school's policy file (policy.toml in the data directory).
 
 A policy that cannot be read never means "allow everything": loading raises
-PolicyError and the helper holds every post until IT fixes the file.
+PolicyError and the helper holds every post until IT fixes the file. Every
+message names the file, the setting and what is expected, because IT reads it
+in a terminal with `tweetguard policy check`.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 VISIBILITIES = ("public", "protected")
+SEVERITIES = ("block", "warn", "info")
+LEXICON_KINDS = ("exact", "prefix", "near")
+_LEXICON_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 
 
 class PolicyError(Exception):
@@ -26,16 +33,58 @@ class ApprovedAccount:
 
 
 @dataclass(frozen=True)
+class RuleOverride:
+    enabled: bool | None = None
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    """A school's own word rule, in the style of compliance lexicons.
+
+    exact: any of `words` as whole words; prefix: words starting with any of
+    `words`; near: a word of `words` within `within` words of one of `near`.
+    """
+
+    id: str
+    kind: str
+    words: tuple[str, ...]
+    severity: str
+    message: str
+    near: tuple[str, ...] = ()
+    within: int = 5
+
+
+@dataclass(frozen=True)
+class Allowlists:
+    phones: tuple[str, ...] = ()  # the school's own numbers, as written anywhere
+    domains: tuple[str, ...] = ()  # web and email domains that are the school's own
+    places: tuple[str, ...] = ()  # place names and addresses that are fine to post
+
+
+@dataclass(frozen=True)
 class Policy:
     school: str
-    accounts: tuple[ApprovedAccount, ...]
-    exists: bool  # False until IT writes a policy file
+    accounts: tuple[ApprovedAccount, ...] = ()
+    exists: bool = False  # False until IT writes a policy file
+    rules: Mapping[str, RuleOverride] = field(default_factory=dict)
+    allow: Allowlists = field(default_factory=Allowlists)
+    lexicon: tuple[LexiconEntry, ...] = ()
+    word_names: tuple[str, ...] = ()  # extra first names that are also ordinary words
 
     def summary(self) -> dict[str, Any]:
         return {
             "configured": self.exists,
             "accounts": [{"handle": a.handle, "visibility": a.visibility} for a in self.accounts],
         }
+
+    def account(self, handle: str | None, user_id: str | None) -> ApprovedAccount | None:
+        for account in self.accounts:
+            if user_id and account.user_id and account.user_id == user_id:
+                return account
+            if handle and account.handle.lower() == handle.lower():
+                return account
+        return None
 
 
 DEFAULT_SCHOOL = "Your school"
@@ -45,7 +94,7 @@ def load_policy(path: Path) -> Policy:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return Policy(school=DEFAULT_SCHOOL, accounts=(), exists=False)
+        return Policy(school=DEFAULT_SCHOOL)
     except OSError as exc:
         raise PolicyError(f"cannot read {path}: {exc.strerror}") from None
     try:
@@ -54,32 +103,133 @@ def load_policy(path: Path) -> Policy:
         raise PolicyError(f"{path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path} is not valid TOML: {exc}") from None
-    return _from_toml(data, path)
+    return parse_policy(data, str(path))
 
 
-def _from_toml(data: dict[str, Any], path: Path) -> Policy:
-    school_table = data.get("school", {})
-    if not isinstance(school_table, dict):
-        raise PolicyError(f"{path}: [school] must be a table")
+_TOP_LEVEL = {"school", "accounts", "rules", "allow", "lexicon", "names"}
+
+
+def parse_policy(data: dict[str, Any], where: str) -> Policy:
+    unknown = sorted(set(data) - _TOP_LEVEL)
+    if unknown:
+        raise PolicyError(
+            f"{where}: unknown setting(s) {', '.join(unknown)}; "
+            f"expected only {', '.join(sorted(_TOP_LEVEL))}"
+        )
+    school_table = _table(data, "school", where)
     school = school_table.get("name", DEFAULT_SCHOOL)
     if not isinstance(school, str) or not school.strip():
-        raise PolicyError(f"{path}: school.name must be a non-empty string")
-    raw_accounts = data.get("accounts", [])
-    if not isinstance(raw_accounts, list):
-        raise PolicyError(f"{path}: accounts must be an array of tables ([[accounts]])")
+        raise PolicyError(f"{where}: school.name must be a non-empty string")
+    names = _table(data, "names", where)
+    return Policy(
+        school=school.strip(),
+        accounts=_accounts(data.get("accounts", []), where),
+        exists=True,
+        rules=_rules(_table(data, "rules", where), where),
+        allow=_allowlists(_table(data, "allow", where), where),
+        lexicon=_lexicon(data.get("lexicon", []), where),
+        word_names=_strings(names, "word_names", f"{where}: names.word_names"),
+    )
+
+
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise PolicyError(f"{where}: [{key}] must be a table")
+    return value
+
+
+def _strings(table: dict[str, Any], key: str, what: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise PolicyError(f"{what} must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def _accounts(raw: object, where: str) -> tuple[ApprovedAccount, ...]:
+    if not isinstance(raw, list):
+        raise PolicyError(f"{where}: accounts must be an array of tables ([[accounts]])")
     accounts = []
-    for number, item in enumerate(raw_accounts, start=1):
-        where = f"{path}: accounts #{number}"
+    for number, item in enumerate(raw, start=1):
+        at = f"{where}: accounts #{number}"
         if not isinstance(item, dict):
-            raise PolicyError(f"{where} must be a table")
+            raise PolicyError(f"{at} must be a table")
         handle = item.get("handle")
-        if not isinstance(handle, str) or not handle.strip("@ "):
-            raise PolicyError(f"{where}: handle must be a non-empty string")
+        if not isinstance(handle, str) or not re.fullmatch(r"@?[A-Za-z0-9_]{1,15}", handle.strip()):
+            raise PolicyError(f"{at}: handle must be an X handle (letters, digits, _; 1-15)")
         user_id = item.get("user_id")
         if user_id is not None and not (isinstance(user_id, str) and user_id.isdigit()):
-            raise PolicyError(f"{where}: user_id must be a string of digits")
+            raise PolicyError(f'{at}: user_id must be a string of digits, e.g. "12345"')
         visibility = item.get("visibility", "public")
         if visibility not in VISIBILITIES:
-            raise PolicyError(f"{where}: visibility must be one of {', '.join(VISIBILITIES)}")
-        accounts.append(ApprovedAccount(handle.strip("@ "), user_id, visibility))
-    return Policy(school=school.strip(), accounts=tuple(accounts), exists=True)
+            raise PolicyError(f"{at}: visibility must be one of {', '.join(VISIBILITIES)}")
+        accounts.append(ApprovedAccount(handle.strip().lstrip("@"), user_id, visibility))
+    return tuple(accounts)
+
+
+def _rules(raw: dict[str, Any], where: str) -> dict[str, RuleOverride]:
+    rules = {}
+    for rule_id, setting in raw.items():
+        at = f'{where}: [rules."{rule_id}"]'
+        if not isinstance(setting, dict):
+            raise PolicyError(f"{at} must be a table with enabled and/or severity")
+        extra = set(setting) - {"enabled", "severity"}
+        if extra:
+            raise PolicyError(f"{at}: unknown setting(s) {', '.join(sorted(extra))}")
+        enabled = setting.get("enabled")
+        if enabled is not None and not isinstance(enabled, bool):
+            raise PolicyError(f"{at}: enabled must be true or false")
+        severity = setting.get("severity")
+        if severity is not None and severity not in SEVERITIES:
+            raise PolicyError(f"{at}: severity must be one of {', '.join(SEVERITIES)}")
+        rules[rule_id] = RuleOverride(enabled=enabled, severity=severity)
+    return rules
+
+
+def _allowlists(raw: dict[str, Any], where: str) -> Allowlists:
+    extra = set(raw) - {"phones", "domains", "places"}
+    if extra:
+        raise PolicyError(f"{where}: [allow] has unknown setting(s) {', '.join(sorted(extra))}")
+    domains = _strings(raw, "domains", f"{where}: allow.domains")
+    return Allowlists(
+        phones=_strings(raw, "phones", f"{where}: allow.phones"),
+        domains=tuple(d.lower().removeprefix("www.") for d in domains),
+        places=_strings(raw, "places", f"{where}: allow.places"),
+    )
+
+
+def _lexicon(raw: object, where: str) -> tuple[LexiconEntry, ...]:
+    if not isinstance(raw, list):
+        raise PolicyError(f"{where}: lexicon must be an array of tables ([[lexicon]])")
+    entries = []
+    seen = set()
+    for number, item in enumerate(raw, start=1):
+        at = f"{where}: lexicon #{number}"
+        if not isinstance(item, dict):
+            raise PolicyError(f"{at} must be a table")
+        entry_id = item.get("id")
+        if not isinstance(entry_id, str) or not _LEXICON_ID.match(entry_id):
+            raise PolicyError(f"{at}: id must be lowercase letters, digits and -, e.g. staff-names")
+        if entry_id in seen:
+            raise PolicyError(f"{at}: id {entry_id!r} is used twice")
+        seen.add(entry_id)
+        kind = item.get("match", "exact")
+        if kind not in LEXICON_KINDS:
+            raise PolicyError(f"{at}: match must be one of {', '.join(LEXICON_KINDS)}")
+        words = _strings(item, "words", f"{at}: words")
+        if not words:
+            raise PolicyError(f"{at}: words must list at least one word")
+        near = _strings(item, "near", f"{at}: near")
+        if kind == "near" and not near:
+            raise PolicyError(f'{at}: match = "near" needs near = [...] words')
+        within = item.get("within", 5)
+        if not isinstance(within, int) or isinstance(within, bool) or not 1 <= within <= 50:
+            raise PolicyError(f"{at}: within must be a whole number from 1 to 50")
+        severity = item.get("severity", "warn")
+        if severity not in SEVERITIES:
+            raise PolicyError(f"{at}: severity must be one of {', '.join(SEVERITIES)}")
+        message = item.get("message")
+        if not isinstance(message, str) or not message.strip():
+            raise PolicyError(f"{at}: message must say what is wrong and how to fix it")
+        entries.append(LexiconEntry(entry_id, kind, words, severity, message.strip(), near, within))
+    return tuple(entries)

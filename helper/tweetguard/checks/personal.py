@@ -1,0 +1,129 @@
+"""Personal data: phone numbers, email addresses, street addresses and postcodes.
+
+A public school account is read by strangers; a number, an address or an email
+lets one reach a child or a family. The school's own numbers, domains and
+address are allowlisted in the policy.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from tweetguard.checks.base import Finding, Post, Rule, Severity
+from tweetguard.checks.tokens import fold
+
+PHONE = Rule(
+    id="personal.phone",
+    family="personal",
+    severity=Severity.BLOCK,
+    message="“{match}” is a phone number. Remove it, or give the school office number instead.",
+    fix_hint="Remove the number or use the school's own (allowlisted) number.",
+    description="Phone numbers (UK and international), except the school's own.",
+)
+EMAIL = Rule(
+    id="personal.email",
+    family="personal",
+    severity=Severity.BLOCK,
+    message="“{match}” is an email address. Remove it, or give the school office address instead.",
+    fix_hint="Remove the address or use the school's own.",
+    description="Email addresses outside the school's own domains.",
+)
+ADDRESS = Rule(
+    id="personal.address",
+    family="personal",
+    severity=Severity.BLOCK,
+    message="“{match}” looks like a home or street address. Remove it, or name the venue instead.",
+    fix_hint="Remove the address.",
+    description="Street addresses (house number and street) and UK postcodes, except the school's.",
+)
+
+RULES = (PHONE, EMAIL, ADDRESS)
+
+# At least 7 digits in the text before the phone library is even loaded.
+_DIGITS = re.compile(r"\d")
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b")
+_POSTCODE = re.compile(
+    r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE
+)
+_STREET_SUFFIX = (
+    r"(?:road|rd|street|st|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|place|pl|"
+    r"court|ct|terrace|grove|gardens|gdns|square|sq|mews|row|walk|hill|rise|view|parade)"
+)
+# A house number, one to three capitalised words, then a street word in any case.
+_STREET = re.compile(
+    rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][\w'’-]*\s+){{1,3}}(?i:{_STREET_SUFFIX})\b"
+)
+
+
+@cache
+def _phonenumbers() -> Any:
+    import phonenumbers
+
+    return phonenumbers
+
+
+def _normalise_number(raw: str) -> str | None:
+    pn = _phonenumbers()
+    try:
+        number = pn.parse(raw, "GB")
+    except pn.NumberParseException:
+        return None
+    return str(pn.format_number(number, pn.PhoneNumberFormat.E164))
+
+
+def check(post: Post) -> list[Finding]:
+    text = post.text
+    findings: list[Finding] = []
+    allow = post.policy.allow
+    if len(_DIGITS.findall(text)) >= 7:
+        pn = _phonenumbers()
+        allowed = {_normalise_number(p) for p in allow.phones}
+        # POSSIBLE, not VALID: unallocated and reserved numbers (07700 900xxx) are still
+        # phone-shaped to a reader, so anything dialled like a phone number counts.
+        for match in pn.PhoneNumberMatcher(text, "GB", leniency=pn.Leniency.POSSIBLE):
+            if not _dialled_like_a_phone(match.raw_string):
+                continue
+            number = pn.format_number(match.number, pn.PhoneNumberFormat.E164)
+            if number not in allowed:
+                findings.append(Finding(PHONE, match.start, match.end, {"match": match.raw_string}))
+    if "@" in text:
+        for match in _EMAIL.finditer(text):
+            domain = match.group(1).lower()
+            if not _domain_allowed(domain, allow.domains):
+                findings.append(
+                    Finding(EMAIL, match.start(), match.end(), {"match": match.group()})
+                )
+    places = [fold(place) for place in allow.places]
+    for pattern in (_STREET, _POSTCODE):
+        for match in pattern.finditer(text):
+            if _is_allowlisted(match.group(), places):
+                continue
+            findings.append(Finding(ADDRESS, match.start(), match.end(), {"match": match.group()}))
+    return _merge_overlaps(findings)
+
+
+def _dialled_like_a_phone(raw: str) -> bool:
+    """0 or + then at least ten digits: UK and international numbers, not sums or years."""
+    return raw[:1] in ("0", "+", "(") and sum(c.isdigit() for c in raw) >= 10
+
+
+def _domain_allowed(domain: str, allowed: tuple[str, ...]) -> bool:
+    return any(domain == d or domain.endswith("." + d) for d in allowed)
+
+
+def _is_allowlisted(found: str, places: list[str]) -> bool:
+    key = fold(" ".join(found.replace(",", " ").split()))
+    return any(key in place or place in key for place in places)
+
+
+def _merge_overlaps(findings: list[Finding]) -> list[Finding]:
+    """One finding per stretch of text: a postcode inside an address is one problem."""
+    findings.sort(key=lambda f: (f.start, -f.end))
+    merged: list[Finding] = []
+    for finding in findings:
+        if merged and finding.start < merged[-1].end and finding.rule is merged[-1].rule:
+            continue
+        merged.append(finding)
+    return merged
