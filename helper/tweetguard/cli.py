@@ -433,7 +433,8 @@ def cmd_policy_check(home: Path) -> int:
         return EX_CONFIG
     if not policy.exists:
         print(
-            f"No policy file at {path}; built-in defaults apply. `tweetguard policy init` makes one."
+            f"No policy file at {path}; built-in defaults apply. "
+            "`tweetguard policy init` makes one."
         )
         return 0
     print(f"{path} is valid.")
