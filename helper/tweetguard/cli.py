@@ -368,7 +368,7 @@ def cmd_install_host(args: argparse.Namespace, home: Path, *, install: bool) -> 
 
 
 def cmd_rules(home: Path, *, markdown: bool) -> int:
-    from tweetguard.checks.engine import all_rules
+    from tweetguard.checks.engine import all_rules, effective
     from tweetguard.stores.home import policy_path
     from tweetguard.stores.policy import Policy, PolicyError, load_policy
 
@@ -379,22 +379,18 @@ def cmd_rules(home: Path, *, markdown: bool) -> int:
         policy = Policy(school="")
     rows = []
     for rule in all_rules(policy):
-        override = policy.rules.get(rule.id)
-        enabled = (
-            rule.default_enabled if not override or override.enabled is None else override.enabled
-        )
-        severity = override.severity if override and override.severity else rule.severity.label
+        enabled, severity = effective(rule, policy)
         scope = "public accounts" if rule.public_only else "all accounts"
-        rows.append((rule.id, severity, "on" if enabled else "off", scope, rule.description))
+        rows.append((rule.id, severity.label, "on" if enabled else "off", scope, rule.description))
     if markdown:
         print("| rule | severity | default | applies to | what it catches |")
         print("|---|---|---|---|---|")
-        for rule_id, severity, enabled, scope, description in rows:
-            print(f"| `{rule_id}` | {severity} | {enabled} | {scope} | {description} |")
+        for rule_id, level, state, scope, description in rows:
+            print(f"| `{rule_id}` | {level} | {state} | {scope} | {description} |")
         return 0
     width = max(len(r[0]) for r in rows)
-    for rule_id, severity, enabled, scope, description in rows:
-        print(f"{rule_id:<{width}}  {severity:<5}  {enabled:<3}  {scope:<15}  {description}")
+    for rule_id, level, state, scope, description in rows:
+        print(f"{rule_id:<{width}}  {level:<5}  {state:<3}  {scope:<15}  {description}")
     return 0
 
 

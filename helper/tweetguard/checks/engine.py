@@ -91,23 +91,23 @@ def verdict_of(findings: list[Finding]) -> str:
     return VERDICTS[worst]
 
 
+def effective(rule: Rule, policy: Policy) -> tuple[bool, Severity]:
+    """Whether the rule is on, and how severe, once the policy has had its say."""
+    override = policy.rules.get(rule.id)
+    if override is None:
+        return rule.default_enabled, rule.severity
+    enabled = rule.default_enabled if override.enabled is None else override.enabled
+    severity = Severity.parse(override.severity) if override.severity else rule.severity
+    return enabled, severity
+
+
 def resolve(findings: list[Finding], policy: Policy, visibility: str) -> list[Finding]:
     """Applies the policy's per-rule settings and the account's visibility."""
     resolved = []
     for finding in findings:
-        rule = finding.rule
-        override = policy.rules.get(rule.id)
-        enabled = (
-            rule.default_enabled
-            if override is None or override.enabled is None
-            else override.enabled
-        )
-        if not enabled or (rule.public_only and visibility != "public"):
-            continue
-        severity = (
-            Severity.parse(override.severity) if override and override.severity else rule.severity
-        )
-        resolved.append(replace(finding, severity=severity))
+        enabled, severity = effective(finding.rule, policy)
+        if enabled and (visibility == "public" or not finding.rule.public_only):
+            resolved.append(replace(finding, severity=severity))
     return resolved
 
 
