@@ -57,3 +57,37 @@ def test_emoji_offsets_are_utf16(tmp_path) -> None:
     text = "🎉" * 150  # 300 weighted, 300 UTF-16 units, 150 code points
     (finding,) = Checker(tmp_path).check(text).findings_json()
     assert (finding["start"], finding["end"]) == (280, 300)
+
+
+PIECES = [
+    "Year 4 ",
+    "café ",
+    "“quoted” ",
+    "it’s ",
+    "— ",
+    "\n",
+    "https://oakfield.sch.uk/news ",
+    "example.com ",
+    "🌻",
+    "👨‍👩‍👧",
+    "日本語",
+    "©",
+    "x" * 40,
+    "…",
+    "e\u0301",  # not NFC
+    "\u2066",
+]
+
+
+def test_fast_path_agrees_with_twitter_text() -> None:
+    """Generated mixes of the text teachers type, measured both ways."""
+    import random
+
+    from twitter_text import parse_tweet
+
+    rng = random.Random(7)
+    for _ in range(2000):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randrange(0, 14)))
+        expected = parse_tweet(text)
+        got = measure(text)
+        assert (got.weighted, got.valid) == (expected.weightedLength, expected.valid), text

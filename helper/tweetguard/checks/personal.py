@@ -64,6 +64,10 @@ def _phonenumbers() -> Any:
     return phonenumbers
 
 
+def check_phone_library() -> None:
+    _phonenumbers()
+
+
 def _normalise_number(raw: str) -> str | None:
     pn = _phonenumbers()
     try:

@@ -12,6 +12,7 @@ import logging
 import os
 import struct
 import sys
+import threading
 from collections.abc import Sequence
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -173,7 +174,7 @@ def claim_stdout() -> BinaryIO:
 
 
 def run_host(home: Path, argv: Sequence[str], allowed: Sequence[str] | None = None) -> int:
-    from tweetguard.checks.engine import Checker
+    from tweetguard.checks.engine import Checker, preload
     from tweetguard.stores.home import log_dir
 
     frames = claim_stdout()
@@ -193,6 +194,9 @@ def run_host(home: Path, argv: Sequence[str], allowed: Sequence[str] | None = No
             allowed_list,
         )
     checker = Checker(home)
+    # Libraries only some posts need load in the background: the first reply
+    # (hello, or a plain post) does not wait for them.
+    threading.Thread(target=preload, name="preload", daemon=True).start()
     try:
         return serve(sys.stdin.buffer, frames, Handler(checker, origin_allowed=permitted))
     finally:
