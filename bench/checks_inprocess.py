@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 from synthetic import make_register, sample_posts
-
 from tweetguard.checks.engine import Checker
 from tweetguard.stores.consent import ConsentRegister, parse_csv
 
@@ -60,7 +59,8 @@ def main() -> int:
     p99 = percentile(timings, 99)
     print(
         f"per check ms: p50 {statistics.median(timings):.3f}  p90 {percentile(timings, 90):.3f}  "
-        f"p99 {p99:.3f}  max {max(timings):.3f}  (target p99 <= 2: {'met' if p99 <= 2 else 'NOT met'})"
+        f"p99 {p99:.3f}  max {max(timings):.3f}  "
+        f"(target p99 <= 2: {'met' if p99 <= 2 else 'NOT met'})"
     )
     return 0
 
