@@ -60,6 +60,27 @@ def test_post_naming_a_pupil_is_held_with_the_finding_shown(launch) -> None:
     ]
 
 
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2214bc60000000049454e44ae426082"
+)
+
+
+def test_a_first_name_with_a_photo_is_held(launch) -> None:
+    x = launch()
+    x.page.goto("https://x.com/home")
+    type_post(x.page, "Amelia loved the science fair!")
+    x.page.locator('[data-testid="fileInput"]').set_input_files(
+        files=[{"name": "fair.png", "mimeType": "image/png", "buffer": PNG_1X1}]
+    )
+    expect(x.page.locator('[data-testid="attachments"] img')).to_have_count(1)
+    x.page.locator('[data-testid="tweetButtonInline"]').click()
+    expect(x.page.locator(PANEL)).to_contain_text(
+        "“Amelia” is a pupil's name in a post with a photo"
+    )
+    assert x.site.posts == []
+
+
 def test_ctrl_enter_is_held_too(launch) -> None:
     x = launch()
     x.page.goto("https://x.com/home")

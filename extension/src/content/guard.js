@@ -72,7 +72,8 @@
       }
       panel.checking(composer, anchor);
       const account = dom.activeAccount();
-      const replies = await Promise.all(texts.map((text) => ask({ type: 'check', text, account })));
+      const media = dom.attachedMedia(composer);
+      const replies = await Promise.all(texts.map((text) => ask({ type: 'check', text, account, media })));
       if (!sameTexts(texts, dom.composerTexts(composer))) {
         panel.error(composer, anchor, 'The post changed while tweetguard was checking it. Press Post again.');
         return;

@@ -97,6 +97,15 @@
     return textBoxesIn(composer).map(boxText);
   }
 
+  /** Photos and videos attached to the composer, as {mime} (bytes are read elsewhere). */
+  function attachedMedia(composer) {
+    const area = composer && composer.querySelector('[data-testid="attachments"]');
+    if (!area) return [];
+    return [...area.querySelectorAll('img, video')]
+      .filter((el) => /^(blob|data):/.test(el.getAttribute('src') || ''))
+      .map((el) => ({ mime: el.tagName === 'VIDEO' ? 'video/*' : 'image/*' }));
+  }
+
   /** Where the findings panel goes: right after the last text box's wrapper. */
   function panelAnchor(composer) {
     const boxes = textBoxesIn(composer);
@@ -135,6 +144,7 @@
     postButtonsIn,
     panelAnchor,
     activeAccount,
+    attachedMedia,
     boxText,
   });
 })();

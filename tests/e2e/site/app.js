@@ -81,12 +81,19 @@ function shell() {
 
 function inlineComposer() {
   const button = h('button', { type: 'button', 'data-testid': 'tweetButtonInline', disabled: true }, 'Post');
+  const attachments = h('div', { 'data-testid': 'attachments' });
+  const input = h('input', { type: 'file', 'data-testid': 'fileInput', accept: 'image/*', multiple: true, style: 'display:none' });
+  // Like X: each chosen file becomes a blob: preview inside the attachments area.
+  input.addEventListener('change', () => {
+    for (const file of input.files) {
+      attachments.append(h('div', { 'data-testid': 'attachmentPreview' },
+        h('img', { src: URL.createObjectURL(file), alt: '', width: '120' })));
+    }
+  });
   return h('div', { class: 'composer', 'data-fixture': 'inline' },
     editor(0),
-    h('div', { class: 'toolbar' },
-      h('input', { type: 'file', 'data-testid': 'fileInput', accept: 'image/*', multiple: true, style: 'display:none' }),
-      h('div', { 'data-testid': 'attachments' }),
-      button));
+    attachments,
+    h('div', { class: 'toolbar' }, input, button));
 }
 
 function modalComposer() {
