@@ -16,7 +16,7 @@ from tweetguard.checks.engine import Checker
         ("f**k", "f**k"),
         ("This is bullsh1t", "bullsh1t"),
         ("Damn, what a goal!", "Damn"),
-        ("What a bl**dy mess", None),  # not on the list, masked or not
+        ("What a bl**dy mess", "bl**dy"),  # British, added to the list, masked
     ],
 )
 def test_profanity_warns(checker: Checker, text: str, word: str | None) -> None:

@@ -2,8 +2,10 @@
 
 The word list is better-profanity's (data only; its matcher is too slow for
 typing-speed checks), less words that are ordinary in school posts
-(data/profanity_exclusions.txt). Masked words (sh*t, f**k, b!tch) and
-look-alike spellings (sh1t) are matched too.
+(data/profanity_exclusions.txt), plus British swearing it lacks
+(data/profanity_additions.txt). Plurals, masked words (sh*t, f**k, b!tch) and
+look-alike spellings (sh1t) are matched too; listed words inside innocent
+phrases (spotted dick, blue tits) are not.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import cache
 from importlib import resources
 
 from tweetguard.checks.base import Finding, Post, Rule, Severity
-from tweetguard.checks.tokens import fold, vocabulary
+from tweetguard.checks.tokens import Word, fold, vocabulary
 
 PROFANITY = Rule(
     id="language.profanity",
@@ -40,7 +42,9 @@ def words() -> frozenset[str]:
         resources.files("better_profanity").joinpath("profanity_wordlist.txt").read_text("utf-8")
     )
     entries = {fold(line.strip()) for line in listed.splitlines() if line.strip()}
-    return frozenset(entries - vocabulary("profanity_exclusions"))
+    return frozenset(
+        (entries | vocabulary("profanity_additions")) - vocabulary("profanity_exclusions")
+    )
 
 
 @cache
@@ -57,7 +61,7 @@ def check(post: Post) -> list[Finding]:
     findings = []
     tokens = post.words
     for index, token in enumerate(tokens):
-        hit = token.key in listed
+        hit = _listed(token.key, listed) and not _in_innocent_phrase(tokens, index)
         end = index
         if not hit and index + 1 < len(tokens):
             pair = f"{token.key} {tokens[index + 1].key}"
@@ -73,6 +77,25 @@ def check(post: Post) -> list[Finding]:
         if _masked_profanity(raw.lower(), listed):
             findings.append(Finding(PROFANITY, match.start(), match.end(), {"word": raw}))
     return findings
+
+
+def _listed(key: str, listed: frozenset[str]) -> bool:
+    if key in listed:
+        return True
+    # Plurals: "arses" from "arse"; but "assess" is not "asses".
+    return len(key) > 3 and key.endswith("s") and not key.endswith("ss") and key[:-1] in listed
+
+
+_INNOCENT = vocabulary("profanity_phrases_ok")
+
+
+def _in_innocent_phrase(tokens: list[Word], index: int) -> bool:
+    for size in (2, 3):
+        for start in range(max(0, index - size + 1), index + 1):
+            window = tokens[start : start + size]
+            if len(window) == size and " ".join(w.key for w in window) in _INNOCENT:
+                return True
+    return False
 
 
 def _masked_profanity(raw: str, listed: frozenset[str]) -> bool:

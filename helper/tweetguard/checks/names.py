@@ -60,12 +60,16 @@ FIRST_NAME = Rule(
 
 RULES = (FULL_NAME, PICTURED, NO_CONSENT, FIRST_NAME)
 
+# Before a list of word-names, words that make them people: "Thank you Joy and May".
+_PERSON_BEFORE = vocabulary("person_cues_before")
 # After a word-name, words that make it a person: "Joy won", "Hope has".
 _PERSON_AFTER = vocabulary("person_cues_after")
 # Before a word-name, words that make it a thing or a date: "in May", "a joy".
 _NOT_PERSON_BEFORE = vocabulary("not_person_before")
 # After a word-name, words that make it a thing: "Autumn term", "Poppy Appeal".
 _NOT_PERSON_AFTER = vocabulary("not_person_after")
+# Fixed phrases that start with a first name: characters, puddings, birds.
+_PHRASES = vocabulary("name_phrases")
 _CLASS_AFTER = re.compile(r"\s*(?:\(|,\s*|\b(?:in|from)\s+)(?:year|class|reception|y\d)", re.I)
 
 
@@ -110,14 +114,12 @@ class NameIndex:
         self.size = 0
         for pupil in pupils:
             self.size += 1
-            last = tuple(w.key for w in words(pupil.last_name))
+            lasts = spellings(pupil.last_name)
             firsts = {pupil.first_name, pupil.preferred_name or pupil.first_name}
-            for first_name in firsts:
-                first = tuple(w.key for w in words(first_name))
-                if not first or not last:
-                    continue
-                self._add(_Entry(first + last, len(first), False, pupil))
-                self._add(_Entry(last + first, len(first), True, pupil))
+            for first in {s for name in firsts for s in spellings(name)}:
+                for last in lasts:
+                    self._add(_Entry(first + last, len(first), False, pupil))
+                    self._add(_Entry(last + first, len(first), True, pupil))
                 by_key = self._first.setdefault(first[0], {})
                 by_key.setdefault(first, [])
                 if pupil not in by_key[first]:
@@ -175,9 +177,8 @@ class NameIndex:
                 for k in range(1, n)
             ):
                 continue
-            first_token = tokens[index + (boundary if entry.reversed else 0)]
-            if first_token.key in word_names and not first_token.capitalized:
-                continue  # "we hope Carrington Lane..." is not Hope Carrington
+            # Any case counts, even for word-names ("congratulations to hope carrington"):
+            # a false alarm costs a retype, a miss names a child.
             return entry
         return None
 
@@ -197,10 +198,86 @@ class NameIndex:
                 _joined(text, tokens[index + k - 1], tokens[index + k]) for k in range(1, n)
             ):
                 continue
-            if n == 1 and key[0] in word_names and not _used_as_name(text, tokens, index):
+            if _starts_phrase(tokens, index):
+                continue  # "Jack Frost", "Dick Whittington": characters, not pupils
+            if (
+                n == 1
+                and key[0] in word_names
+                and not self._used_as_name(text, tokens, index, word_names)
+            ):
                 continue
             return key, pupils
         return None
+
+    def _used_as_name(
+        self, text: str, tokens: list[Word], index: int, word_names: frozenset[str]
+    ) -> bool:
+        word = tokens[index]
+        if not word.capitalized:
+            return False
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        after = following if following and following.sentence == word.sentence else None
+        if after and (after.key in _NOT_PERSON_AFTER or after.raw[:1].isdigit()):
+            return False
+        if word.possessive or _CLASS_AFTER.match(text, word.end):
+            return True
+        if after and after.key in _PERSON_AFTER:
+            return True
+        listed = self._listed_with(text, tokens, index, word_names)
+        if listed is not None:
+            return listed
+        if sentence_start(tokens, index):
+            return False  # "Autumn term...", "May I remind..."
+        return tokens[index - 1].key not in _NOT_PERSON_BEFORE
+
+    def _listed_with(
+        self, text: str, tokens: list[Word], index: int, word_names: frozenset[str]
+    ) -> bool | None:
+        """In a list ("Amelia and Hope", "Faith, Hope, Joy and Respect"), a word-name
+        is a name when listed with a pupil's name, and a word when listed with
+        other capitalised words. None when it is not in a list."""
+        neighbours = []
+        for step in (-1, 1):
+            near = index + step
+            if not 0 <= near < len(tokens):
+                continue
+            left, right = (
+                (tokens[near], tokens[index]) if step < 0 else (tokens[index], tokens[near])
+            )
+            gap = text[left.end : right.start]
+            if "," in gap or "&" in gap:
+                neighbours.append(tokens[near])
+            elif tokens[near].key in ("and", "or") and 0 <= near + step < len(tokens):
+                neighbours.append(tokens[near + step])
+        capitalised = [
+            n for n in neighbours if n.capitalized and n.sentence == tokens[index].sentence
+        ]
+        if not capitalised:
+            return None
+        if any(n.key in self._first and n.key not in word_names for n in capitalised):
+            return True
+        return _after_person_cue(text, tokens, index)
+
+
+def spellings(name: str) -> set[tuple[str, ...]]:
+    """The ways a register name is written in posts, as folded word tuples.
+
+    "Lily-Mae" is also "Lily Mae"; "Mary Jane" also "Mary-Jane"; "O'Neill" also
+    "ONeill" and "O Neill"; the Irish "Ó Briain" also "O'Briain".
+    """
+    base = tuple(w.key for w in words(name))
+    if not base:
+        return set()
+    forms = {base}
+    split = tuple(part for word in base for part in re.split(r"[-']", word) if part)
+    forms.add(split)
+    forms.add(tuple(word.replace("'", "") for word in base))
+    if len(split) > 1:
+        forms.add(("-".join(split),))
+    if len(base) > 1 and base[0] == "o":
+        forms.add(("o'" + base[1], *base[2:]))
+        forms.add(("o" + base[1], *base[2:]))
+    return {form for form in forms if form}
 
 
 def _joined(text: str, left: Word, right: Word, *, comma: bool = False) -> bool:
@@ -211,21 +288,26 @@ def _joined(text: str, left: Word, right: Word, *, comma: bool = False) -> bool:
     return gap.isspace() or (comma and gap.strip() == ",")
 
 
-def _used_as_name(text: str, tokens: list[Word], index: int) -> bool:
-    word = tokens[index]
-    if not word.capitalized:
-        return False
-    following = tokens[index + 1] if index + 1 < len(tokens) else None
-    after = following if following and following.sentence == word.sentence else None
-    if after and (after.key in _NOT_PERSON_AFTER or after.raw[:1].isdigit()):
-        return False
-    if word.possessive or _CLASS_AFTER.match(text, word.end):
-        return True
-    if after and after.key in _PERSON_AFTER:
-        return True
-    if sentence_start(tokens, index):
-        return False  # "Autumn term...", "May I remind..."
-    return tokens[index - 1].key not in _NOT_PERSON_BEFORE
+def _after_person_cue(text: str, tokens: list[Word], index: int) -> bool:
+    """Whether the list this word is in follows "thank you", "well done" and the like."""
+    start = index
+    while start > 0:
+        gap = text[tokens[start - 1].end : tokens[start].start]
+        if "," in gap or "&" in gap:
+            start -= 1
+        elif tokens[start - 1].key in ("and", "or") and start > 1:
+            start -= 2
+        else:
+            break
+    return start > 0 and tokens[start - 1].key in _PERSON_BEFORE
+
+
+def _starts_phrase(tokens: list[Word], index: int) -> bool:
+    for size in (2, 3):
+        window = tokens[index : index + size]
+        if len(window) == size and " ".join(w.key for w in window) in _PHRASES:
+            return True
+    return False
 
 
 def word_names(extra: Iterable[str] = ()) -> frozenset[str]:

@@ -57,6 +57,21 @@ _STREET = re.compile(
 )
 
 
+# Lower-case streets only with one or two plain words and a clear street word:
+# "42 oak avenue", but not "30 trees along the road".
+_STREET_LOWER = re.compile(
+    r"\b\d{1,4}[a-z]?\s+(?!(?:the|a|an|of|on|in|to|by|up|down|along|across|around)\b)"
+    r"[a-z][\w'’-]*(?:\s+(?!(?:the|a|an|of|on|in|to|by)\b)[a-z][\w'’-]*)?"
+    r"\s+(?:road|street|avenue|lane|close|drive|crescent|terrace|grove)\b"
+)
+_CLASS_BEFORE = re.compile(r"(?i:\b(?:year|yr|class|room|group|table|ks|key stage|reception))\s*$")
+_ORDINAL_INWARD = re.compile(r"(?i:\s\d(?:st|nd|rd|th)$)")
+# Email addresses written out to dodge filters: "jo dot smith at gmail dot com".
+_SPELLED_EMAIL = re.compile(
+    r"(?i:\b[\w.-]+(?:\s+dot\s+[\w-]+)*\s+(?:at|\(at\)|\[at\])\s+[\w-]+(?:\s+dot\s+[\w-]+)+\b)"
+)
+
+
 @cache
 def _phonenumbers() -> Any:
     import phonenumbers
@@ -99,10 +114,13 @@ def check(post: Post) -> list[Finding]:
                 findings.append(
                     Finding(EMAIL, match.start(), match.end(), {"match": match.group()})
                 )
+    if " dot " in text.lower():
+        for match in _SPELLED_EMAIL.finditer(text):
+            findings.append(Finding(EMAIL, match.start(), match.end(), {"match": match.group()}))
     places = [fold(place) for place in allow.places]
-    for pattern in (_STREET, _POSTCODE):
+    for pattern in (_STREET, _STREET_LOWER, _POSTCODE):
         for match in pattern.finditer(text):
-            if _is_allowlisted(match.group(), places):
+            if _is_allowlisted(match.group(), places) or _not_an_address(text, match):
                 continue
             findings.append(Finding(ADDRESS, match.start(), match.end(), {"match": match.group()}))
     return _merge_overlaps(findings)
@@ -111,6 +129,15 @@ def check(post: Post) -> list[Finding]:
 def _dialled_like_a_phone(raw: str) -> bool:
     """0 or + then at least ten digits: UK and international numbers, not sums or years."""
     return raw[:1] in ("0", "+", "(") and sum(c.isdigit() for c in raw) >= 10
+
+
+def _not_an_address(text: str, match: re.Match[str]) -> bool:
+    """ "Year 2 Nature Walk" is a class; "Y5 2nd" is a class and a place in a race."""
+    before = text[max(0, match.start() - 12) : match.start()]
+    if _CLASS_BEFORE.search(before):
+        return True
+    found = match.group()
+    return bool(_ORDINAL_INWARD.search(found)) and not found.isupper()
 
 
 def _domain_allowed(domain: str, allowed: tuple[str, ...]) -> bool:

@@ -36,15 +36,19 @@ _LONGEST = max((len(t.split()) for t in _TERMS), default=1)
 _NAME_WITH_CLASS = re.compile(
     r"\b([A-Z][a-z]+)(?:'s)?(?i:\s*(?:\(|,\s*|\s+(?:in|from)\s+)(?:year\s*\d|y\d|reception))"
 )
-# Capitalised words before a class that are not a child's name.
-_NOT_NAMES = frozenset({"all", "everyone", "children", "pupils", "in", "the", "our", "well", "and"})
+# "Get well soon Leo", "Well done Sam": a capitalised word after these is a child.
+_PERSON_CUED = re.compile(
+    r"(?i:\b(?:get\s+well\s+soon|well\s+done|congratulations\s+to|happy\s+birthday(?:\s+to)?"
+    r"|welcome\s+back|good\s+luck|thank\s+you|we\s+miss\s+you)),?\s+([A-Z][a-z]+)"
+)
+_NOT_NAMES = vocabulary("not_names")
 
 
 def check(post: Post) -> list[Finding]:
     terms = list(_find_terms(post.words))
     if not terms:
         return []
-    if not post.name_scan.spans() and not _named_with_class(post.text):
+    if not post.name_scan.spans() and not _named_elsewise(post.text):
         return []
     return [Finding(SENSITIVE, start, end, {"term": post.text[start:end]}) for start, end in terms]
 
@@ -64,5 +68,11 @@ def _find_terms(tokens: list[Word]) -> list[tuple[int, int]]:
     return found
 
 
-def _named_with_class(text: str) -> bool:
-    return any(m.group(1).lower() not in _NOT_NAMES for m in _NAME_WITH_CLASS.finditer(text))
+def _named_elsewise(text: str) -> bool:
+    """A child named without the register: a first name with a class, or after a
+    greeting only a person gets ("Get well soon Leo")."""
+    return any(
+        m.group(1).lower() not in _NOT_NAMES
+        for pattern in (_NAME_WITH_CLASS, _PERSON_CUED)
+        for m in pattern.finditer(text)
+    )

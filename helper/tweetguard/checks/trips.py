@@ -46,39 +46,42 @@ _WHEN = re.compile(
       | \d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b
       | {_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b
       | \d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?
-      | \d{{1,2}}(?::\d{{2}})?\s?(?:am|pm)
+      | \d{{1,2}}(?:[:.]\d{{2}})?\s?(?:am|pm)
       | \d{{1,2}}:\d{{2}}
+      | at\ \d{{1,2}}(?:\.\d{{2}})?(?=\s*(?:sharp|o['’]clock|[,.;!–—-]|$))
       | noon|midday
-    )\b""",
+    )""",
     re.IGNORECASE | re.VERBOSE,
 )
+# Pupils moving somewhere: the verbs are matched in any case.
 _MOVEMENT = re.compile(
-    r"""\b(?:
+    r"""(?i:\b(?:
         (?:going|heading|off|travelling|traveling|walking|driving|setting\ off)\s+(?:to|for)
       | (?:trip|visit|outing|journey)\s+to
-      | visiting
       | leav(?:e|es|ing)\s+(?:for|at|from)
       | depart(?:s|ing)?
       | (?:meet|meeting)\s+(?:at|by|outside)
       | (?:pick[- ]?up|drop[- ]?off|collection)\s+(?:is\s+)?(?:at|from)
-      | (?:will\ be|we'll\ be|we\ will\ be|are|we're|they're)\s+(?:at|in|on)\s+(?:the\s+)?[A-Z]
-      | arriv(?:e|es|ing)\s+(?:at|in)
       | coach\s+(?:leaves|departs)
-    )""",
+    ))
+    | (?i:\bvisiting)\s+(?:the\s+)?[A-Z]""",
     re.VERBOSE,
 )
-# "at the Science Museum", "in Hyde Park": capitalised words after at/in/to.
+# "at the Science Museum", "in Hyde Park": capitalised words after at/in/near.
 _PLACE = re.compile(
-    r"\b(?:at|in|to|from|near|outside)\s+(?:the\s+)?((?:[A-Z][\w'’&-]*)(?:\s+(?:of\s+|the\s+|&\s+)?[A-Z][\w'’&-]*)*)"
+    r"\b(?:at|in|near|outside)\s+(?:the\s+)?"
+    r"((?:[A-Z][\w'’&-]*)(?:\s+(?:of\s+|the\s+|&\s+)?[A-Z][\w'’&-]*)*)"
 )
 _PAST = re.compile(
     rf"""\b(?:yesterday|last\s+(?:week(?:end)?|month|term|year|night|{_DAY})|ago|earlier\ today
       | visited|went|travelled|traveled|returned|came\ back|got\ back|were\ at|was\ at|spent
-      | enjoyed|had\ (?:a|an|the|such)|we\ had)\b""",
+      | enjoyed|loved|sang|performed|played|won|saw|met|learned|learnt|explored|took\ part
+      | competed|watched|had\ (?:a|an|the|such)|we\ had|what\ a\ (?:day|trip))\b""",
     re.IGNORECASE | re.VERBOSE,
 )
 _FUTURE = re.compile(
-    r"\b(?:will|going\ to|shall|'ll|are\ off|tomorrow|next)\b", re.IGNORECASE | re.VERBOSE
+    r"\b(?:will|going\ to|shall|'ll|are\ off|tomorrow|next|tonight|can't\ wait|looking\ forward)\b",
+    re.IGNORECASE | re.VERBOSE,
 )
 
 # Capitalised words after "at"/"in" that are not places: classes, seasons, events.
@@ -96,7 +99,7 @@ def check(post: Post) -> list[Finding]:
         when = _WHEN.search(sentence)
         if when is None:
             continue
-        where = _place(sentence, allowed) or _MOVEMENT.search(sentence)
+        where = _place(sentence, allowed) or _movement(sentence)
         if where is None:
             continue
         if _PAST.search(sentence) and not _FUTURE.search(sentence):
@@ -112,6 +115,15 @@ def check(post: Post) -> list[Finding]:
             )
         )
     return findings
+
+
+def _movement(sentence: str) -> re.Match[str] | None:
+    """A movement away from school: "meet at the main gate" stays at school."""
+    for match in _MOVEMENT.finditer(sentence):
+        following = sentence[match.end() : match.end() + 40].split()[:5]
+        if not any(fold(word.strip(".,!?;:")) in _SCHOOL_PLACES for word in following):
+            return match
+    return None
 
 
 def _place(sentence: str, allowed: list[str]) -> re.Match[str] | None:
