@@ -51,8 +51,9 @@ def test_protected_accounts_may_share_trip_details(checker: Checker) -> None:
         checker.home, '[[accounts]]\nhandle = "OakfieldParents"\nvisibility = "protected"\n'
     )
     text = HELD[0]
-    assert checker.check(text, handle="OakfieldParents").verdict == "allow"
-    assert checker.check(text, handle="SomeoneElse").verdict == "block"  # unknown: public
+    assert checker.check(text, account=("OakfieldParents", None)).verdict == "allow"
+    # Unknown to the policy: checked as public (and held for the account too).
+    assert checker.check(text, account=("SomeoneElse", None)).verdict == "block"
     assert checker.check(text).verdict == "block"
 
 

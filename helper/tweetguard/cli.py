@@ -68,6 +68,20 @@ def build_parser() -> Parser:
     )
     consent_sub.add_parser("list", help="list the pupils in the register")
 
+    accounts = sub.add_parser("accounts", help="the X accounts approved for posting here")
+    accounts_sub = accounts.add_subparsers(
+        dest="accounts_command", required=True, parser_class=Parser
+    )
+    add = accounts_sub.add_parser("add", help="approve an account (or update one)")
+    add.add_argument("handle", metavar="HANDLE")
+    add.add_argument(
+        "--user-id", metavar="ID", help="X's numeric id for the account (survives renames)"
+    )
+    add.add_argument("--visibility", choices=["public", "protected"], default="public")
+    accounts_sub.add_parser("list", help="list the approved accounts")
+    remove = accounts_sub.add_parser("remove", help="withdraw an account's approval")
+    remove.add_argument("handle", metavar="HANDLE")
+
     rules = sub.add_parser("rules", help="list the rules with their severity and settings")
     rules.add_argument("--markdown", action="store_true", help="print the table for docs/rules.md")
 
@@ -132,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.consent_command == "import":
             return cmd_consent_import(home, Path(args.file), strict=args.strict)
         return cmd_consent_list(home)
+    if command == "accounts":
+        return cmd_accounts(args, home)
     if command == "rules":
         return cmd_rules(home, markdown=args.markdown)
     if command == "policy":
@@ -442,4 +458,34 @@ def cmd_policy_check(home: Path) -> int:
         f"{len(policy.allow.places)} place(s)"
     )
     print(f"  rules:    {len(policy.rules)} setting(s); lexicon: {len(policy.lexicon)} entr(y/ies)")
+    return 0
+
+
+def cmd_accounts(args: argparse.Namespace, home: Path) -> int:
+    from tweetguard.stores.home import policy_path
+    from tweetguard.stores.policy import PolicyError, load_policy
+    from tweetguard.stores.policy_edit import add_account, remove_account
+
+    path = policy_path(home)
+    try:
+        if args.accounts_command == "add":
+            new = add_account(path, args.handle, args.user_id, args.visibility)
+            verb = "Approved" if new else "Updated"
+            print(f"{verb} @{args.handle.lstrip('@')} ({args.visibility}) in {path}.")
+            return 0
+        if args.accounts_command == "remove":
+            if remove_account(path, args.handle):
+                print(f"Removed @{args.handle.lstrip('@')} from {path}.")
+                return 0
+            return _fail(EX_DATAERR, f"@{args.handle.lstrip('@')} is not an approved account")
+        policy = load_policy(path)
+    except PolicyError as exc:
+        return _fail(EX_CONFIG, str(exc))
+    if not policy.accounts:
+        print("No account is approved yet, so every post is held. Add one with:")
+        print("  tweetguard accounts add HANDLE --user-id ID --visibility public")
+        return 0
+    for account in policy.accounts:
+        user_id = account.user_id or "(no user id)"
+        print(f"@{account.handle}\t{user_id}\t{account.visibility}")
     return 0

@@ -81,6 +81,10 @@ def launch(
         profile.mkdir()
         result = run_cli(registered_home, "install-host", "--user-data-dir", str(profile))
         assert result.returncode == 0, result.stderr.decode()
+        result = run_cli(
+            registered_home, "accounts", "add", "OakfieldPrimary", "--user-id", fixture_server.USER_ID
+        )
+        assert result.returncode == 0, result.stderr.decode()
         assert (profile / "NativeMessagingHosts" / "org.tweetguard.helper.json").exists()
         context = playwright.chromium.launch_persistent_context(
             str(profile),

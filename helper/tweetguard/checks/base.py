@@ -76,6 +76,8 @@ class Post:
     visibility: str = "public"
     today: date = field(default_factory=date.today)
     word_names: frozenset[str] = frozenset()
+    # (handle, user_id) of the signed-in account, or None when the caller did not say.
+    account: tuple[str | None, str | None] | None = None
 
     @cached_property
     def words(self) -> list[Word]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from tweetguard.checks import language, lexicon, links, names, personal, sensitive, trips
+from tweetguard.checks import accounts, language, lexicon, links, names, personal, sensitive, trips
 from tweetguard.checks import length as length_check
 from tweetguard.checks.base import VERDICTS, Finding, Post, Rule, Severity
 from tweetguard.checks.names import NameIndex
@@ -23,7 +23,7 @@ from tweetguard.stores.home import policy_path, register_path
 from tweetguard.stores.policy import Policy, PolicyError, load_policy
 
 # Every family with a check(post) function, in the order findings are listed.
-FAMILIES = (names, personal, trips, sensitive, language, links, lexicon)
+FAMILIES = (accounts, names, personal, trips, sensitive, language, links, lexicon)
 BUILTIN_RULES: tuple[Rule, ...] = (
     *length_check.RULES,
     *(rule for family in FAMILIES for rule in family.RULES),
@@ -156,14 +156,16 @@ class Checker:
         text: str,
         *,
         has_media: bool = False,
-        handle: str | None = None,
-        user_id: str | None = None,
+        account: tuple[str | None, str | None] | None = None,
         today: date | None = None,
     ) -> Report:
+        """Checks one post. `account` is (handle, user_id) when the caller knows who
+        is signed in; the account rules run only then."""
         policy = self.policy()  # a broken policy holds every post
-        account = policy.account(handle, user_id)
+        handle, user_id = account or (None, None)
+        approved = policy.account(handle, user_id)
         # An account the policy does not know is treated as public: the stricter case.
-        visibility = account.visibility if account else "public"
+        visibility = approved.visibility if approved else "public"
         post = Post(
             text=text,
             policy=policy,
@@ -172,6 +174,7 @@ class Checker:
             visibility=visibility,
             today=today or date.today(),
             word_names=self._word_names,
+            account=account,
         )
         length = length_check.measure(text, post.urls)
         found = length_check.check(post, length)

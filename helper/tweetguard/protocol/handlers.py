@@ -79,6 +79,7 @@ class Handler:
             **policy.summary(),
             "register": {"pupils": register.pupils, "imported_at": register.imported_at},
         }
+        reply["settings"] = policy.posting.to_json()
         return reply
 
     def _check(self, request: CheckRequest) -> dict[str, Any]:
@@ -86,8 +87,7 @@ class Handler:
         report = self.checker.check(
             request.text,
             has_media=bool(request.media),
-            handle=account.handle if account else None,
-            user_id=account.user_id if account else None,
+            account=(account.handle, account.user_id) if account else None,
         )
         findings = report.findings_json()
         reply: dict[str, Any] = {

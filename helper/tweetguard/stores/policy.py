@@ -63,6 +63,30 @@ class Allowlists:
 
 
 @dataclass(frozen=True)
+class Posting:
+    """How the extension behaves around a post; sent to it in the hello reply."""
+
+    confirm_account: bool = False  # ask "Posting as @handle (public)?" once a session
+    logout_after_post: bool = True
+    idle_logout_minutes: float = 10.0  # 0 turns idle logout off
+    logout_on_lock: bool = True
+    allow_warn_override: bool = True  # a teacher may post past a warning, with a reason
+    allow_block_override: bool = False
+    support_contact: str = "your school's IT lead"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "confirm_account": self.confirm_account,
+            "logout_after_post": self.logout_after_post,
+            "idle_logout_minutes": self.idle_logout_minutes,
+            "logout_on_lock": self.logout_on_lock,
+            "allow_warn_override": self.allow_warn_override,
+            "allow_block_override": self.allow_block_override,
+            "support_contact": self.support_contact,
+        }
+
+
+@dataclass(frozen=True)
 class Policy:
     school: str
     accounts: tuple[ApprovedAccount, ...] = ()
@@ -71,6 +95,7 @@ class Policy:
     allow: Allowlists = field(default_factory=Allowlists)
     lexicon: tuple[LexiconEntry, ...] = ()
     word_names: tuple[str, ...] = ()  # extra first names that are also ordinary words
+    posting: Posting = field(default_factory=Posting)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -79,10 +104,13 @@ class Policy:
         }
 
     def account(self, handle: str | None, user_id: str | None) -> ApprovedAccount | None:
+        """The approved account this is. The numeric id decides when both sides have
+        one: it survives a renamed handle, and a new account cannot take it over."""
         for account in self.accounts:
-            if user_id and account.user_id and account.user_id == user_id:
-                return account
-            if handle and account.handle.lower() == handle.lower():
+            if user_id and account.user_id:
+                if account.user_id == user_id:
+                    return account
+            elif handle and account.handle.lower() == handle.lower():
                 return account
         return None
 
@@ -106,7 +134,7 @@ def load_policy(path: Path) -> Policy:
     return parse_policy(data, str(path))
 
 
-_TOP_LEVEL = {"school", "accounts", "rules", "allow", "lexicon", "names"}
+_TOP_LEVEL = {"school", "accounts", "rules", "allow", "lexicon", "names", "posting"}
 
 
 def parse_policy(data: dict[str, Any], where: str) -> Policy:
@@ -129,7 +157,34 @@ def parse_policy(data: dict[str, Any], where: str) -> Policy:
         allow=_allowlists(_table(data, "allow", where), where),
         lexicon=_lexicon(data.get("lexicon", []), where),
         word_names=_strings(names, "word_names", f"{where}: names.word_names"),
+        posting=_posting(_table(data, "posting", where), where),
     )
+
+
+def _posting(raw: dict[str, Any], where: str) -> Posting:
+    defaults = Posting()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        at = f"{where}: posting.{key}"
+        if not hasattr(defaults, key):
+            known = ", ".join(defaults.to_json())
+            raise PolicyError(f"{where}: [posting] has unknown setting {key!r}; known: {known}")
+        default = getattr(defaults, key)
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise PolicyError(f"{at} must be true or false")
+        elif isinstance(default, float):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 <= value <= 1440
+            ):
+                raise PolicyError(f"{at} must be a number of minutes from 0 (off) to 1440")
+            value = float(value)
+        elif not isinstance(value, str) or not value.strip():
+            raise PolicyError(f"{at} must be a non-empty string")
+        values[key] = value
+    return Posting(**values)
 
 
 def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
