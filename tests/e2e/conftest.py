@@ -81,8 +81,9 @@ def launch(
         profile.mkdir()
         result = run_cli(registered_home, "install-host", "--user-data-dir", str(profile))
         assert result.returncode == 0, result.stderr.decode()
+        user_id = fixture_server.USER_ID
         result = run_cli(
-            registered_home, "accounts", "add", "OakfieldPrimary", "--user-id", fixture_server.USER_ID
+            registered_home, "accounts", "add", "OakfieldPrimary", "--user-id", user_id
         )
         assert result.returncode == 0, result.stderr.decode()
         assert (profile / "NativeMessagingHosts" / "org.tweetguard.helper.json").exists()
