@@ -51,6 +51,7 @@ class Report:
     findings: list[Finding]
     length: length_check.Length
     text: str
+    visibility: str = "public"  # of the account it would go out from (unknown: public)
 
     def findings_json(self) -> list[dict[str, object]]:
         to_utf16 = OffsetMap(self.text)
@@ -182,7 +183,13 @@ class Checker:
             found.extend(family.check(post))
         findings = resolve(found, policy, visibility)
         findings.sort(key=lambda f: (f.start, -(f.severity or f.rule.severity)))
-        return Report(verdict=verdict_of(findings), findings=findings, length=length, text=text)
+        return Report(
+            verdict=verdict_of(findings),
+            findings=findings,
+            length=length,
+            text=text,
+            visibility=visibility,
+        )
 
     def close(self) -> None:
         self.register.close()

@@ -31,6 +31,14 @@ class ErrorCode(Enum):
         "The safety helper got a request with a wrong field, so the post is held. "
         "Reload the page and try again.",
     )
+    REASON_REQUIRED = (
+        "reason_required",
+        "Say briefly why this post should go out anyway, then press Post anyway again.",
+    )
+    OVERRIDE_NOT_ALLOWED = (
+        "override_not_allowed",
+        "The school's policy does not allow posting past this problem. Fix it, then post again.",
+    )
     TEXT_TOO_LONG = (
         "text_too_long",
         "This text is far too long to be a post. Shorten it and try again.",
@@ -54,6 +62,11 @@ class ErrorCode(Enum):
         "policy_invalid",
         "The school's tweetguard policy file is broken, so posts are held. "
         "Ask IT to run `tweetguard policy check`.",
+    )
+    EVENTS_UNAVAILABLE = (
+        "events_unavailable",
+        "The safety helper cannot write its record of overrides, so the post is held. "
+        "Ask IT to check the helper's data folder.",
     )
     REGISTER_UNAVAILABLE = (
         "register_unavailable",

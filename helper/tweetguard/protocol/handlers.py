@@ -17,14 +17,22 @@ from tweetguard.protocol.errors import ErrorCode, ProtocolError
 from tweetguard.protocol.messages import (
     MAX_FINDINGS,
     PROTOCOL_VERSION,
+    Account,
     CheckRequest,
     HelloRequest,
+    LogoutRequest,
+    OverrideRequest,
     RequestId,
     error_reply,
     parse_request,
     read_id,
 )
+from tweetguard.stores.events import EventLog
+from tweetguard.stores.home import events_path
 from tweetguard.stores.policy import PolicyError
+
+# Findings no teacher can post past, whatever the policy says: the wrong account.
+NEVER_OVERRIDDEN = ("accounts.",)
 
 log = logging.getLogger("tweetguard.protocol")
 
@@ -33,6 +41,7 @@ class Handler:
     def __init__(self, checker: Checker, *, origin_allowed: bool = True) -> None:
         self.checker = checker
         self.origin_allowed = origin_allowed
+        self.events = EventLog(events_path(checker.home))
 
     def handle_payload(self, payload: bytes) -> dict[str, Any]:
         try:
@@ -51,6 +60,10 @@ class Handler:
             request = parse_request(message)
             if isinstance(request, HelloRequest):
                 return self._hello(request)
+            if isinstance(request, OverrideRequest):
+                return self._override(request)
+            if isinstance(request, LogoutRequest):
+                return self._logout(request)
             return self._check(request)
         except ProtocolError as exc:
             log.info("request %r answered with %s: %s", request_id, exc.code.code, exc.detail)
@@ -80,6 +93,7 @@ class Handler:
             "register": {"pupils": register.pupils, "imported_at": register.imported_at},
         }
         reply["settings"] = policy.posting.to_json()
+        reply["settings_set"] = sorted(policy.posting_set)
         return reply
 
     def _check(self, request: CheckRequest) -> dict[str, Any]:
@@ -99,7 +113,66 @@ class Handler:
         }
         if len(findings) > MAX_FINDINGS:
             reply["findings_total"] = len(findings)
+        if account is not None:
+            approved = not any(f.rule.id.startswith("accounts.") for f in report.findings)
+            reply["account"] = {
+                "handle": account.handle,
+                "approved": approved,
+                "visibility": report.visibility,
+            }
         return reply
+
+    def _override(self, request: OverrideRequest) -> dict[str, Any]:
+        """Records a teacher posting past findings, after checking the policy allows it.
+
+        The text is checked again here: the extension's word that a post only had
+        warnings is not trusted, and an override never covers findings it did not name.
+        """
+        account = request.account
+        report = self.checker.check(
+            request.text, account=(account.handle, account.user_id) if account else None
+        )
+        posting = self.checker.policy().posting
+        for finding in report.findings:
+            severity = (finding.severity or finding.rule.severity).label
+            if severity == "info":
+                continue
+            allowed = (
+                posting.allow_block_override if severity == "block" else posting.allow_warn_override
+            )
+            if (
+                finding.rule.id.startswith(NEVER_OVERRIDDEN)
+                or finding.rule.id not in request.rules
+                or not allowed
+            ):
+                raise ProtocolError(
+                    ErrorCode.OVERRIDE_NOT_ALLOWED,
+                    f"{finding.rule.id} ({severity}) cannot be overridden",
+                )
+        try:
+            self.events.append(
+                "override",
+                rules=list(request.rules),
+                reason=request.reason,
+                text=request.text,
+                **_account_fields(account),
+            )
+        except OSError as exc:
+            raise ProtocolError(ErrorCode.EVENTS_UNAVAILABLE, str(exc)) from None
+        return {"id": request.id, "ok": True, "recorded": True}
+
+    def _logout(self, request: LogoutRequest) -> dict[str, Any]:
+        try:
+            self.events.append("logout", reason=request.reason, **_account_fields(request.account))
+        except OSError as exc:
+            raise ProtocolError(ErrorCode.EVENTS_UNAVAILABLE, str(exc)) from None
+        return {"id": request.id, "ok": True, "recorded": True}
+
+
+def _account_fields(account: Account | None) -> dict[str, str | None]:
+    if account is None:
+        return {"handle": None, "user_id": None}
+    return {"handle": account.handle, "user_id": account.user_id}
 
 
 def reply_for_oversize(request_id: RequestId | None, size: int) -> dict[str, Any]:

@@ -52,7 +52,30 @@ class CheckRequest:
     media: tuple[Media, ...]
 
 
-Request = HelloRequest | CheckRequest
+@dataclass(frozen=True)
+class OverrideRequest:
+    """A teacher posts past a finding, giving a reason."""
+
+    id: RequestId
+    text: str
+    rules: tuple[str, ...]
+    reason: str
+    account: Account | None
+
+
+LOGOUT_REASONS = ("after-post", "idle", "locked", "manual")
+
+
+@dataclass(frozen=True)
+class LogoutRequest:
+    """The extension signed the browser out of X."""
+
+    id: RequestId
+    reason: str
+    account: Account | None
+
+
+Request = HelloRequest | CheckRequest | OverrideRequest | LogoutRequest
 
 
 def read_id(message: object) -> RequestId | None:
@@ -101,6 +124,43 @@ def _parse_check(request_id: RequestId, message: dict[str, Any]) -> CheckRequest
         text=text,
         account=_parse_account(message.get("account")),
         media=_parse_media(message.get("media")),
+    )
+
+
+def _parse_override(request_id: RequestId, message: dict[str, Any]) -> OverrideRequest:
+    text = message.get("text")
+    if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "'text' must be the post's text")
+    rules = message.get("rules")
+    if (
+        not isinstance(rules, list)
+        or not rules
+        or len(rules) > MAX_FINDINGS
+        or not all(isinstance(r, str) and 0 < len(r) <= 100 for r in rules)
+    ):
+        raise ProtocolError(ErrorCode.BAD_FIELD, "'rules' must list the rule ids overridden")
+    reason = message.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ProtocolError(ErrorCode.REASON_REQUIRED, "'reason' must be a non-empty string")
+    if len(reason) > 1000:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "'reason' is longer than 1000 characters")
+    return OverrideRequest(
+        id=request_id,
+        text=text,
+        rules=tuple(rules),
+        reason=reason.strip(),
+        account=_parse_account(message.get("account")),
+    )
+
+
+def _parse_logout(request_id: RequestId, message: dict[str, Any]) -> LogoutRequest:
+    reason = message.get("reason")
+    if reason not in LOGOUT_REASONS:
+        raise ProtocolError(
+            ErrorCode.BAD_FIELD, f"'reason' must be one of {', '.join(LOGOUT_REASONS)}"
+        )
+    return LogoutRequest(
+        id=request_id, reason=str(reason), account=_parse_account(message.get("account"))
     )
 
 
@@ -161,6 +221,8 @@ def _optional_str(
 _PARSERS: dict[str, Callable[[RequestId, dict[str, Any]], Request]] = {
     "hello": _parse_hello,
     "check": _parse_check,
+    "override": _parse_override,
+    "logout": _parse_logout,
 }
 
 REQUEST_TYPES = tuple(_PARSERS)

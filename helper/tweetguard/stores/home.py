@@ -32,5 +32,9 @@ def policy_path(home: Path) -> Path:
     return home / "policy.toml"
 
 
+def events_path(home: Path) -> Path:
+    return home / "events.jsonl"
+
+
 def log_dir(home: Path) -> Path:
     return home / "logs"

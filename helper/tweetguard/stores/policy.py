@@ -96,6 +96,9 @@ class Policy:
     lexicon: tuple[LexiconEntry, ...] = ()
     word_names: tuple[str, ...] = ()  # extra first names that are also ordinary words
     posting: Posting = field(default_factory=Posting)
+    # The [posting] keys the file sets itself; the extension lets IT's managed
+    # browser settings fill in the rest.
+    posting_set: frozenset[str] = frozenset()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -158,6 +161,7 @@ def parse_policy(data: dict[str, Any], where: str) -> Policy:
         lexicon=_lexicon(data.get("lexicon", []), where),
         word_names=_strings(names, "word_names", f"{where}: names.word_names"),
         posting=_posting(_table(data, "posting", where), where),
+        posting_set=frozenset(_table(data, "posting", where)),
     )
 
 

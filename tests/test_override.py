@@ -1,0 +1,124 @@
+"""Overrides and logouts over the protocol, and their append-only record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_policy
+from tests.hostproc import HostProcess
+
+WARN_TEXT = "That was one hell of a match!"
+ACCOUNT = {"handle": "OakfieldPrimary", "user_id": "123"}
+
+
+@pytest.fixture
+def host(registered_home: Path) -> Iterator[HostProcess]:
+    write_policy(registered_home, '[[accounts]]\nhandle = "OakfieldPrimary"\nuser_id = "123"\n')
+    process = HostProcess(registered_home)
+    yield process
+    process.kill()
+
+
+def events(home: Path) -> list[dict[str, object]]:
+    path = home / "events.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def override(
+    host: HostProcess, text: str, rules: list[str], reason: object = "Quoting a parent"
+) -> dict:
+    return host.ask(
+        {
+            "id": 1,
+            "type": "override",
+            "text": text,
+            "rules": rules,
+            "reason": reason,
+            "account": ACCOUNT,
+        }
+    )
+
+
+def test_a_warning_can_be_overridden_with_a_reason(
+    host: HostProcess, registered_home: Path
+) -> None:
+    reply = override(host, WARN_TEXT, ["language.profanity"])
+    assert reply == {"id": 1, "ok": True, "recorded": True}
+    (event,) = events(registered_home)
+    assert event["event"] == "override"
+    assert event["rules"] == ["language.profanity"]
+    assert event["reason"] == "Quoting a parent"
+    assert event["text"] == WARN_TEXT
+    assert event["handle"] == "OakfieldPrimary"
+
+
+def test_a_reason_is_required(host: HostProcess, registered_home: Path) -> None:
+    assert (
+        override(host, WARN_TEXT, ["language.profanity"], "  ")["error"]["code"]
+        == "reason_required"
+    )
+    assert (
+        override(host, WARN_TEXT, ["language.profanity"], None)["error"]["code"]
+        == "reason_required"
+    )
+    assert events(registered_home) == []
+
+
+def test_blocks_unnamed_findings_and_accounts_are_never_overridden(
+    host: HostProcess, registered_home: Path
+) -> None:
+    blocked = "Well done Amelia Thornbury!"
+    assert override(host, blocked, ["names.full-name"])["error"]["code"] == "override_not_allowed"
+    # A warning the request did not name is not covered.
+    assert override(host, WARN_TEXT, ["links.shortener"])["error"]["code"] == "override_not_allowed"
+    wrong_account = host.ask(
+        {
+            "id": 2,
+            "type": "override",
+            "text": "hello",
+            "rules": ["accounts.unapproved"],
+            "reason": "it is mine",
+            "account": {"handle": "Personal", "user_id": "9"},
+        }
+    )
+    assert wrong_account["error"]["code"] == "override_not_allowed"
+    assert events(registered_home) == []
+
+
+def test_policy_decides_what_may_be_overridden(registered_home: Path) -> None:
+    write_policy(
+        registered_home,
+        '[[accounts]]\nhandle = "OakfieldPrimary"\nuser_id = "123"\n'
+        "[posting]\nallow_warn_override = false\nallow_block_override = true\n",
+    )
+    host = HostProcess(registered_home)
+    try:
+        assert override(host, WARN_TEXT, ["language.profanity"])["error"]["code"] == (
+            "override_not_allowed"
+        )
+        assert override(host, "Well done Amelia Thornbury!", ["names.full-name"])["ok"] is True
+    finally:
+        host.kill()
+
+
+def test_logout_is_recorded(host: HostProcess, registered_home: Path) -> None:
+    reply = host.ask({"id": 5, "type": "logout", "reason": "idle", "account": ACCOUNT})
+    assert reply == {"id": 5, "ok": True, "recorded": True}
+    assert events(registered_home)[0]["reason"] == "idle"
+    assert host.ask({"id": 6, "type": "logout", "reason": "bored"})["error"]["code"] == "bad_field"
+
+
+def test_check_reply_says_which_account_and_how_visible(host: HostProcess) -> None:
+    reply = host.ask({"id": 1, "type": "check", "text": "hi", "account": ACCOUNT})
+    assert reply["account"] == {
+        "handle": "OakfieldPrimary",
+        "approved": True,
+        "visibility": "public",
+    }
+    other = host.ask({"id": 2, "type": "check", "text": "hi", "account": {"handle": "Me"}})
+    assert other["account"]["approved"] is False
+    assert "account" not in host.ask({"id": 3, "type": "check", "text": "hi"})
