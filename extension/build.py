@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SHIPPED = ("manifest.json", "src")
+SHIPPED = ("manifest.json", "managed_schema.json", "src")
 
 
 def build(out: Path) -> Path:

@@ -1,11 +1,166 @@
-// The extension's service worker: the only place that talks to the helper.
-import { HelperClient } from './helper-client.js';
+// The extension's service worker: the only place that talks to the helper, and
+// the one that signs the browser out of X (after a post, when idle, on lock).
+import { HelperClient, HOST_NAME } from './helper-client.js';
+import { clearXData } from './logout.js';
+import { hostName, mergeSettings } from './settings.js';
 
-const helper = new HelperClient(chrome.runtime);
+const VERSION = chrome.runtime.getManifest().version;
+const IDLE_ALARM = 'tweetguard-idle';
 
-// Content scripts ask with {kind: 'tweetguard:ask', request: {type, ...}}.
+let managed = {};
+let helper = null;
+let hello = null; // the last hello reply, ok or not
+let idleTimer = null;
+
+// Managed settings first: IT may name another native host. Chromium can take
+// seconds to answer when no policy is set at all, so a post does not wait for it
+// past MANAGED_WAIT_MS; a late answer still applies (onChanged, below).
+const MANAGED_WAIT_MS = 300;
+
+function useManaged(values) {
+  managed = values || {};
+  const name = hostName(managed) || HOST_NAME;
+  if (!helper || helper.hostName !== name) helper = new HelperClient(chrome.runtime, { hostName: name });
+}
+
+const ready = (async () => {
+  const read = chrome.storage.managed.get(null).then(
+    (values) => useManaged(values),
+    () => useManaged({}), // no managed storage (Firefox without policies)
+  );
+  await Promise.race([read, new Promise((resolve) => setTimeout(resolve, MANAGED_WAIT_MS))]);
+  if (!helper) useManaged({});
+})();
+
+chrome.storage.onChanged.addListener((_changes, area) => {
+  if (area === 'managed') chrome.storage.managed.get(null).then(useManaged, () => {});
+});
+
+async function sayHello() {
+  await ready;
+  const reply = await helper.request({ type: 'hello', extension_version: VERSION });
+  hello = reply;
+  return reply;
+}
+
+async function settings() {
+  await ready;
+  if (!hello || !hello.ok) await sayHello();
+  return mergeSettings(managed, hello);
+}
+
+// What must survive the worker being stopped lives in session storage:
+// cleared when the browser closes, never written to disk.
+async function session() {
+  return chrome.storage.session.get({ lastActivity: Date.now(), xSeen: false, confirmed: [], account: null });
+}
+
+async function noteActivity(account) {
+  const update = { lastActivity: Date.now(), xSeen: true };
+  if (account) update.account = account;
+  await chrome.storage.session.set(update);
+  await scheduleIdle();
+}
+
+async function scheduleIdle() {
+  const { idle_logout_minutes: minutes } = await settings();
+  clearTimeout(idleTimer);
+  if (!(minutes > 0)) return;
+  const { lastActivity, xSeen } = await session();
+  if (!xSeen) return;
+  const due = lastActivity + minutes * 60_000 - Date.now();
+  idleTimer = setTimeout(checkIdle, Math.max(0, due));
+  // The timer dies with the worker; the alarm wakes it to look again.
+  chrome.alarms.create(IDLE_ALARM, { periodInMinutes: 1 });
+}
+
+async function checkIdle() {
+  const { idle_logout_minutes: minutes } = await settings();
+  const { lastActivity, xSeen, account } = await session();
+  if (!xSeen || !(minutes > 0)) return;
+  if (Date.now() - lastActivity >= minutes * 60_000) {
+    await logout('idle', account);
+  } else {
+    await scheduleIdle();
+  }
+}
+
+async function logout(reason, account) {
+  await clearXData(chrome.browsingData, chrome.runtime);
+  await chrome.storage.session.set({ xSeen: false, confirmed: [], account: null });
+  chrome.alarms.clear(IDLE_ALARM);
+  clearTimeout(idleTimer);
+  await ready;
+  // The record is best effort: the browser is signed out whether or not the helper answers.
+  await helper.request({ type: 'logout', reason, account: account || undefined });
+  const tabs = await chrome.tabs.query({});
+  for (const tab of tabs) {
+    chrome.tabs.sendMessage(tab.id, { kind: 'tweetguard:logged-out', reason }).catch(() => {});
+  }
+  return { loggedOut: true, reason };
+}
+
+async function status() {
+  const reply = await sayHello();
+  const current = await settings();
+  const { lastActivity, xSeen, account } = await session();
+  const minutes = current.idle_logout_minutes;
+  return {
+    helper: reply.ok
+      ? { ok: true, school: reply.school, version: reply.helper_version, policy: reply.policy }
+      : { ok: false, message: reply.error.message },
+    account,
+    settings: current,
+    idleLeftMs: xSeen && minutes > 0 ? Math.max(0, lastActivity + minutes * 60_000 - Date.now()) : null,
+  };
+}
+
+const handlers = {
+  async ask({ request }) {
+    await ready;
+    if (request.type === 'check' && request.account) await noteActivity(request.account);
+    return helper.request(request);
+  },
+  settings: () => settings(),
+  async activity({ account }) {
+    await noteActivity(account);
+    return { ok: true };
+  },
+  async posted({ account }) {
+    const current = await settings();
+    if (!current.logout_after_post) return { loggedOut: false };
+    return logout('after-post', account);
+  },
+  async confirmed({ handle }) {
+    const { confirmed } = await session();
+    await chrome.storage.session.set({ confirmed: [...new Set([...confirmed, handle])] });
+    return { ok: true };
+  },
+  async isConfirmed({ handle }) {
+    const { confirmed } = await session();
+    return { confirmed: confirmed.includes(handle) };
+  },
+  status: () => status(),
+  logout: ({ account }) => logout('manual', account),
+};
+
 chrome.runtime.onMessage.addListener((message, _sender, sendResponse) => {
-  if (!message || message.kind !== 'tweetguard:ask' || !message.request) return false;
-  helper.request(message.request).then(sendResponse);
+  const kind = message && typeof message.kind === 'string' && message.kind.replace(/^tweetguard:/, '');
+  const handler = kind && Object.hasOwn(handlers, kind) ? handlers[kind] : null;
+  if (!handler) return false;
+  Promise.resolve(handler(message))
+    .then(sendResponse)
+    .catch((error) => sendResponse({ ok: false, error: { code: 'extension', message: String(error) } }));
   return true; // answer asynchronously
+});
+
+chrome.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name === IDLE_ALARM) checkIdle();
+});
+
+chrome.idle.onStateChanged.addListener(async (state) => {
+  if (state !== 'locked') return;
+  const current = await settings();
+  const { xSeen, account } = await session();
+  if (current.logout_on_lock && xSeen) await logout('locked', account);
 });

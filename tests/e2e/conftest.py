@@ -76,7 +76,9 @@ def launch(
     playwright = sync_playwright().start()
     contexts = []
 
-    def _launch() -> XBrowser:
+    def _launch(posting: str = "logout_after_post = false") -> XBrowser:
+        """A browser on the fixture site. `posting` is the policy's [posting] table:
+        most tests post more than once, so they keep the session after a post."""
         profile = tmp_path / "profile"
         profile.mkdir()
         result = run_cli(registered_home, "install-host", "--user-data-dir", str(profile))
@@ -86,6 +88,8 @@ def launch(
             registered_home, "accounts", "add", "OakfieldPrimary", "--user-id", user_id
         )
         assert result.returncode == 0, result.stderr.decode()
+        policy = registered_home / "policy.toml"
+        policy.write_text(policy.read_text() + f"\n[posting]\n{posting}\n")
         assert (profile / "NativeMessagingHosts" / "org.tweetguard.helper.json").exists()
         context = playwright.chromium.launch_persistent_context(
             str(profile),

@@ -103,9 +103,10 @@ def start(directory: Path) -> FixtureSite:
                 return self._send(404, b"not found", "text/plain")
             if path == "/favicon.ico":
                 return self._send(404, b"", "text/plain")
-            self._send(
-                200, (SITE / "index.html").read_bytes(), "text/html; charset=utf-8", cookies=True
-            )
+            # Signed-in cookies come with every page but the login flow, as after a login.
+            signed_in = not path.startswith("/i/flow/")
+            page = (SITE / "index.html").read_bytes()
+            self._send(200, page, "text/html; charset=utf-8", cookies=signed_in)
 
         def do_POST(self) -> None:
             if not self.path.endswith("/CreateTweet"):

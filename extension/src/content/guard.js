@@ -2,24 +2,21 @@
 //
 // Listeners sit on window in the capture phase, registered at document_start,
 // so they run before any of X's handlers. A post goes out only by our own
-// re-dispatch after an `allow` (or a teacher's "Post anyway" on a warning).
+// re-dispatch after an `allow`, a confirmed account, or a recorded override.
+// After it goes out, X's confirmation (the "sent" toast, or the composer closing
+// with the post in the timeline) starts the logout.
 (() => {
   'use strict';
 
   const dom = globalThis.TweetGuardDom;
   const panel = globalThis.TweetGuardPanel;
-  const ASK_TIMEOUT_MS = 8000; // the service worker gives up on the helper at 5 s
-  const HELPER_UNAVAILABLE = {
-    ok: false,
-    error: {
-      code: 'helper_unavailable',
-      message:
-        "The tweetguard safety helper is not running, so this post is held. " +
-        "Ask your school's IT lead to install or restart tweetguard.",
-    },
-  };
+  const checker = globalThis.TweetGuardChecker;
+  const live = globalThis.TweetGuardLive;
+  const CONFIRM_WINDOW_MS = 20000; // how long we watch for X to confirm a post
+  const SETTLE_MS = 3000; // clicks right after a release are the same post
 
   const inFlight = new WeakSet(); // composers with a check running
+  const releasedAt = new WeakMap(); // composer -> time a post was let through
   let releasing = false; // true only while we re-dispatch an approved post
 
   function stop(event) {
@@ -32,8 +29,7 @@
     const button = dom.postButtonFrom(event.target);
     if (!button) return;
     stop(event);
-    const composer = dom.composerAround(button);
-    guard(composer, () => button.click());
+    guard(dom.composerAround(button), () => button.click());
   }
 
   function onKeyDown(event) {
@@ -50,88 +46,133 @@
     guard(dom.composerAround(box), () => target.dispatchEvent(new KeyboardEvent('keydown', init)));
   }
 
-  function release(post) {
+  async function guard(composer, post) {
+    if (!composer) return; // not a composer we understand: nothing was posted
+    if (inFlight.has(composer)) return; // a second click while checking is swallowed
+    if (Date.now() - (releasedAt.get(composer) || 0) < SETTLE_MS) return; // ...or just after
+    inFlight.add(composer);
+    live.pause(composer);
+    const anchor = dom.panelAnchor(composer);
+    try {
+      if (dom.composerTexts(composer).length === 0) {
+        panel.error(composer, anchor, 'tweetguard cannot read this post, so it is held. Reload the page; if it keeps happening, tell IT.');
+        return;
+      }
+      panel.checking(composer, anchor);
+      const [check, settings] = await Promise.all([
+        checker.checkComposer(composer),
+        checker.send({ kind: 'tweetguard:settings' }),
+      ]);
+      if (!checker.sameTexts(check.texts, dom.composerTexts(composer))) {
+        panel.error(composer, anchor, 'The post changed while tweetguard was checking it. Press Post again.');
+        return;
+      }
+      if (check.failed) {
+        panel.error(composer, anchor, check.failed.error ? check.failed.error.message : checker.UNAVAILABLE.error.message);
+        return;
+      }
+      if (check.verdict === 'allow') {
+        await confirmThenPost(composer, anchor, check, settings, post);
+        return;
+      }
+      const onFix = (box, finding) => live.fix(composer, box, finding);
+      const overridable = canOverride(check, settings);
+      panel.held(composer, anchor, check.texts.map((text, i) => ({ text, reply: check.replies[i] })), check.verdict, {
+        onFix,
+        override: overridable ? (reason) => override(composer, anchor, check, settings, reason, post) : null,
+      });
+    } finally {
+      inFlight.delete(composer);
+    }
+  }
+
+  function canOverride(check, settings) {
+    if (!settings || settings.ok === false) return false;
+    const findings = check.replies.flatMap((r) => r.findings);
+    if (findings.some((f) => f.rule.startsWith('accounts.'))) return false;
+    if (check.verdict === 'block') return Boolean(settings.allow_block_override);
+    return Boolean(settings.allow_warn_override);
+  }
+
+  async function override(composer, anchor, check, settings, reason, post) {
+    if (!checker.sameTexts(check.texts, dom.composerTexts(composer))) {
+      panel.error(composer, anchor, 'The post changed since it was checked. Press Post again.');
+      return;
+    }
+    for (let i = 0; i < check.texts.length; i++) {
+      const rules = check.replies[i].findings.filter((f) => f.severity !== 'info').map((f) => f.rule);
+      if (rules.length === 0) continue;
+      const reply = await checker.ask({ type: 'override', text: check.texts[i], rules, reason, account: check.account });
+      if (!reply.ok) {
+        panel.error(composer, anchor, reply.error.message);
+        return;
+      }
+    }
+    await confirmThenPost(composer, anchor, check, settings, post);
+  }
+
+  async function confirmThenPost(composer, anchor, check, settings, post) {
+    const account = (check.replies[0] && check.replies[0].account) || null;
+    const handle = account && account.handle;
+    if (settings && settings.confirm_account && handle) {
+      const { confirmed } = await checker.send({ kind: 'tweetguard:isConfirmed', handle });
+      if (!confirmed) {
+        panel.confirmAccount(composer, anchor, {
+          handle,
+          visibility: account.visibility,
+          onConfirm: async () => {
+            if (!checker.sameTexts(check.texts, dom.composerTexts(composer))) {
+              panel.error(composer, anchor, 'The post changed since it was checked. Press Post again.');
+              return;
+            }
+            await checker.send({ kind: 'tweetguard:confirmed', handle });
+            release(composer, check, post);
+          },
+        });
+        return;
+      }
+    }
+    release(composer, check, post);
+  }
+
+  function release(composer, check, post) {
+    panel.clear(composer);
+    releasedAt.set(composer, Date.now());
     releasing = true;
     try {
       post();
     } finally {
       releasing = false;
     }
+    watchForConfirmation(composer, check);
   }
 
-  async function guard(composer, post) {
-    if (!composer) return; // not a composer we understand: nothing was posted
-    if (inFlight.has(composer)) return; // a second click while checking is swallowed
-    inFlight.add(composer);
-    const anchor = dom.panelAnchor(composer);
-    try {
-      const texts = dom.composerTexts(composer);
-      if (texts.length === 0) {
-        panel.error(composer, anchor, 'tweetguard cannot read this post, so it is held. Reload the page; if it keeps happening, tell IT.');
-        return;
-      }
-      panel.checking(composer, anchor);
-      const account = dom.activeAccount();
-      const media = dom.attachedMedia(composer);
-      const replies = await Promise.all(texts.map((text) => ask({ type: 'check', text, account, media })));
-      if (!sameTexts(texts, dom.composerTexts(composer))) {
-        panel.error(composer, anchor, 'The post changed while tweetguard was checking it. Press Post again.');
-        return;
-      }
-      const failed = replies.find((r) => !r || !r.ok);
-      if (failed) {
-        panel.error(composer, anchor, (failed && failed.error && failed.error.message) || HELPER_UNAVAILABLE.error.message);
-        return;
-      }
-      const results = texts.map((text, i) => ({ text, reply: replies[i] }));
-      const verdict = worst(replies.map((r) => r.verdict));
-      if (verdict === 'allow') {
-        panel.clear(composer);
-        release(post);
-      } else if (verdict === 'warn') {
-        panel.findings(composer, anchor, results, verdict, {
-          label: 'Post anyway',
-          run: () => {
-            if (!sameTexts(texts, dom.composerTexts(composer))) {
-              panel.error(composer, anchor, 'The post changed since it was checked. Press Post again.');
-              return;
-            }
-            panel.clear(composer);
-            release(post);
-          },
-        });
-      } else {
-        panel.findings(composer, anchor, results, verdict, null);
-      }
-    } finally {
-      inFlight.delete(composer);
-    }
-  }
-
-  function worst(verdicts) {
-    if (verdicts.includes('block')) return 'block';
-    if (verdicts.includes('warn')) return 'warn';
-    return 'allow';
-  }
-
-  function sameTexts(a, b) {
-    return a.length === b.length && a.every((text, i) => text === b[i]);
-  }
-
-  function ask(request) {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(HELPER_UNAVAILABLE), ASK_TIMEOUT_MS);
-      try {
-        chrome.runtime.sendMessage({ kind: 'tweetguard:ask', request }, (reply) => {
-          clearTimeout(timer);
-          // lastError: the extension was reloaded or its worker could not start.
-          resolve(chrome.runtime.lastError || !reply ? HELPER_UNAVAILABLE : reply);
-        });
-      } catch {
-        clearTimeout(timer);
-        resolve(HELPER_UNAVAILABLE);
-      }
+  // X confirms a post with a toast, or by closing the composer with the post in
+  // the timeline. Only then is the browser signed out: not on the click alone,
+  // which X may still refuse.
+  function watchForConfirmation(composer, check) {
+    const first = check.texts[0] || '';
+    let done = false;
+    const confirmed = () =>
+      dom.sentToast() ||
+      ((!composer.isConnected || dom.composerTexts(composer).every((t) => !t.trim())) && dom.timelineHas(first));
+    const finish = () => {
+      if (done) return;
+      done = true;
+      observer.disconnect();
+      clearTimeout(timer);
+      live.resume(composer);
+      checker.send({ kind: 'tweetguard:posted', account: check.account });
+    };
+    const observer = new MutationObserver(() => {
+      if (confirmed()) finish();
     });
+    observer.observe(document, { childList: true, subtree: true, characterData: true });
+    const timer = setTimeout(() => {
+      observer.disconnect();
+      live.resume(composer);
+    }, CONFIRM_WINDOW_MS);
+    if (confirmed()) finish();
   }
 
   window.addEventListener('click', onClick, true);

@@ -1,5 +1,6 @@
 // The findings panel beside a composer, in a shadow root so X's styles cannot
-// reach it. It only renders: guard.js decides what to show.
+// reach it. It only renders; guard.js and live.js decide what to show and pass
+// callbacks for the buttons.
 (() => {
   'use strict';
 
@@ -9,19 +10,22 @@
     .panel { border-radius: 12px; padding: 10px 12px; border: 2px solid #8a8a8a; background: #fff; color: #0f1419; }
     .panel.block { border-color: #c0182b; background: #fff4f4; }
     .panel.warn { border-color: #b35c00; background: #fff8ec; }
-    .panel.checking { border-color: #536471; }
+    .panel.info, .panel.checking, .panel.confirm { border-color: #536471; background: #f7f9f9; }
     h2 { font-size: 14px; margin: 0 0 6px; }
     ul { margin: 0; padding: 0; list-style: none; }
     li { margin: 6px 0; }
     .sev { display: inline-block; min-width: 3.5em; font-weight: 700; text-transform: uppercase; font-size: 11px; }
-    .sev.block { color: #c0182b; } .sev.warn { color: #b35c00; } .sev.info { color: #536471; }
+    .sev.block { color: #c0182b; } .sev.warn { color: #9a4f00; } .sev.info { color: #536471; }
     q { font-weight: 600; }
-    .fix { color: #536471; }
-    button { font: inherit; margin-top: 8px; padding: 4px 12px; border-radius: 999px; border: 1px solid #0f1419; background: #fff; cursor: pointer; }
-    button:focus-visible { outline: 3px solid #1d9bf0; outline-offset: 2px; }
+    button { font: inherit; margin: 6px 6px 0 0; padding: 4px 12px; border-radius: 999px; border: 1px solid #0f1419; background: #fff; color: #0f1419; cursor: pointer; }
+    button.primary { background: #0f1419; color: #fff; }
+    button:disabled { opacity: .5; cursor: default; }
+    button:focus-visible, input:focus-visible { outline: 3px solid #1d9bf0; outline-offset: 2px; }
+    label { display: block; margin-top: 8px; font-weight: 600; }
+    input { font: inherit; width: 100%; box-sizing: border-box; margin-top: 4px; padding: 4px 8px; border: 1px solid #536471; border-radius: 6px; }
   `;
 
-  const panels = new WeakMap(); // composer -> {host, root}
+  const panels = new WeakMap(); // composer -> {host, body}
 
   function ensure(composer, anchor) {
     let entry = panels.get(composer);
@@ -34,76 +38,142 @@
     const body = document.createElement('div');
     root.append(style, body);
     anchor.insertAdjacentElement('afterend', host);
-    entry = { host, root, body };
+    entry = { host, body };
     panels.set(composer, entry);
     return entry;
   }
 
-  function render(composer, anchor, { kind, title, items = [], action = null }) {
-    const { body } = ensure(composer, anchor);
-    body.replaceChildren();
-    const panel = el('section', { class: `panel ${kind}`, role: kind === 'checking' ? 'status' : 'alert', 'aria-live': 'polite', 'aria-label': 'tweetguard' });
-    panel.append(el('h2', {}, title));
-    if (items.length) {
-      const list = el('ul', {});
-      for (const item of items) list.append(item);
-      panel.append(list);
-    }
-    if (action) {
-      const button = el('button', { type: 'button' }, action.label);
-      button.addEventListener('click', (event) => {
-        event.stopPropagation();
-        action.run();
-      });
-      panel.append(button);
-    }
-    body.append(panel);
-  }
-
-  function el(tag, attrs, text) {
+  function el(tag, attrs = {}, text) {
     const node = document.createElement(tag);
     for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
     if (text !== undefined) node.textContent = text;
     return node;
   }
 
-  function findingItem(finding, text, prefix) {
+  function button(label, run, { primary = false, ariaLabel } = {}) {
+    const node = el('button', { type: 'button', class: primary ? 'primary' : '' }, label);
+    if (ariaLabel) node.setAttribute('aria-label', ariaLabel);
+    // Keep X's own listeners (and our guard) out of the panel's buttons.
+    node.addEventListener('click', (event) => {
+      event.stopPropagation();
+      run(event);
+    });
+    return node;
+  }
+
+  function render(composer, anchor, { kind, title, live = false, children = [] }) {
+    const { host, body } = ensure(composer, anchor);
+    host.dataset.kind = kind;
+    body.replaceChildren();
+    const section = el('section', {
+      class: `panel ${kind}`,
+      role: kind === 'block' && !live ? 'alert' : 'status',
+      'aria-live': 'polite',
+      'aria-label': 'tweetguard',
+    });
+    section.append(el('h2', {}, title));
+    section.append(...children);
+    body.append(section);
+    return section;
+  }
+
+  function findingItem(finding, text, prefix, onFix) {
     const li = el('li', {});
-    li.append(el('span', { class: `sev ${finding.severity}`, 'aria-label': `${finding.severity}:` }, finding.severity));
-    li.append(document.createTextNode(' ' + prefix));
+    li.dataset.rule = finding.rule;
+    li.dataset.severity = finding.severity;
     // Offsets are UTF-16 code units, which is how JavaScript strings index.
     const quoted = text.slice(finding.start, finding.end);
     li.dataset.span = quoted;
+    li.append(el('span', { class: `sev ${finding.severity}` }, finding.severity));
+    li.append(document.createTextNode(' ' + prefix));
     if (quoted && quoted.length <= 80 && !finding.message.includes(quoted)) {
-      li.append(el('q', {}, quoted));
-      li.append(document.createTextNode(' — '));
+      li.append(el('q', {}, quoted), document.createTextNode(' — '));
     }
     li.append(document.createTextNode(finding.message));
-    if (finding.fix) li.append(el('div', { class: 'fix' }, `Suggested: ${finding.fix}`));
-    li.dataset.rule = finding.rule;
+    if (finding.fix && onFix) {
+      li.append(el('br'));
+      li.append(
+        button(`Use “${finding.fix}”`, () => onFix(finding), {
+          ariaLabel: `Replace “${quoted}” with “${finding.fix}”`,
+        }),
+      );
+    }
     return li;
   }
+
+  function findingList(results, onFix) {
+    const list = el('ul', {});
+    results.forEach(({ text, reply }, box) => {
+      const prefix = results.length > 1 ? `Post ${box + 1}: ` : '';
+      for (const finding of reply.findings) {
+        list.append(findingItem(finding, text, prefix, onFix ? (f) => onFix(box, f) : null));
+      }
+    });
+    return list;
+  }
+
+  const TITLES = {
+    block: 'tweetguard held this post. Fix the problems below, then post again.',
+    warn: 'tweetguard found something to check before posting.',
+    info: 'tweetguard: worth a second look.',
+  };
 
   const api = {
     checking(composer, anchor) {
       render(composer, anchor, { kind: 'checking', title: 'tweetguard is checking this post…' });
     },
-    /** results: [{text, reply}] for each box of the composer */
-    findings(composer, anchor, results, verdict, action) {
-      const items = [];
-      results.forEach(({ text, reply }, index) => {
-        const prefix = results.length > 1 ? `Post ${index + 1}: ` : '';
-        for (const finding of reply.findings) items.push(findingItem(finding, text, prefix));
-      });
-      const title =
-        verdict === 'block'
-          ? 'tweetguard held this post. Fix the problems below, then post again.'
-          : 'tweetguard found something to check before posting.';
-      render(composer, anchor, { kind: verdict, title, items, action });
+
+    /** Findings as the teacher types; hidden when there are none. */
+    live(composer, anchor, results, verdict, onFix) {
+      const count = results.reduce((n, r) => n + r.reply.findings.length, 0);
+      if (count === 0) {
+        api.clear(composer);
+        return;
+      }
+      const kind = verdict === 'allow' ? 'info' : verdict;
+      render(composer, anchor, { kind, title: TITLES[kind], live: true, children: [findingList(results, onFix)] });
     },
+
+    /** The answer to pressing Post: findings, and a way past them where the policy allows. */
+    held(composer, anchor, results, verdict, { onFix, override } = {}) {
+      const children = [findingList(results, onFix)];
+      if (override) {
+        const id = `tg-reason-${Math.random().toString(36).slice(2)}`;
+        const input = el('input', { id, type: 'text', maxlength: '1000', autocomplete: 'off' });
+        const go = button('Post anyway', () => override(input.value.trim()), { primary: true });
+        go.disabled = true;
+        input.addEventListener('input', () => {
+          go.disabled = input.value.trim().length < 3;
+        });
+        input.addEventListener('keydown', (event) => {
+          event.stopPropagation(); // X's shortcuts must not see the reason being typed
+          if (event.key === 'Enter' && !go.disabled) override(input.value.trim());
+        });
+        children.push(el('label', { for: id }, 'Why should this go out anyway? (recorded for the safeguarding lead)'), input, go);
+      }
+      render(composer, anchor, { kind: verdict, title: TITLES[verdict] || TITLES.block, children });
+    },
+
+    confirmAccount(composer, anchor, { handle, visibility, onConfirm }) {
+      const yes = button(`Yes, post as @${handle}`, onConfirm, { primary: true });
+      render(composer, anchor, {
+        kind: 'confirm',
+        title: `Posting as @${handle} (${visibility}). Is that the right account?`,
+        children: [yes, el('p', {}, 'If not, switch account in X first.')],
+      });
+      yes.focus();
+    },
+
     error(composer, anchor, message) {
       render(composer, anchor, { kind: 'block', title: message });
     },
+
+    /** The panel's host element, where live.js notes the typed-to-shown time. */
+    host(composer) {
+      const entry = panels.get(composer);
+      return entry && entry.host.isConnected ? entry.host : null;
+    },
+
     clear(composer) {
       const entry = panels.get(composer);
       if (entry) entry.host.remove();

@@ -97,6 +97,38 @@
     return textBoxesIn(composer).map(boxText);
   }
 
+  /** Every composer on the page now: the inline one, a modal, reply boxes. */
+  function composers(root = document) {
+    const found = new Set();
+    for (const box of root.querySelectorAll('[data-testid^="tweetTextarea_"], ' + TEXTBOX_FALLBACK)) {
+      const composer = composerAround(box);
+      if (composer) found.add(composer);
+    }
+    return [...found];
+  }
+
+  /** X's "Your post was sent" toast, if one is showing. */
+  function sentToast() {
+    for (const toast of document.querySelectorAll('[data-testid="toast"], [role="alert"]')) {
+      if (/\b(sent|posted)\b/i.test(toast.textContent || '')) return toast;
+    }
+    return null;
+  }
+
+  /** Whether a post with this text is now in the timeline. */
+  function timelineHas(text) {
+    const needle = text.trim().slice(0, 80);
+    if (!needle) return false;
+    return [...document.querySelectorAll('[data-testid="tweet"], article')].some((a) =>
+      (a.textContent || '').includes(needle),
+    );
+  }
+
+  /** Where X sends someone who is signed out. */
+  function loginUrl() {
+    return `${location.origin}/i/flow/login`;
+  }
+
   /** Photos and videos attached to the composer, as {mime} (bytes are read elsewhere). */
   function attachedMedia(composer) {
     const area = composer && composer.querySelector('[data-testid="attachments"]');
@@ -145,6 +177,10 @@
     panelAnchor,
     activeAccount,
     attachedMedia,
+    composers,
+    sentToast,
+    timelineHas,
+    loginUrl,
     boxText,
   });
 })();

@@ -120,7 +120,16 @@ function updateButtons() {
 }
 
 // --- Routing (history.pushState, like X's single-page app)
+function loginPage() {
+  root.replaceChildren(h('main', { 'data-testid': 'loginPage' },
+    h('h1', {}, 'Sign in to X'),
+    h('input', { name: 'text', autocomplete: 'username', 'aria-label': 'Phone, email, or username' })));
+  layers.replaceChildren();
+}
+
 function route() {
+  if (location.pathname.startsWith('/i/flow/login')) return loginPage();
+  if (!root.querySelector('nav')) shell();
   if (location.pathname === '/compose/post') modalComposer();
   else layers.querySelector('[role="dialog"]')?.remove();
 }
@@ -186,5 +195,4 @@ for (const container of [root, layers]) {
   container.addEventListener('keydown', onRootKeyDown);
 }
 window.addEventListener('popstate', route);
-shell();
 route();

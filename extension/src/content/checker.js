@@ -1,0 +1,65 @@
+// Asking the helper (through the service worker) about a composer's posts.
+// Anything but a clean answer becomes an error reply: callers hold the post.
+(() => {
+  'use strict';
+
+  const dom = globalThis.TweetGuardDom;
+  const TIMEOUT_MS = 8000; // the service worker gives up on the helper at 5 s
+  const UNAVAILABLE = Object.freeze({
+    ok: false,
+    error: {
+      code: 'helper_unavailable',
+      message:
+        "The tweetguard safety helper is not running, so this post is held. " +
+        "Ask your school's IT lead to install or restart tweetguard.",
+    },
+  });
+
+  /** One message to the service worker; resolves to its answer or UNAVAILABLE. */
+  function send(message) {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(UNAVAILABLE), TIMEOUT_MS);
+      try {
+        chrome.runtime.sendMessage(message, (reply) => {
+          clearTimeout(timer);
+          // lastError: the extension was reloaded or its worker could not start.
+          resolve(chrome.runtime.lastError || reply === undefined ? UNAVAILABLE : reply);
+        });
+      } catch {
+        clearTimeout(timer);
+        resolve(UNAVAILABLE);
+      }
+    });
+  }
+
+  function ask(request) {
+    return send({ kind: 'tweetguard:ask', request });
+  }
+
+  /** Checks every box of the composer; {texts, replies, account, verdict}. */
+  async function checkComposer(composer) {
+    const texts = dom.composerTexts(composer);
+    const account = dom.activeAccount();
+    const media = dom.attachedMedia(composer);
+    const replies = await Promise.all(texts.map((text) => ask({ type: 'check', text, account, media })));
+    const failed = replies.find((r) => !r || !r.ok);
+    return { texts, replies, account, failed: failed || null, verdict: failed ? null : worst(replies) };
+  }
+
+  function worst(replies) {
+    const verdicts = replies.map((r) => r.verdict);
+    if (verdicts.includes('block')) return 'block';
+    if (verdicts.includes('warn')) return 'warn';
+    return 'allow';
+  }
+
+  function sameTexts(a, b) {
+    return a.length === b.length && a.every((text, i) => text === b[i]);
+  }
+
+  function results(check) {
+    return check.texts.map((text, i) => ({ text, reply: check.replies[i] }));
+  }
+
+  globalThis.TweetGuardChecker = Object.freeze({ send, ask, checkComposer, sameTexts, results, UNAVAILABLE });
+})();

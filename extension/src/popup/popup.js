@@ -1,0 +1,42 @@
+// The toolbar popup: is the helper running, who is signed in, when idle sign-out comes.
+
+function send(message) {
+  return chrome.runtime.sendMessage(message);
+}
+
+function minutes(ms) {
+  const total = Math.ceil(ms / 1000);
+  const m = Math.floor(total / 60);
+  const s = total % 60;
+  return m ? `${m} min ${s} s` : `${s} s`;
+}
+
+function show(id, text, tone) {
+  const node = document.getElementById(id);
+  node.textContent = text;
+  node.className = tone || '';
+}
+
+async function refresh() {
+  const status = await send({ kind: 'tweetguard:status' });
+  if (status.helper.ok) {
+    show('helper', `Running (version ${status.helper.version})`, 'good');
+    show('school', status.helper.school);
+  } else {
+    show('helper', status.helper.message, 'bad');
+  }
+  const account = status.account;
+  show('account', account && account.handle ? `@${account.handle}` : 'Nobody (or not seen yet)');
+  const minutesSetting = status.settings.idle_logout_minutes;
+  if (!(minutesSetting > 0)) show('idle', 'Off');
+  else if (status.idleLeftMs === null) show('idle', `After ${minutesSetting} idle minutes`);
+  else show('idle', `In ${minutes(status.idleLeftMs)} without activity`);
+}
+
+document.getElementById('logout').addEventListener('click', async () => {
+  await send({ kind: 'tweetguard:logout' });
+  await refresh();
+});
+
+refresh();
+setInterval(refresh, 1000);
