@@ -26,7 +26,13 @@ def test_versions_match() -> None:
 
 
 def test_manifest_has_no_test_only_permissions() -> None:
-    assert MANIFEST["permissions"] == ["nativeMessaging", "storage", "browsingData", "idle", "alarms"]
+    assert MANIFEST["permissions"] == [
+        "nativeMessaging",
+        "storage",
+        "browsingData",
+        "idle",
+        "alarms",
+    ]
     assert "host_permissions" not in MANIFEST
     for script in MANIFEST["content_scripts"]:
         assert all(re.match(r"^https://(\*\.)?(x|twitter)\.com/\*$", m) for m in script["matches"])

@@ -13,10 +13,10 @@
   const checker = globalThis.TweetGuardChecker;
   const live = globalThis.TweetGuardLive;
   const CONFIRM_WINDOW_MS = 20000; // how long we watch for X to confirm a post
-  const SETTLE_MS = 3000; // clicks right after a release are the same post
+  const SETTLE_MS = 3000; // a click this soon after a release, on the same text, is the same post
 
   const inFlight = new WeakSet(); // composers with a check running
-  const releasedAt = new WeakMap(); // composer -> time a post was let through
+  const released = new WeakMap(); // composer -> {at, texts} of the post last let through
   let releasing = false; // true only while we re-dispatch an approved post
 
   function stop(event) {
@@ -49,7 +49,10 @@
   async function guard(composer, post) {
     if (!composer) return; // not a composer we understand: nothing was posted
     if (inFlight.has(composer)) return; // a second click while checking is swallowed
-    if (Date.now() - (releasedAt.get(composer) || 0) < SETTLE_MS) return; // ...or just after
+    const last = released.get(composer);
+    if (last && Date.now() - last.at < SETTLE_MS && checker.sameTexts(last.texts, dom.composerTexts(composer))) {
+      return; // ...or a second click on a post already let through
+    }
     inFlight.add(composer);
     live.pause(composer);
     const anchor = dom.panelAnchor(composer);
@@ -137,7 +140,7 @@
 
   function release(composer, check, post) {
     panel.clear(composer);
-    releasedAt.set(composer, Date.now());
+    released.set(composer, { at: Date.now(), texts: check.texts });
     releasing = true;
     try {
       post();

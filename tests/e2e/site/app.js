@@ -66,17 +66,47 @@ function setEditorText(box, text) {
 }
 
 // --- Shell
+// ?as=HANDLE&uid=ID signs the page in as another account, as X's account
+// switcher would; ?as=none leaves no trace of the account in the page.
+const params = new URLSearchParams(location.search);
 const account = { name: 'Oakfield Primary', handle: 'OakfieldPrimary' };
+if (params.get('as') === 'none') {
+  account.handle = null;
+  document.cookie = 'twid=; Path=/; Max-Age=0; Secure';
+} else if (params.get('as')) {
+  account.name = params.get('as');
+  account.handle = params.get('as');
+  document.cookie = `twid=u%3D${params.get('uid') || '1'}; Path=/; Secure`;
+}
 
 function shell() {
   const nav = h('nav', { role: 'navigation' },
     h('a', { href: '/home', 'data-testid': 'AppTabBar_Home_Link' }, 'Home'),
-    h('a', { href: `/${account.handle}`, 'data-testid': 'AppTabBar_Profile_Link' }, 'Profile'),
+    account.handle ? h('a', { href: `/${account.handle}`, 'data-testid': 'AppTabBar_Profile_Link' }, 'Profile') : '',
     h('a', { href: '/compose/post', 'data-testid': 'SideNav_NewTweet_Button', role: 'link' }, 'Post'),
-    h('div', { 'data-testid': 'SideNav_AccountSwitcher_Button', role: 'button' },
-      h('span', {}, account.name), h('span', {}, `@${account.handle}`)));
-  const main = h('main', { role: 'main' }, inlineComposer(), h('section', { 'aria-label': 'Timeline', id: 'timeline' }));
+    account.handle
+      ? h('div', { 'data-testid': 'SideNav_AccountSwitcher_Button', role: 'button' },
+        h('span', {}, account.name), h('span', {}, `@${account.handle}`))
+      : '');
+  const timeline = h('section', { 'aria-label': 'Timeline', id: 'timeline' });
+  const main = h('main', { role: 'main' }, inlineComposer(), timeline);
   root.replaceChildren(h('div', {}, nav, main));
+  timeline.append(tweet('Welcome back everyone! Autumn term starts today.'));
+}
+
+// A post in the timeline, with X's reply and retweet (-> Quote) controls.
+function tweet(text) {
+  const reply = h('button', { type: 'button', 'data-testid': 'reply', 'aria-label': 'Reply' }, '💬');
+  const retweet = h('button', { type: 'button', 'data-testid': 'retweet', 'aria-label': 'Repost' }, '🔁');
+  const article = h('article', { 'data-testid': 'tweet' },
+    h('div', { 'data-testid': 'tweetText' }, text), h('div', { role: 'group' }, reply, retweet));
+  reply.addEventListener('click', () => modalComposer({ replyTo: text }));
+  retweet.addEventListener('click', () => {
+    const quote = h('div', { role: 'menuitem', 'data-testid': 'quote', tabindex: '0' }, 'Quote');
+    quote.addEventListener('click', () => modalComposer({ quote: text }));
+    layers.replaceChildren(h('div', { role: 'menu', 'data-testid': 'Dropdown' }, quote));
+  });
+  return article;
 }
 
 function inlineComposer() {
@@ -96,18 +126,22 @@ function inlineComposer() {
     h('div', { class: 'toolbar' }, input, button));
 }
 
-function modalComposer() {
+// The modal composer: a new post or thread, a reply, or a quote.
+function modalComposer({ replyTo = null, quote = null } = {}) {
   const boxes = h('div', { class: 'thread' }, editor(0));
   const add = h('button', { type: 'button', 'data-testid': 'addButton', 'aria-label': 'Add post' }, '+');
   add.addEventListener('click', () => {
     boxes.append(editor(boxes.children.length));
     updateButtons();
   });
+  const header = replyTo ? `Replying to @OakfieldPrimary` : 'New post';
   const dialog = h('div', { role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'modal-header' },
-    h('div', { id: 'modal-header' }, 'New post'),
+    h('div', { id: 'modal-header' }, header),
+    replyTo ? h('blockquote', {}, replyTo) : '',
     boxes,
-    h('div', { class: 'toolbar' }, add,
-      h('button', { type: 'button', 'data-testid': 'tweetButton', disabled: true }, 'Post')));
+    quote ? h('div', { 'data-testid': 'quoteTweet' }, quote) : '',
+    h('div', { class: 'toolbar' }, replyTo || quote ? '' : add,
+      h('button', { type: 'button', 'data-testid': 'tweetButton', disabled: true }, replyTo ? 'Reply' : 'Post')));
   layers.replaceChildren(dialog);
 }
 
@@ -153,10 +187,11 @@ async function post(composer) {
       body: JSON.stringify({ variables: { tweet_text: text }, queryId: 'fixture' }),
     });
     if (!response.ok) return;
-    document.getElementById('timeline').prepend(h('article', { 'data-testid': 'tweet' }, text));
+    document.getElementById('timeline').prepend(tweet(text));
   }
   if (composer.getAttribute('role') === 'dialog') {
-    navigate('/home');
+    if (location.pathname === '/compose/post') navigate('/home');
+    else composer.remove();
   } else {
     for (const box of boxes) setEditorText(box, '');
     updateButtons();
