@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
-from tests.e2e import fixture_server
+from tests.conftest import run_cli
+from tests.e2e import browser, fixture_server
 
-CHROMIUM = os.environ.get("TWEETGUARD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = browser.CHROMIUM
 
 pytestmark = pytest.mark.browser
 
@@ -40,12 +39,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def extension_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(ROOT / "extension"))
-    try:
-        import build as extension_build  # extension/build.py
-    finally:
-        sys.path.pop(0)
-    return extension_build.build(tmp_path_factory.mktemp("ext") / "extension")
+    return browser.build_extension(tmp_path_factory.mktemp("ext") / "extension")
 
 
 @pytest.fixture
@@ -91,27 +85,7 @@ def launch(
         policy = registered_home / "policy.toml"
         policy.write_text(policy.read_text() + f"\n[posting]\n{posting}\n")
         assert (profile / "NativeMessagingHosts" / "org.tweetguard.helper.json").exists()
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=CHROMIUM,
-            headless=False,
-            args=[
-                "--headless=new",
-                f"--disable-extensions-except={extension_dir}",
-                f"--load-extension={extension_dir}",
-                f"--host-resolver-rules=MAP x.com 127.0.0.1:{site.port},"
-                f"MAP twitter.com 127.0.0.1:{site.port},MAP *.x.com 127.0.0.1:{site.port}",
-                "--ignore-certificate-errors",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-            viewport={"width": 1000, "height": 700},
-        )
+        context = browser.launch(playwright, profile, extension_dir, site.port)
         contexts.append(context)
         page = context.pages[0] if context.pages else context.new_page()
         return XBrowser(context, page, profile, registered_home, site)
