@@ -32,8 +32,12 @@ make_venv() {
 }
 
 build_extension() {
-  say "Building the extension into dist/"
-  "$PY" extension/build.py dist/extension --zip "dist/tweetguard-extension-$("$PY" -c 'import tweetguard; print(tweetguard.__version__)').zip"
+  local version
+  version="$("$PY" -c 'import tweetguard; print(tweetguard.__version__)')"
+  say "Building the extension into dist/ (Chromium family and Firefox)"
+  "$PY" extension/build.py dist/extension --zip "dist/tweetguard-extension-$version.zip"
+  "$PY" extension/build.py dist/extension-firefox --target firefox \
+    --zip "dist/tweetguard-extension-firefox-$version.xpi"
 }
 
 install_chromium() {
@@ -61,6 +65,7 @@ cmd_build() {
 tweetguard is built.
 
   Extension:   $ROOT/dist/extension  (zip: $(ls "$ROOT"/dist/tweetguard-extension-*.zip))
+  Firefox:     $ROOT/dist/extension-firefox  (see docs/firefox.md)
   Helper:      $VENV/bin/tweetguard
   Data folder: $home
 
@@ -83,7 +88,7 @@ cmd_test() {
   "$VENV/bin/mypy"
   if command -v node >/dev/null; then
     say "Extension unit tests (node --test)"
-    (cd extension && node --test test/)
+    (cd extension && npm ci --no-audit --no-fund --loglevel=error && node --test test/)
   elif [ -n "${CI:-}" ]; then
     die "node is missing; the extension unit tests must run in CI"
   else

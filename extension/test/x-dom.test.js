@@ -1,0 +1,81 @@
+// The X selector module against saved DOM of each composer kind, and against a
+// layout without X's data-testids (the fallbacks).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { JSDOM } from 'jsdom';
+
+const source = readFileSync(new URL('../src/content/x-dom.js', import.meta.url), 'utf8');
+
+// Values made in jsdom's realm compare by structure only after a copy into ours.
+const plain = (value) => JSON.parse(JSON.stringify(value));
+
+function load(snippet, { cookie = '' } = {}) {
+  const html = readFileSync(new URL(`./dom/${snippet}`, import.meta.url), 'utf8');
+  const dom = new JSDOM(`<!doctype html><body>${html}</body>`, { url: 'https://x.com/home', runScripts: 'outside-only' });
+  if (cookie) dom.window.document.cookie = cookie;
+  dom.window.eval(source);
+  return { window: dom.window, document: dom.window.document, x: dom.window.TweetGuardDom };
+}
+
+test('home inline composer: text by blocks, button, account, photo, panel anchor', () => {
+  const { document, x } = load('home-inline.html', { cookie: 'twid=u%3D1450000000000000001' });
+  const composers = x.composers();
+  assert.equal(composers.length, 1);
+  const [composer] = composers;
+  assert.deepEqual(plain(x.composerTexts(composer)), ['Well done Amelia Thornbury\n🎉 Year 4']);
+  const label = document.querySelector('[data-testid="tweetButtonInline"] span span');
+  assert.equal(x.postButtonFrom(label).dataset.testid, 'tweetButtonInline');
+  assert.equal(x.composerAround(label), composer);
+  assert.deepEqual(plain(x.activeAccount()), { handle: 'OakfieldPrimary', user_id: '1450000000000000001' });
+  assert.deepEqual(plain(x.attachedMedia(composer).map((m) => m.mime)), ['image/*']);
+  assert.equal(x.panelAnchor(composer).dataset.testid, 'tweetTextarea_0_label');
+  const inner = document.querySelector('[data-text="true"]');
+  assert.equal(x.textBoxFrom(inner).dataset.testid, 'tweetTextarea_0');
+  // The reply button in the timeline is not a post button.
+  assert.equal(x.postButtonFrom(document.querySelector('[data-testid="reply"]')), null);
+});
+
+test('modal thread: every box in order, one composer', () => {
+  const { document, x } = load('modal-thread.html');
+  const [composer] = x.composers();
+  assert.equal(composer.getAttribute('role'), 'dialog');
+  assert.deepEqual(plain(x.composerTexts(composer)), ['First post', 'Second post']);
+  assert.equal(x.panelAnchor(composer).dataset.testid, 'tweetTextarea_1_label');
+  assert.equal(x.postButtonFrom(document.querySelector('[data-testid="tweetButton"] span')).dataset.testid, 'tweetButton');
+  assert.equal(x.postButtonFrom(document.querySelector('[data-testid="addButton"]')), null);
+});
+
+test('reply and quote composers', () => {
+  for (const [snippet, text] of [['reply.html', 'Thank you!'], ['quote.html', 'So proud!']]) {
+    const { x } = load(snippet);
+    const composers = x.composers();
+    assert.equal(composers.length, 1, snippet);
+    assert.deepEqual(plain(x.composerTexts(composers[0])), [text], snippet);
+  }
+});
+
+test('fallbacks: role=textbox and a button labelled Post', () => {
+  const { document, x } = load('fallback.html');
+  const [composer] = x.composers();
+  assert.ok(composer, 'composer found without data-testids');
+  assert.deepEqual(plain(x.composerTexts(composer)), ['Hello from a new layout']);
+  const button = x.postButtonFrom(document.querySelector('[role="button"] span'));
+  assert.equal(button.textContent.trim(), 'Post');
+  // No account switcher: the handle comes from the profile link; no twid cookie, no id.
+  assert.deepEqual(plain(x.activeAccount()), { handle: 'OakfieldPrimary', user_id: null });
+});
+
+test('an account that cannot be read is null, never guessed', () => {
+  const { x } = load('modal-thread.html');
+  assert.deepEqual(plain(x.activeAccount()), { handle: null, user_id: null });
+});
+
+test('sent toast and timeline', () => {
+  const { document, x } = load('home-inline.html');
+  assert.equal(x.sentToast(), null);
+  document.getElementById('layers').innerHTML = '<div data-testid="toast" role="alert">Your post was sent. <a href="/x">View</a></div>';
+  assert.ok(x.sentToast());
+  assert.ok(x.timelineHas('An earlier post'));
+  assert.ok(!x.timelineHas('Something never posted'));
+});
