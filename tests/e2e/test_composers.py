@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from playwright.sync_api import expect
 
+from tests.conftest import ROOT
 from tests.e2e.test_compose import PANEL, type_post
 
 DIALOG = '[role="dialog"]'
@@ -20,6 +22,8 @@ def test_findings_appear_while_typing_without_pressing_post(launch) -> None:
     host = x.page.locator("[data-tweetguard-panel]")
     # The panel notes how long it took from the keystroke (bench/typed_to_shown.py reads it).
     expect(host).to_have_attribute("data-typed-to-shown-ms", re.compile(r"^\d+\.\d$"))
+    if os.environ.get("TWEETGUARD_UPDATE_SCREENSHOTS"):
+        (ROOT / "docs" / "live-findings.png").write_bytes(x.page.locator(".composer").screenshot())
     # Fixing the text by hand clears the panel.
     x.page.keyboard.press("ControlOrMeta+A")
     x.page.keyboard.type("Well done Amelia in Year 4")

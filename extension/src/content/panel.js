@@ -112,9 +112,15 @@
     return list;
   }
 
+  // After Post was pressed, and while typing (nothing has been held yet).
   const TITLES = {
     block: 'tweetguard held this post. Fix the problems below, then post again.',
     warn: 'tweetguard found something to check before posting.',
+    info: 'tweetguard: worth a second look.',
+  };
+  const LIVE_TITLES = {
+    block: 'tweetguard: this cannot be posted as it is. Fix the problems below.',
+    warn: 'tweetguard: check this before posting.',
     info: 'tweetguard: worth a second look.',
   };
 
@@ -131,7 +137,7 @@
         return;
       }
       const kind = verdict === 'allow' ? 'info' : verdict;
-      render(composer, anchor, { kind, title: TITLES[kind], live: true, children: [findingList(results, onFix)] });
+      render(composer, anchor, { kind, title: LIVE_TITLES[kind], live: true, children: [findingList(results, onFix)] });
     },
 
     /** The answer to pressing Post: findings, and a way past them where the policy allows. */
