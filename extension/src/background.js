@@ -56,8 +56,10 @@ async function session() {
 }
 
 async function noteActivity(account) {
-  const update = { lastActivity: Date.now(), xSeen: true };
-  if (account) update.account = account;
+  // Only a page that shows a signed-in account starts the idle clock: the login
+  // page after a sign-out must not lead to another sign-out.
+  if (!account || !(account.handle || account.user_id)) return;
+  const update = { lastActivity: Date.now(), xSeen: true, account };
   await chrome.storage.session.set(update);
   await scheduleIdle();
 }
