@@ -16,14 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from stats import percentile
 from synthetic import make_register, sample_posts
 from tweetguard.checks.engine import Checker
 from tweetguard.stores.consent import ConsentRegister, parse_csv
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def main() -> int:

@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from stats import percentile
 from synthetic import make_register, sample_posts
 
 
@@ -30,11 +31,6 @@ def frame(message: dict[str, object]) -> bytes:
 def read_reply(stream) -> dict[str, object]:  # type: ignore[no-untyped-def]
     (size,) = struct.unpack("<I", stream.read(4))
     return json.loads(stream.read(size))  # type: ignore[no-any-return]
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def main() -> int:

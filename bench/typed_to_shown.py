@@ -22,6 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e import browser, fixture_server  # noqa: E402
 
+from stats import percentile  # noqa: E402
+
 POSTS = [
     "Well done Amelia Thornbury for the poem",
     "Call 07700 900123 about the trip",
@@ -79,8 +81,7 @@ def main() -> int:
                     timings.append(value)
             context.close()
         site.close()
-    ordered = sorted(timings)
-    p90 = ordered[round(0.9 * (len(ordered) - 1))]
+    p90 = percentile(timings, 90)
     print(
         f"typed-to-shown over {len(timings)} posts (ms): median {statistics.median(timings):.1f}  "
         f"p90 {p90:.1f}  max {max(timings):.1f}  (target < 100)"

@@ -52,20 +52,13 @@ def test_user_data_dir_install_and_a_working_launcher(
     assert not (profile / "NativeMessagingHosts" / MANIFEST).exists()
 
 
+BROWSERS = ["--browser", "chrome", "--browser", "firefox", "--browser", "brave"]
+
+
 def test_user_install_per_browser_under_home(home: Path, tmp_path: Path) -> None:
     fake_home = tmp_path / "user"
     env = {"HOME": str(fake_home), "XDG_CONFIG_HOME": ""}
-    result = run_cli(
-        home,
-        "install-host",
-        "--browser",
-        "chrome",
-        "--browser",
-        "firefox",
-        "--browser",
-        "brave",
-        env=env,
-    )
+    result = run_cli(home, "install-host", *BROWSERS, env=env)
     assert result.returncode == 0, result.stderr
     chrome = json.loads(
         (fake_home / ".config/google-chrome/NativeMessagingHosts" / MANIFEST).read_text()
@@ -77,17 +70,7 @@ def test_user_install_per_browser_under_home(home: Path, tmp_path: Path) -> None
     assert chrome["allowed_origins"] == [identity.CHROME_ORIGIN]
     assert firefox["allowed_extensions"] == [identity.FIREFOX_ADDON_ID]
     assert "allowed_origins" not in firefox
-    result = run_cli(
-        home,
-        "uninstall-host",
-        "--browser",
-        "chrome",
-        "--browser",
-        "firefox",
-        "--browser",
-        "brave",
-        env=env,
-    )
+    result = run_cli(home, "uninstall-host", *BROWSERS, env=env)
     assert result.returncode == 0
     assert not list(fake_home.rglob(MANIFEST))
 
