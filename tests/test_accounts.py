@@ -31,7 +31,8 @@ def test_approved_unapproved_and_unknown_accounts(checker: Checker) -> None:
         '[posting]\nsupport_contact = "Mr Patel in the office"\n',
     )
     assert rules(checker, ("OakfieldPrimary", "123")) == []
-    assert rules(checker, ("oakfieldprimary", None)) == []
+    # The policy knows the id, the page gave none: the handle alone is not enough.
+    assert rules(checker, ("oakfieldprimary", None)) == ["accounts.unknown"]
     assert rules(checker, ("RenamedHandle", "123")) == []  # the id survives a rename
     assert rules(checker, ("OakfieldPrimary", "999")) == ["accounts.unapproved"]  # a look-alike
     assert rules(checker, ("OakfieldParents", "555")) == []
@@ -47,7 +48,8 @@ def test_approved_unapproved_and_unknown_accounts(checker: Checker) -> None:
     assert "Mr Patel in the office" in unknown[0].message
 
 
-def test_accounts_commands_edit_the_policy_keeping_comments(home: Path) -> None:
+def test_accounts_commands_edit_the_policy_keeping_comments(registered_home: Path) -> None:
+    home = registered_home
     assert run_cli(home, "policy", "init").returncode == 0
     result = run_cli(home, "accounts", "add", "@OakfieldPrimary", "--user-id", "123")
     assert result.returncode == 0, result.stderr
@@ -70,7 +72,9 @@ def test_accounts_commands_edit_the_policy_keeping_comments(home: Path) -> None:
     assert [a.handle for a in load_policy(home / "policy.toml").accounts] == ["OakfieldPrimary"]
     assert run_cli(home, "accounts", "remove", "Nobody").returncode == 65
     assert run_cli(home, "check", "--account", "Nobody", "--text", "hi").returncode == 2
-    assert run_cli(home, "check", "--account", "OakfieldPrimary", "--text", "hi").returncode == 0
+    assert run_cli(home, "check", "--account", "OakfieldPrimary", "--text", "hi").returncode == 2
+    ok = run_cli(home, "check", "--account", "OakfieldPrimary", "--user-id", "123", "--text", "hi")
+    assert ok.returncode == 0
 
 
 def test_accounts_add_without_a_policy_creates_one(home: Path) -> None:

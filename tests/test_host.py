@@ -224,3 +224,15 @@ def test_corrupt_register_holds_posts_with_a_clear_error(home: Path) -> None:
         assert host.ask({"id": 2, "type": "check", "text": "hello"})["ok"] is False
     finally:
         host.kill()
+
+
+def test_a_policy_without_a_register_holds_posts(home: Path) -> None:
+    """A set-up school whose register is missing (wrong data folder?) checks no names."""
+    (home / "policy.toml").write_text('[school]\nname = "Oakfield"\n')
+    host = HostProcess(home)
+    try:
+        reply = host.ask({"id": 1, "type": "check", "text": "Well done Amelia Thornbury"})
+        assert reply["error"]["code"] == "register_unavailable"
+        assert "no consent register" in reply["error"]["detail"]
+    finally:
+        host.kill()

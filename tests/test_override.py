@@ -122,3 +122,34 @@ def test_check_reply_says_which_account_and_how_visible(host: HostProcess) -> No
     other = host.ask({"id": 2, "type": "check", "text": "hi", "account": {"handle": "Me"}})
     assert other["account"]["approved"] is False
     assert "account" not in host.ask({"id": 3, "type": "check", "text": "hi"})
+
+
+def test_override_is_checked_with_the_photos_and_records_what_it_covered(
+    host: HostProcess, registered_home: Path
+) -> None:
+    with_photo = host.ask(
+        {
+            "id": 1,
+            "type": "override",
+            "text": "Well done Amelia!",
+            "rules": ["names.pictured", "made.up"],
+            "reason": "parents said yes",
+            "account": ACCOUNT,
+            "media": [{"mime": "image/*"}],
+        }
+    )
+    assert with_photo["error"]["code"] == "override_not_allowed"  # a block, by default
+    nothing = override(host, "Well done Amelia!", ["made.up"])
+    assert nothing["error"]["code"] == "bad_field"  # nothing to override
+    assert override(host, WARN_TEXT, ["language.profanity", "made.up"])["ok"] is True
+    assert events(registered_home)[-1]["rules"] == ["language.profanity"]
+    no_account = host.ask(
+        {
+            "id": 9,
+            "type": "override",
+            "text": WARN_TEXT,
+            "rules": ["language.profanity"],
+            "reason": "r",
+        }
+    )
+    assert no_account["error"]["code"] == "bad_field"

@@ -57,6 +57,7 @@ def build_parser() -> Parser:
         "stdin", nargs="?", choices=["-"], help="read the post text from standard input"
     )
     check.add_argument("--account", metavar="HANDLE", help="the X account that would post it")
+    check.add_argument("--user-id", metavar="ID", help="that account's numeric X id")
     check.add_argument("--json", action="store_true", help="print the protocol's reply object")
 
     consent = sub.add_parser("consent", help="manage the consent register")
@@ -180,7 +181,7 @@ def cmd_check(args: argparse.Namespace, home: Path) -> int:
     if args.batch:
         if not args.json:
             return _fail(EX_USAGE, "--batch needs --json")
-        return _check_batch(handler, Path(args.batch), account=args.account)
+        return _check_batch(handler, Path(args.batch), account=args.account, user_id=args.user_id)
     if args.text is not None:
         text = args.text
     elif args.text_file is not None:
@@ -201,8 +202,8 @@ def cmd_check(args: argparse.Namespace, home: Path) -> int:
             "give the post with --text T, --text-file F, --batch FILE.jsonl or - for stdin",
         )
     request: dict[str, Any] = {"id": 1, "type": "check", "text": text}
-    if args.account:
-        request["account"] = {"handle": args.account}
+    if args.account or args.user_id:
+        request["account"] = {"handle": args.account, "user_id": args.user_id}
     reply = handler.handle(request)
     if args.json:
         print(json.dumps(reply, ensure_ascii=False))
@@ -217,7 +218,7 @@ def _exit_for(reply: dict[str, Any]) -> int:
     return ERROR_EXIT.get(reply["error"]["code"], EX_DATAERR)
 
 
-def _check_batch(handler: Any, path: Path, *, account: str | None) -> int:
+def _check_batch(handler: Any, path: Path, *, account: str | None, user_id: str | None) -> int:
     try:
         lines = path.read_bytes().splitlines()
     except FileNotFoundError:
@@ -235,8 +236,8 @@ def _check_batch(handler: Any, path: Path, *, account: str | None) -> int:
             item = None
         if isinstance(item, dict):
             request = {"id": number, **item, "type": "check"}
-            if account and "account" not in item:
-                request["account"] = {"handle": account}
+            if (account or user_id) and "account" not in item:
+                request["account"] = {"handle": account, "user_id": user_id}
             reply = handler.handle(request)
         else:
             reply = handler.handle_payload(line) if item is None else handler.handle(item)

@@ -54,7 +54,7 @@ def check(post: Post) -> list[Finding]:
     support = policy.posting.support_contact
     if not policy.accounts:
         return [Finding(NONE_APPROVED, 0, 0, {"support": support})]
-    if not handle and not user_id:
+    if (not handle and not user_id) or (not user_id and policy.needs_user_id(handle)):
         return [Finding(UNKNOWN, 0, 0, {"support": support})]
     if policy.account(handle, user_id) is None:
         approved = " or ".join(f"@{a.handle}" for a in policy.accounts)

@@ -18,7 +18,7 @@ from tweetguard.checks import accounts, language, lexicon, links, names, persona
 from tweetguard.checks import length as length_check
 from tweetguard.checks.base import VERDICTS, Finding, Post, Rule, Severity
 from tweetguard.checks.names import NameIndex
-from tweetguard.stores.consent import ConsentRegister, RegisterSummary
+from tweetguard.stores.consent import ConsentRegister, RegisterMissing, RegisterSummary
 from tweetguard.stores.home import policy_path, register_path
 from tweetguard.stores.policy import Policy, PolicyError, load_policy
 
@@ -139,6 +139,10 @@ class Checker:
         return self._policy
 
     def names(self) -> NameIndex:
+        # A set-up school without a register would silently check no names at all:
+        # most likely the launcher points at another data folder. Hold instead.
+        if not self.register.path.exists() and self.policy().exists:
+            raise RegisterMissing(f"no consent register at {self.register.path}")
         revision = self.register.revision()
         if self._names is None or revision != self._names_revision:
             self._names = NameIndex(self.register.pupils())

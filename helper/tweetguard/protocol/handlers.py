@@ -27,6 +27,7 @@ from tweetguard.protocol.messages import (
     parse_request,
     read_id,
 )
+from tweetguard.stores.consent import RegisterMissing
 from tweetguard.stores.events import EventLog
 from tweetguard.stores.home import events_path
 from tweetguard.stores.policy import PolicyError
@@ -71,7 +72,7 @@ class Handler:
         except PolicyError as exc:
             log.warning("policy invalid: %s", exc)
             return error_reply(request_id, ProtocolError(ErrorCode.POLICY_INVALID, str(exc)))
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, RegisterMissing) as exc:
             log.error("consent register unreadable: %s", exc)
             return error_reply(request_id, ProtocolError(ErrorCode.REGISTER_UNAVAILABLE, str(exc)))
         except Exception:
@@ -130,9 +131,12 @@ class Handler:
         """
         account = request.account
         report = self.checker.check(
-            request.text, account=(account.handle, account.user_id) if account else None
+            request.text,
+            has_media=bool(request.media),
+            account=(account.handle, account.user_id),
         )
         posting = self.checker.policy().posting
+        overridden = []
         for finding in report.findings:
             severity = (finding.severity or finding.rule.severity).label
             if severity == "info":
@@ -149,10 +153,13 @@ class Handler:
                     ErrorCode.OVERRIDE_NOT_ALLOWED,
                     f"{finding.rule.id} ({severity}) cannot be overridden",
                 )
+            overridden.append(finding.rule.id)
+        if not overridden:
+            raise ProtocolError(ErrorCode.BAD_FIELD, "nothing in this post needs an override")
         try:
             self.events.append(
                 "override",
-                rules=list(request.rules),
+                rules=sorted(set(overridden)),
                 reason=request.reason,
                 text=request.text,
                 **_account_fields(account),

@@ -60,7 +60,8 @@ class OverrideRequest:
     text: str
     rules: tuple[str, ...]
     reason: str
-    account: Account | None
+    account: Account
+    media: tuple[Media, ...]
 
 
 LOGOUT_REASONS = ("after-post", "idle", "locked", "manual")
@@ -144,12 +145,17 @@ def _parse_override(request_id: RequestId, message: dict[str, Any]) -> OverrideR
         raise ProtocolError(ErrorCode.REASON_REQUIRED, "'reason' must be a non-empty string")
     if len(reason) > 1000:
         raise ProtocolError(ErrorCode.BAD_FIELD, "'reason' is longer than 1000 characters")
+    account = _parse_account(message.get("account"))
+    if account is None:
+        # The override is checked exactly as the post was, account rules included.
+        raise ProtocolError(ErrorCode.BAD_FIELD, "'account' is required for an override")
     return OverrideRequest(
         id=request_id,
         text=text,
         rules=tuple(rules),
         reason=reason.strip(),
-        account=_parse_account(message.get("account")),
+        account=account,
+        media=_parse_media(message.get("media")),
     )
 
 

@@ -65,6 +65,10 @@ class RegisterRefused(Exception):
     """The file as a whole cannot be a register; nothing was changed."""
 
 
+class RegisterMissing(Exception):
+    """The school is set up (it has a policy) but no register was ever imported here."""
+
+
 def parse_csv(data: bytes) -> ParsedRegister:
     """Reads the canonical register CSV.
 

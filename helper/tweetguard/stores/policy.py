@@ -107,15 +107,22 @@ class Policy:
         }
 
     def account(self, handle: str | None, user_id: str | None) -> ApprovedAccount | None:
-        """The approved account this is. The numeric id decides when both sides have
-        one: it survives a renamed handle, and a new account cannot take it over."""
+        """The approved account this is. When the policy has the numeric id, only the
+        id decides: it survives a renamed handle, and an account that takes the old
+        handle (or a page whose id cannot be read) does not pass as the school's."""
         for account in self.accounts:
-            if user_id and account.user_id:
-                if account.user_id == user_id:
+            if account.user_id:
+                if user_id == account.user_id:
                     return account
             elif handle and account.handle.lower() == handle.lower():
                 return account
         return None
+
+    def needs_user_id(self, handle: str | None) -> bool:
+        """Whether this handle is approved only together with an id we were not given."""
+        return any(
+            a.user_id and handle and a.handle.lower() == handle.lower() for a in self.accounts
+        )
 
 
 DEFAULT_SCHOOL = "Your school"
@@ -170,7 +177,7 @@ def _posting(raw: dict[str, Any], where: str) -> Posting:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         at = f"{where}: posting.{key}"
-        if not hasattr(defaults, key):
+        if key not in Posting.__dataclass_fields__:
             known = ", ".join(defaults.to_json())
             raise PolicyError(f"{where}: [posting] has unknown setting {key!r}; known: {known}")
         default = getattr(defaults, key)

@@ -174,10 +174,10 @@ def claim_stdout() -> BinaryIO:
 
 
 def run_host(home: Path, argv: Sequence[str], allowed: Sequence[str] | None = None) -> int:
+    frames = claim_stdout()  # first: nothing imported below may print into the frames
     from tweetguard.checks.engine import Checker, preload
     from tweetguard.stores.home import log_dir
 
-    frames = claim_stdout()
     try:
         setup_logging(log_dir(home))
     except OSError as exc:
