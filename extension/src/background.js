@@ -10,7 +10,10 @@ const IDLE_ALARM = 'tweetguard-idle';
 let managed = {};
 let helper = null;
 let hello = null; // the last hello reply, ok or not
+let helloAt = 0;
 let idleTimer = null;
+// The policy file can change while the browser runs: ask again after this long.
+const HELLO_TTL_MS = 10_000;
 
 // Managed settings first: IT may name another native host. Chromium can take
 // seconds to answer when no policy is set at all, so a post does not wait for it
@@ -40,27 +43,32 @@ async function sayHello() {
   await ready;
   const reply = await helper.request({ type: 'hello', extension_version: VERSION });
   hello = reply;
+  helloAt = Date.now();
   return reply;
 }
 
 async function settings() {
   await ready;
-  if (!hello || !hello.ok) await sayHello();
-  return mergeSettings(managed, hello);
+  if (!hello || !hello.ok || Date.now() - helloAt > HELLO_TTL_MS) await sayHello();
+  const merged = mergeSettings(managed, hello);
+  // Callers hold posts when the helper's settings could not be read.
+  return hello && hello.ok ? merged : { ...merged, ok: false };
 }
 
-// What must survive the worker being stopped lives in session storage:
-// cleared when the browser closes, never written to disk.
+// The idle clock survives the browser closing (local storage): X's cookies do
+// too, so a browser reopened hours later must still sign out. Confirmations last
+// one browser session (session storage, never written to disk).
 async function session() {
-  return chrome.storage.session.get({ lastActivity: Date.now(), xSeen: false, confirmed: [], account: null });
+  const local = await chrome.storage.local.get({ lastActivity: Date.now(), xSeen: false, account: null });
+  const { confirmed } = await chrome.storage.session.get({ confirmed: [] });
+  return { ...local, confirmed };
 }
 
 async function noteActivity(account) {
   // Only a page that shows a signed-in account starts the idle clock: the login
   // page after a sign-out must not lead to another sign-out.
   if (!account || !(account.handle || account.user_id)) return;
-  const update = { lastActivity: Date.now(), xSeen: true, account };
-  await chrome.storage.session.set(update);
+  await chrome.storage.local.set({ lastActivity: Date.now(), xSeen: true, account });
   await scheduleIdle();
 }
 
@@ -69,7 +77,10 @@ async function scheduleIdle() {
   clearTimeout(idleTimer);
   if (!(minutes > 0)) return;
   const { lastActivity, xSeen } = await session();
-  if (!xSeen) return;
+  if (!xSeen) {
+    chrome.alarms.clear(IDLE_ALARM);
+    return;
+  }
   const due = lastActivity + minutes * 60_000 - Date.now();
   idleTimer = setTimeout(checkIdle, Math.max(0, due));
   // The timer dies with the worker; the alarm wakes it to look again.
@@ -89,7 +100,8 @@ async function checkIdle() {
 
 async function logout(reason, account) {
   await clearXData(chrome.browsingData, chrome.runtime);
-  await chrome.storage.session.set({ xSeen: false, confirmed: [], account: null });
+  await chrome.storage.local.set({ xSeen: false, account: null });
+  await chrome.storage.session.set({ confirmed: [] });
   chrome.alarms.clear(IDLE_ALARM);
   clearTimeout(idleTimer);
   await ready;
@@ -134,16 +146,20 @@ const handlers = {
     return logout('after-post', account);
   },
   async confirmed({ handle }) {
+    if (!handle) return { ok: false };
     const { confirmed } = await session();
     await chrome.storage.session.set({ confirmed: [...new Set([...confirmed, handle])] });
     return { ok: true };
   },
   async isConfirmed({ handle }) {
     const { confirmed } = await session();
-    return { confirmed: confirmed.includes(handle) };
+    return { confirmed: Boolean(handle) && confirmed.includes(handle) };
   },
   status: () => status(),
-  logout: ({ account }) => logout('manual', account),
+  async logout() {
+    const { account } = await session();
+    return logout('manual', account);
+  },
 };
 
 chrome.runtime.onMessage.addListener((message, _sender, sendResponse) => {
@@ -166,3 +182,6 @@ chrome.idle.onStateChanged.addListener(async (state) => {
   const { xSeen, account } = await session();
   if (current.logout_on_lock && xSeen) await logout('locked', account);
 });
+
+// A browser opened again after its idle time ran out signs out of X at once.
+chrome.runtime.onStartup.addListener(() => checkIdle());

@@ -79,3 +79,12 @@ test('sent toast and timeline', () => {
   assert.ok(x.timelineHas('An earlier post'));
   assert.ok(!x.timelineHas('Something never posted'));
 });
+
+test('a display name with an @handle in it does not pass as the account', () => {
+  const { document, x } = load('modal-thread.html', { cookie: 'twid=u%3D42' });
+  document.body.insertAdjacentHTML(
+    'afterbegin',
+    '<div data-testid="SideNav_AccountSwitcher_Button"><div><span>Mrs Jones, Y4 @OakfieldPrimary</span></div><div><span>@mrsjones_teach</span></div></div>',
+  );
+  assert.deepEqual(plain(x.activeAccount()), { handle: 'mrsjones_teach', user_id: '42' });
+});

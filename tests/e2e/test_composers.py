@@ -125,3 +125,23 @@ def test_blocks_offer_no_way_past_by_default(launch) -> None:
     x.page.locator('[data-testid="tweetButtonInline"]').click()
     expect(x.page.locator(PANEL)).to_contain_text("tweetguard held this post")
     expect(x.page.locator(PANEL).get_by_role("button", name="Post anyway")).to_have_count(0)
+
+
+def test_a_photo_added_while_a_warning_waits_is_not_posted(launch) -> None:
+    from tests.e2e.test_compose import PNG_1X1
+
+    x = launch()
+    x.page.goto("https://x.com/home")
+    type_post(x.page, "Well done Hope!")  # no consent: a warning
+    x.page.locator('[data-testid="tweetButtonInline"]').click()
+    panel = x.page.locator(PANEL)
+    panel.get_by_label("Why should this go out anyway?").fill("Parents asked us to")
+    # ...and then a photo goes in before the teacher presses Post anyway.
+    x.page.locator('[data-testid="fileInput"]').set_input_files(
+        files=[{"name": "hope.png", "mimeType": "image/png", "buffer": PNG_1X1}]
+    )
+    expect(x.page.locator('[data-testid="attachments"] img')).to_have_count(1)
+    panel.get_by_role("button", name="Post anyway").click()
+    expect(panel).to_contain_text("The post changed since it was checked")
+    assert x.site.posts == []
+    assert not (x.home / "events.jsonl").exists()  # no override was granted either

@@ -43,7 +43,22 @@
     const media = dom.attachedMedia(composer);
     const replies = await Promise.all(texts.map((text) => ask({ type: 'check', text, account, media })));
     const failed = replies.find((r) => !r || !r.ok);
-    return { texts, replies, account, failed: failed || null, verdict: failed ? null : worst(replies) };
+    return {
+      texts, replies, account, media,
+      snapshot: snapshot(composer),
+      failed: failed || null,
+      verdict: failed ? null : worst(replies),
+    };
+  }
+
+  /** What a check covered: the texts, the photos and the account. A post goes out
+   * only if this is still exactly what the composer holds. */
+  function snapshot(composer) {
+    return JSON.stringify([dom.composerTexts(composer), dom.attachedMedia(composer), dom.activeAccount()]);
+  }
+
+  function unchanged(composer, check) {
+    return composer.isConnected && snapshot(composer) === check.snapshot;
   }
 
   function worst(replies) {
@@ -61,5 +76,7 @@
     return check.texts.map((text, i) => ({ text, reply: check.replies[i] }));
   }
 
-  globalThis.TweetGuardChecker = Object.freeze({ send, ask, checkComposer, sameTexts, results, UNAVAILABLE });
+  globalThis.TweetGuardChecker = Object.freeze({
+    send, ask, checkComposer, sameTexts, unchanged, results, UNAVAILABLE,
+  });
 })();

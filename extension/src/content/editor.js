@@ -25,8 +25,10 @@
     return null;
   }
 
-  /** Replaces text[start:end] of the box with `replacement`; false if it could not. */
-  function replaceRange(box, start, end, replacement) {
+  /** Replaces text[start:end] of the box with `replacement`, only if that span
+   * still reads `expected` (the text may have changed since the check); false if not. */
+  function replaceRange(box, start, end, replacement, expected) {
+    if (globalThis.TweetGuardDom.boxText(box).slice(start, end) !== expected) return false;
     const from = locate(box, start);
     const to = locate(box, end);
     if (!from || !to) return false;

@@ -14,6 +14,7 @@
   const live = globalThis.TweetGuardLive;
   const CONFIRM_WINDOW_MS = 20000; // how long we watch for X to confirm a post
   const SETTLE_MS = 3000; // a click this soon after a release, on the same text, is the same post
+  const CHANGED = 'The post changed since it was checked. Press Post again.';
 
   const inFlight = new WeakSet(); // composers with a check running
   const released = new WeakMap(); // composer -> {at, texts} of the post last let through
@@ -66,7 +67,7 @@
         checker.checkComposer(composer),
         checker.send({ kind: 'tweetguard:settings' }),
       ]);
-      if (!checker.sameTexts(check.texts, dom.composerTexts(composer))) {
+      if (!checker.unchanged(composer, check)) {
         panel.error(composer, anchor, 'The post changed while tweetguard was checking it. Press Post again.');
         return;
       }
@@ -78,7 +79,7 @@
         await confirmThenPost(composer, anchor, check, settings, post);
         return;
       }
-      const onFix = (box, finding) => live.fix(composer, box, finding);
+      const onFix = (box, finding, quoted) => live.fix(composer, box, finding, quoted);
       const overridable = canOverride(check, settings);
       panel.held(composer, anchor, check.texts.map((text, i) => ({ text, reply: check.replies[i] })), check.verdict, {
         onFix,
@@ -90,7 +91,7 @@
   }
 
   function canOverride(check, settings) {
-    if (!settings || settings.ok === false) return false;
+    if (!settings || settings.ok === false) return false; // settings unknown: no way past
     const findings = check.replies.flatMap((r) => r.findings);
     if (findings.some((f) => f.rule.startsWith('accounts.'))) return false;
     if (check.verdict === 'block') return Boolean(settings.allow_block_override);
@@ -98,14 +99,16 @@
   }
 
   async function override(composer, anchor, check, settings, reason, post) {
-    if (!checker.sameTexts(check.texts, dom.composerTexts(composer))) {
-      panel.error(composer, anchor, 'The post changed since it was checked. Press Post again.');
+    if (!checker.unchanged(composer, check)) {
+      panel.error(composer, anchor, CHANGED);
       return;
     }
     for (let i = 0; i < check.texts.length; i++) {
       const rules = check.replies[i].findings.filter((f) => f.severity !== 'info').map((f) => f.rule);
       if (rules.length === 0) continue;
-      const reply = await checker.ask({ type: 'override', text: check.texts[i], rules, reason, account: check.account });
+      const reply = await checker.ask({
+        type: 'override', text: check.texts[i], rules, reason, account: check.account, media: check.media,
+      });
       if (!reply.ok) {
         panel.error(composer, anchor, reply.error.message);
         return;
@@ -115,30 +118,37 @@
   }
 
   async function confirmThenPost(composer, anchor, check, settings, post) {
-    const account = (check.replies[0] && check.replies[0].account) || null;
-    const handle = account && account.handle;
-    if (settings && settings.confirm_account && handle) {
-      const { confirmed } = await checker.send({ kind: 'tweetguard:isConfirmed', handle });
+    if (!settings || settings.ok === false) {
+      // Without the settings we cannot know whether the school wants a confirmation.
+      panel.error(composer, anchor, checker.UNAVAILABLE.error.message);
+      return;
+    }
+    const account = (check.replies[0] && check.replies[0].account) || {};
+    const key = account.handle || (check.account && check.account.user_id) || '';
+    if (settings.confirm_account) {
+      const { confirmed } = await checker.send({ kind: 'tweetguard:isConfirmed', handle: key });
       if (!confirmed) {
         panel.confirmAccount(composer, anchor, {
-          handle,
-          visibility: account.visibility,
+          who: account.handle ? `@${account.handle}` : `the account with id ${key || 'unknown'}`,
+          visibility: account.visibility || 'public',
           onConfirm: async () => {
-            if (!checker.sameTexts(check.texts, dom.composerTexts(composer))) {
-              panel.error(composer, anchor, 'The post changed since it was checked. Press Post again.');
-              return;
-            }
-            await checker.send({ kind: 'tweetguard:confirmed', handle });
-            release(composer, check, post);
+            await checker.send({ kind: 'tweetguard:confirmed', handle: key });
+            release(composer, anchor, check, post);
           },
         });
         return;
       }
     }
-    release(composer, check, post);
+    release(composer, anchor, check, post);
   }
 
-  function release(composer, check, post) {
+  // The last gate: the composer must still hold exactly what was checked (text,
+  // photos, account), whatever happened while a panel waited for the teacher.
+  function release(composer, anchor, check, post) {
+    if (!checker.unchanged(composer, check)) {
+      panel.error(composer, anchor, CHANGED);
+      return;
+    }
     panel.clear(composer);
     released.set(composer, { at: Date.now(), texts: check.texts });
     releasing = true;
@@ -172,6 +182,9 @@
     });
     observer.observe(document, { childList: true, subtree: true, characterData: true });
     const timer = setTimeout(() => {
+      // No toast we recognise, but the composer closed or emptied: X took the post
+      // (its timeline may show it differently, e.g. an emoji as an image). Sign out.
+      if (!composer.isConnected || dom.composerTexts(composer).every((t) => !t.trim())) finish();
       observer.disconnect();
       live.resume(composer);
     }, CONFIRM_WINDOW_MS);

@@ -32,8 +32,8 @@
     if (check.failed) {
       panel.error(composer, anchor, check.failed.error ? check.failed.error.message : checker.UNAVAILABLE.error.message);
     } else {
-      panel.live(composer, anchor, checker.results(check), check.verdict, (box, finding) =>
-        fix(composer, box, finding),
+      panel.live(composer, anchor, checker.results(check), check.verdict, (box, finding, quoted) =>
+        fix(composer, box, finding, quoted),
       );
     }
     const started = typedAt.get(composer);
@@ -43,10 +43,10 @@
     }
   }
 
-  function fix(composer, box, finding) {
+  function fix(composer, box, finding, quoted) {
     const target = dom.textBoxesIn(composer)[box];
-    if (!target || !editor.replaceRange(target, finding.start, finding.end, finding.fix)) {
-      panel.error(composer, dom.panelAnchor(composer), 'tweetguard could not change the text. Edit it by hand.');
+    if (!target || !editor.replaceRange(target, finding.start, finding.end, finding.fix, quoted)) {
+      panel.error(composer, dom.panelAnchor(composer), 'The text changed, so tweetguard did not change it. Check it again or edit it by hand.');
     }
     // The editor's input event schedules the next check.
   }

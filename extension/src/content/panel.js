@@ -50,12 +50,15 @@
     return node;
   }
 
-  function button(label, run, { primary = false, ariaLabel } = {}) {
+  // `once`: the button acts a single time (a double click must not post twice).
+  function button(label, run, { primary = false, ariaLabel, once = false } = {}) {
     const node = el('button', { type: 'button', class: primary ? 'primary' : '' }, label);
     if (ariaLabel) node.setAttribute('aria-label', ariaLabel);
     // Keep X's own listeners (and our guard) out of the panel's buttons.
     node.addEventListener('click', (event) => {
       event.stopPropagation();
+      if (node.disabled) return;
+      if (once) node.disabled = true;
       run(event);
     });
     return node;
@@ -93,8 +96,9 @@
     if (finding.fix && onFix) {
       li.append(el('br'));
       li.append(
-        button(`Use “${finding.fix}”`, () => onFix(finding), {
+        button(`Use “${finding.fix}”`, () => onFix(finding, quoted), {
           ariaLabel: `Replace “${quoted}” with “${finding.fix}”`,
+          once: true,
         }),
       );
     }
@@ -106,7 +110,7 @@
     results.forEach(({ text, reply }, box) => {
       const prefix = results.length > 1 ? `Post ${box + 1}: ` : '';
       for (const finding of reply.findings) {
-        list.append(findingItem(finding, text, prefix, onFix ? (f) => onFix(box, f) : null));
+        list.append(findingItem(finding, text, prefix, onFix ? (f, quoted) => onFix(box, f, quoted) : null));
       }
     });
     return list;
@@ -146,25 +150,34 @@
       if (override) {
         const id = `tg-reason-${Math.random().toString(36).slice(2)}`;
         const input = el('input', { id, type: 'text', maxlength: '1000', autocomplete: 'off' });
-        const go = button('Post anyway', () => override(input.value.trim()), { primary: true });
+        let sent = false;
+        const send = () => {
+          if (sent) return;
+          sent = true;
+          go.disabled = true;
+          input.disabled = true;
+          override(input.value.trim());
+        };
+        const go = button('Post anyway', send, { primary: true });
         go.disabled = true;
         input.addEventListener('input', () => {
           go.disabled = input.value.trim().length < 3;
         });
         input.addEventListener('keydown', (event) => {
           event.stopPropagation(); // X's shortcuts must not see the reason being typed
-          if (event.key === 'Enter' && !go.disabled) override(input.value.trim());
+          if (event.key === 'Enter' && !go.disabled) send();
         });
         children.push(el('label', { for: id }, 'Why should this go out anyway? (recorded for the safeguarding lead)'), input, go);
       }
       render(composer, anchor, { kind: verdict, title: TITLES[verdict] || TITLES.block, children });
     },
 
-    confirmAccount(composer, anchor, { handle, visibility, onConfirm }) {
-      const yes = button(`Yes, post as @${handle}`, onConfirm, { primary: true });
+    /** `who` is "@handle", or the account's id when X does not show the handle. */
+    confirmAccount(composer, anchor, { who, visibility, onConfirm }) {
+      const yes = button(`Yes, post as ${who}`, onConfirm, { primary: true, once: true });
       render(composer, anchor, {
         kind: 'confirm',
-        title: `Posting as @${handle} (${visibility}). Is that the right account?`,
+        title: `Posting as ${who} (${visibility}). Is that the right account?`,
         children: [yes, el('p', {}, 'If not, switch account in X first.')],
       });
       yes.focus();

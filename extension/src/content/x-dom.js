@@ -12,7 +12,7 @@
   const TEXTBOX_FALLBACK = '[role="textbox"][contenteditable="true"]';
   const ACCOUNT_SWITCHER = '[data-testid="SideNav_AccountSwitcher_Button"]';
   const PROFILE_LINK = 'a[data-testid="AppTabBar_Profile_Link"]';
-  const HANDLE = /@([A-Za-z0-9_]{1,15})\b/;
+  const HANDLE_ONLY = /^@[A-Za-z0-9_]{1,15}$/;
 
   function isTextBox(element) {
     if (!(element instanceof Element)) return false;
@@ -135,7 +135,7 @@
     if (!area) return [];
     return [...area.querySelectorAll('img, video')]
       .filter((el) => /^(blob|data):/.test(el.getAttribute('src') || ''))
-      .map((el) => ({ mime: el.tagName === 'VIDEO' ? 'video/*' : 'image/*' }));
+      .map((el) => ({ mime: el.tagName === 'VIDEO' ? 'video/*' : 'image/*', name: (el.getAttribute('src') || '').slice(0, 200) }));
   }
 
   /** Where the findings panel goes: right after the last text box's wrapper. */
@@ -151,8 +151,14 @@
   function activeAccount() {
     let handle = null;
     const switcher = document.querySelector(ACCOUNT_SWITCHER);
-    const match = switcher && HANDLE.exec(switcher.textContent || '');
-    if (match) handle = match[1];
+    if (switcher) {
+      // The handle is the element whose whole text is "@handle": a display name
+      // may contain "@Something" too, and must not pass as the account.
+      const exact = [...switcher.querySelectorAll('span, div')]
+        .map((el) => (el.textContent || '').trim())
+        .find((text) => HANDLE_ONLY.test(text));
+      if (exact) handle = exact.slice(1);
+    }
     if (!handle) {
       const link = document.querySelector(PROFILE_LINK);
       const path = link && (link.getAttribute('href') || '').replace(/^\//, '');
