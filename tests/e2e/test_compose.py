@@ -54,6 +54,7 @@ def test_post_naming_a_pupil_is_held_with_the_finding_shown(launch) -> None:
     x.page.locator('[data-testid="tweetTextarea_0"]').click()
     x.page.keyboard.press("ControlOrMeta+A")
     x.page.keyboard.type("Well done Amelia (Year 4) for a brilliant assembly!")
+    expect(x.page.locator(PANEL)).to_have_count(0)  # live check: clean now
     x.page.locator('[data-testid="tweetButtonInline"]').click()
     assert [p["text"] for p in x.site.wait_for_posts(1)] == [
         "Well done Amelia (Year 4) for a brilliant assembly!"

@@ -95,6 +95,8 @@ def test_quote_composer_is_guarded_and_clean_quotes_post(launch) -> None:
     x.page.locator(f'{DIALOG} [data-testid="tweetTextarea_0"]').click()
     x.page.keyboard.press("ControlOrMeta+A")
     x.page.keyboard.type("So proud of everyone!")
+    # The live panel goes once the text is clean; press Post after the layout settles.
+    expect(dialog.locator(PANEL)).to_have_count(0)
     dialog.locator('[data-testid="tweetButton"]').click()
     assert [p["text"] for p in x.site.wait_for_posts(1)] == ["So proud of everyone!"]
 

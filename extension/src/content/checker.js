@@ -38,6 +38,7 @@
 
   /** Checks every box of the composer; {texts, replies, account, verdict}. */
   async function checkComposer(composer) {
+    const before = snapshot(composer); // what is being checked, taken before any wait
     const texts = dom.composerTexts(composer);
     const account = dom.activeAccount();
     const media = dom.attachedMedia(composer);
@@ -45,7 +46,7 @@
     const failed = replies.find((r) => !r || !r.ok);
     return {
       texts, replies, account, media,
-      snapshot: snapshot(composer),
+      snapshot: before,
       failed: failed || null,
       verdict: failed ? null : worst(replies),
     };

@@ -37,7 +37,7 @@
     style.textContent = STYLE;
     const body = document.createElement('div');
     root.append(style, body);
-    anchor.insertAdjacentElement('afterend', host);
+    anchor.append(host);
     entry = { host, body };
     panels.set(composer, entry);
     return entry;

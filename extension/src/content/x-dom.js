@@ -138,13 +138,10 @@
       .map((el) => ({ mime: el.tagName === 'VIDEO' ? 'video/*' : 'image/*', name: (el.getAttribute('src') || '').slice(0, 200) }));
   }
 
-  /** Where the findings panel goes: right after the last text box's wrapper. */
+  /** The element the findings panel is appended to: the composer itself, so the
+   * panel sits below the Post button and never moves it under the teacher's cursor. */
   function panelAnchor(composer) {
-    const boxes = textBoxesIn(composer);
-    const last = boxes[boxes.length - 1];
-    if (!last) return composer;
-    const label = last.closest('[data-testid$="_label"]');
-    return label || last.parentElement || composer;
+    return composer;
   }
 
   /** {handle, user_id} of the account X is signed in as; null parts when unknown. */
