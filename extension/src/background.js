@@ -132,7 +132,8 @@ async function status() {
 const handlers = {
   async ask({ request }) {
     await ready;
-    if (request.type === 'check' && request.account) await noteActivity(request.account);
+    // Noting activity (storage, maybe a hello) must not delay the check itself.
+    if (request.type === 'check' && request.account) noteActivity(request.account).catch(() => {});
     return helper.request(request);
   },
   settings: () => settings(),

@@ -81,7 +81,7 @@
       }
       const onFix = (box, finding, quoted) => live.fix(composer, box, finding, quoted);
       const overridable = canOverride(check, settings);
-      panel.held(composer, anchor, check.texts.map((text, i) => ({ text, reply: check.replies[i] })), check.verdict, {
+      panel.held(composer, anchor, checker.results(check), check.verdict, {
         onFix,
         override: overridable ? (reason) => override(composer, anchor, check, settings, reason, post) : null,
       });
