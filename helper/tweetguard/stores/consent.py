@@ -1,35 +1,21 @@
 """The consent register: who the pupils are and what their parents agreed to.
 
-Schools export it from their MIS as CSV; `tweetguard consent import` loads it into
-a local SQLite file. An import replaces the whole register in one transaction, so
-a withdrawn consent never lingers and a failed import leaves the old register as it was.
+Schools export it from their MIS (stores/register_import reads the file);
+this module is the only writer of register.sqlite3. An import replaces the whole
+register in one transaction, so a withdrawn consent never lingers and a failed
+import leaves the old register as it was. What the name matcher needs is built
+at import time and stored in the same transaction (`derived`), so a helper that
+starts does not rebuild it, and can never read it out of step with the pupils.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 import sqlite3
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-COLUMNS = (
-    "first_name",
-    "last_name",
-    "preferred_name",
-    "class",
-    "social_media_consent",
-    "website_consent",
-    "press_consent",
-    "consent_expires",
-)
-REQUIRED = ("first_name", "last_name", "social_media_consent")
-CONSENT_COLUMNS = ("social_media_consent", "website_consent", "press_consent")
-
-_TRUE = {"yes", "y", "true", "1"}
-_FALSE = {"no", "n", "false", "0"}
 
 
 @dataclass(frozen=True)
@@ -43,163 +29,65 @@ class Pupil:
     press: bool = False
     consent_expires: date | None = None
     line: int = 0
+    preferred_last_name: str | None = None  # a child known by another surname
+    middle_names: str | None = None
+    year_group: str | None = None
+    pupil_id: str | None = None  # UPN or admission number, when the export has one
 
     def social_media_consent_on(self, day: date) -> bool:
         return self.social_media and (self.consent_expires is None or day <= self.consent_expires)
 
-
-@dataclass(frozen=True)
-class Problem:
-    line: int  # 1-based line in the CSV file, header is line 1
-    message: str
-    skipped: bool  # True when the row could not be loaded at all
-
-
-@dataclass
-class ParsedRegister:
-    pupils: list[Pupil] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    @property
+    def group(self) -> str | None:
+        """What parents call the pupil's class: "Year 4" rather than SIMS's "4RB"."""
+        if self.year_group:
+            return year_label(self.year_group)
+        return self.class_name
 
 
-class RegisterRefused(Exception):
-    """The file as a whole cannot be a register; nothing was changed."""
+def year_label(raw: str) -> str:
+    """ "4", "Y4", "Year 4" -> "Year 4"; "R" -> "Reception"; "N2" -> "Nursery"."""
+    text = raw.strip()
+    if match := re.fullmatch(r"(?i)(?:y|yr|year|nc year)?\s*(\d{1,2})", text):
+        return f"Year {int(match[1])}"
+    if re.fullmatch(r"(?i)r|rec|reception|yr?r", text):
+        return "Reception"
+    if re.fullmatch(r"(?i)n\d?|nursery.*", text):
+        return "Nursery"
+    return text
 
 
 class RegisterMissing(Exception):
     """The school is set up (it has a policy) but no register was ever imported here."""
 
 
-def parse_csv(data: bytes) -> ParsedRegister:
-    """Reads the canonical register CSV.
-
-    A row we cannot name a pupil from is skipped and reported. A row whose consent
-    cell is unreadable still loads, with that consent treated as "no": dropping the
-    row would hide the pupil's name from the checks, which is the worse failure.
-    """
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise RegisterRefused("the file is empty; export the register with a header row") from None
-    except csv.Error as exc:
-        raise RegisterRefused(f"the header row is not valid CSV ({exc})") from None
-    columns = [_column_name(name) for name in header]
-    missing = [name for name in REQUIRED if name not in columns]
-    if missing:
-        raise RegisterRefused(
-            "missing column(s) " + ", ".join(missing) + "; expected columns: " + ", ".join(COLUMNS)
-        )
-    result = ParsedRegister()
-    unknown = [h for h, c in zip(header, columns, strict=True) if c not in COLUMNS and h.strip()]
-    if unknown:
-        result.problems.append(
-            Problem(1, "ignored unknown column(s): " + ", ".join(unknown), skipped=False)
-        )
-    position = {name: columns.index(name) for name in COLUMNS if name in columns}
-    line = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            line = reader.line_num
-            result.problems.append(Problem(line, f"not valid CSV ({exc}); row skipped", True))
-            continue
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        _parse_row(row, line, position, len(columns), result)
-    if not result.pupils:
-        raise RegisterRefused(
-            "no row named a pupil, so the register would be empty; the current register is kept"
-        )
-    return result
+class RegisterUnwritable(Exception):
+    """The register cannot be written here (a read-only folder, a full disk)."""
 
 
-def _parse_row(
-    row: list[str], line: int, position: dict[str, int], width: int, result: ParsedRegister
-) -> None:
-    def cell(name: str) -> str:
-        index = position.get(name)
-        return row[index].strip() if index is not None and index < len(row) else ""
-
-    first, last = cell("first_name"), cell("last_name")
-    if not first or not last:
-        which = "first_name" if not first else "last_name"
-        result.problems.append(Problem(line, f"{which} is empty; row skipped", skipped=True))
-        return
-    if len(row) != width:
-        result.problems.append(
-            Problem(
-                line, f"has {len(row)} cells, the header has {width}; loaded what matched", False
-            )
-        )
-    consents: dict[str, bool] = {}
-    for name in CONSENT_COLUMNS:
-        raw = cell(name)
-        value = raw.lower()
-        if value in _TRUE:
-            consents[name] = True
-        elif value in _FALSE or (value == "" and name != "social_media_consent"):
-            consents[name] = False
-        else:
-            shown = f"'{raw}'" if raw else "empty"
-            result.problems.append(
-                Problem(line, f"{name} is {shown}, not yes/no; treated as no consent", False)
-            )
-            consents[name] = False
-    expires: date | None = None
-    raw_expiry = cell("consent_expires")
-    if raw_expiry:
-        try:
-            expires = date.fromisoformat(raw_expiry)
-        except ValueError:
-            result.problems.append(
-                Problem(
-                    line,
-                    f"consent_expires '{raw_expiry}' is not a date (YYYY-MM-DD); "
-                    "treated as expired",
-                    False,
-                )
-            )
-            consents = dict.fromkeys(consents, False)
-    result.pupils.append(
-        Pupil(
-            first_name=first,
-            last_name=last,
-            preferred_name=cell("preferred_name") or None,
-            class_name=cell("class") or None,
-            social_media=consents["social_media_consent"],
-            website=consents["website_consent"],
-            press=consents["press_consent"],
-            consent_expires=expires,
-            line=line,
-        )
-    )
+def is_corrupt(exc: BaseException) -> bool:
+    """SQLite's word that the file is damaged, as opposed to locked or unreachable."""
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
 
 
-def _column_name(header: str) -> str:
-    return header.strip().lower().replace(" ", "_").replace("-", "_")
-
-
-def _decode(data: bytes) -> str:
-    # MIS exports are UTF-8 (often with a BOM); Excel on Windows saves Windows-1252.
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise RegisterRefused(
-            "the file is neither UTF-8 nor Windows-1252 text; save it as CSV UTF-8"
-        ) from None
-
-
+SCHEMA_VERSION = 2
+_COLUMNS = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "class_name",
+    "social_media",
+    "website",
+    "press",
+    "consent_expires",
+    "line",
+    "preferred_last_name",
+    "middle_names",
+    "year_group",
+    "pupil_id",
+)
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS pupils (
+CREATE TABLE pupils (
     id INTEGER PRIMARY KEY,
     first_name TEXT NOT NULL,
     last_name TEXT NOT NULL,
@@ -209,9 +97,16 @@ CREATE TABLE IF NOT EXISTS pupils (
     website INTEGER NOT NULL,
     press INTEGER NOT NULL,
     consent_expires TEXT,
-    line INTEGER NOT NULL
+    line INTEGER NOT NULL,
+    preferred_last_name TEXT,
+    middle_names TEXT,
+    year_group TEXT,
+    pupil_id TEXT
 );
+"""
+_SUPPORT = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS derived (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 
 
@@ -233,6 +128,7 @@ class ConsentRegister:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
+        self._columns: tuple[str, ...] = ()
 
     def _connect(self) -> sqlite3.Connection:
         """The read connection, kept for the life of the store.
@@ -243,88 +139,112 @@ class ConsentRegister:
         """
         if self._conn is None:
             uri = f"{self.path.absolute().as_uri()}?mode=ro"
-            self._conn = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
+            conn = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
+            try:
+                present = {row[1] for row in conn.execute("PRAGMA table_info(pupils)")}
+            except BaseException:
+                conn.close()
+                raise
+            # A register written by an older helper lacks the newer columns.
+            self._columns = tuple(c if c in present else f"NULL AS {c}" for c in _COLUMNS)
+            self._conn = conn
         return self._conn
-
-    def _writer(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:
-            conn.executescript(_SCHEMA)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
-    def replace(self, pupils: Iterable[Pupil], source: str) -> RegisterSummary:
-        conn = self._writer()
+    def replace(
+        self, pupils: Iterable[Pupil], source: str, derived: Mapping[str, bytes] | None = None
+    ) -> RegisterSummary:
+        """Replaces every pupil in one transaction.
+
+        Raises RegisterUnwritable when the folder or file cannot be written; a
+        damaged file is left for set_aside() to move, never silently overwritten.
+        """
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise RegisterUnwritable(_why_unwritable(self.path, exc)) from None
+        try:
+            conn.executescript(_SUPPORT)
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute("DELETE FROM pupils")
-            conn.executemany(
-                "INSERT INTO pupils (first_name, last_name, preferred_name, class_name,"
-                " social_media, website, press, consent_expires, line)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        p.first_name,
-                        p.last_name,
-                        p.preferred_name,
-                        p.class_name,
-                        int(p.social_media),
-                        int(p.website),
-                        int(p.press),
-                        p.consent_expires.isoformat() if p.consent_expires else None,
-                        p.line,
-                    )
-                    for p in pupils
-                ),
-            )
             revision = self._read_revision(conn) + 1
+            conn.execute("DROP TABLE IF EXISTS pupils")
+            conn.execute(_SCHEMA)
+            conn.executemany(
+                f"INSERT INTO pupils ({', '.join(_COLUMNS)})"
+                f" VALUES ({', '.join('?' for _ in _COLUMNS)})",
+                (_row(p) for p in pupils),
+            )
+            conn.execute("DELETE FROM derived")
+            conn.executemany(
+                "INSERT INTO derived (name, data) VALUES (?, ?)", (derived or {}).items()
+            )
             now = datetime.now(UTC).isoformat(timespec="seconds")
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                [("revision", str(revision)), ("imported_at", now), ("source", source)],
+                [
+                    ("revision", str(revision)),
+                    ("imported_at", now),
+                    ("source", source),
+                    ("schema", str(SCHEMA_VERSION)),
+                ],
             )
             conn.execute("COMMIT")
-        except BaseException:
+        except sqlite3.OperationalError as exc:
+            raise RegisterUnwritable(_why_unwritable(self.path, exc)) from None
+        finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise
-        finally:
             conn.close()
+        self.close()  # the next read sees the new table
         return self.summary()
+
+    def set_aside(self) -> Path:
+        """Moves a damaged register (and its journal) out of the way, keeping it for IT."""
+        self.close()
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        kept = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        try:
+            for suffix in ("-journal", "-wal", "-shm"):
+                extra = self.path.with_name(self.path.name + suffix)
+                if extra.exists():
+                    extra.replace(kept.with_name(kept.name + suffix))
+            self.path.replace(kept)
+        except OSError as exc:
+            raise RegisterUnwritable(_why_unwritable(self.path, exc)) from None
+        return kept
+
+    def check(self) -> None:
+        """Raises sqlite3.DatabaseError if the file is damaged."""
+        conn = self._connect()
+        (result,) = conn.execute("PRAGMA quick_check").fetchone()
+        if result != "ok":
+            raise sqlite3.DatabaseError(f"database disk image is malformed ({result})")
 
     def pupils(self) -> Iterator[Pupil]:
         if not self.path.exists():
             return iter(())
-        rows = (
-            self._connect()
-            .execute(
-                "SELECT first_name, last_name, preferred_name, class_name, social_media,"
-                " website, press, consent_expires, line FROM pupils ORDER BY id"
+        conn = self._connect()
+        rows = conn.execute(f"SELECT {', '.join(self._columns)} FROM pupils ORDER BY id").fetchall()
+        return (_pupil(r) for r in rows)
+
+    def derived(self, name: str) -> bytes | None:
+        """What an import stored for `name`, or None (an older register, or none)."""
+        if not self.path.exists():
+            return None
+        try:
+            row = (
+                self._connect()
+                .execute("SELECT data FROM derived WHERE name = ?", (name,))
+                .fetchone()
             )
-            .fetchall()
-        )
-        return (
-            Pupil(
-                first_name=r[0],
-                last_name=r[1],
-                preferred_name=r[2],
-                class_name=r[3],
-                social_media=bool(r[4]),
-                website=bool(r[5]),
-                press=bool(r[6]),
-                consent_expires=date.fromisoformat(r[7]) if r[7] else None,
-                line=r[8],
-            )
-            for r in rows
-        )
+        except sqlite3.OperationalError:
+            return None  # a register from before derived data existed
+        return bytes(row[0]) if row else None
 
     def revision(self) -> int:
         if not self.path.exists():
@@ -346,5 +266,59 @@ class ConsentRegister:
 
     @staticmethod
     def _read_revision(conn: sqlite3.Connection) -> int:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()
+        except sqlite3.OperationalError:
+            return 0  # a new file: no meta table yet
         return int(row[0]) if row else 0
+
+
+def _row(p: Pupil) -> tuple[object, ...]:
+    return (
+        p.first_name,
+        p.last_name,
+        p.preferred_name,
+        p.class_name,
+        int(p.social_media),
+        int(p.website),
+        int(p.press),
+        p.consent_expires.isoformat() if p.consent_expires else None,
+        p.line,
+        p.preferred_last_name,
+        p.middle_names,
+        p.year_group,
+        p.pupil_id,
+    )
+
+
+def _pupil(r: tuple[object, ...]) -> Pupil:
+    return Pupil(
+        first_name=str(r[0]),
+        last_name=str(r[1]),
+        preferred_name=_text(r[2]),
+        class_name=_text(r[3]),
+        social_media=bool(r[4]),
+        website=bool(r[5]),
+        press=bool(r[6]),
+        consent_expires=date.fromisoformat(str(r[7])) if r[7] else None,
+        line=int(str(r[8])),
+        preferred_last_name=_text(r[9]),
+        middle_names=_text(r[10]),
+        year_group=_text(r[11]),
+        pupil_id=_text(r[12]),
+    )
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _why_unwritable(path: Path, exc: BaseException) -> str:
+    folder = path.parent
+    reason = getattr(exc, "strerror", None) or str(exc)
+    if not folder.exists():
+        return f"cannot create the data folder {folder} ({reason})"
+    return (
+        f"cannot write {path} ({reason}); the data folder is read-only for this user: "
+        "run the import as the user who owns it (IT: sudo), or choose another with --home"
+    )

@@ -95,6 +95,11 @@ class Policy:
     allow: Allowlists = field(default_factory=Allowlists)
     lexicon: tuple[LexiconEntry, ...] = ()
     word_names: tuple[str, ...] = ()  # extra first names that are also ordinary words
+    # Staff as posts name them ("Mrs Okafor", "Daniel Whitcombe"), and extra titles.
+    staff: tuple[str, ...] = ()
+    staff_titles: tuple[str, ...] = ()
+    # The school's MIS export headers, read into register columns at import.
+    register_columns: Mapping[str, str] = field(default_factory=dict)
     posting: Posting = field(default_factory=Posting)
     # The [posting] keys the file sets itself; the extension lets IT's managed
     # browser settings fill in the rest.
@@ -144,7 +149,17 @@ def load_policy(path: Path) -> Policy:
     return parse_policy(data, str(path))
 
 
-_TOP_LEVEL = {"school", "accounts", "rules", "allow", "lexicon", "names", "posting"}
+_TOP_LEVEL = {
+    "school",
+    "accounts",
+    "rules",
+    "allow",
+    "lexicon",
+    "names",
+    "posting",
+    "staff",
+    "register",
+}
 
 
 def parse_policy(data: dict[str, Any], where: str) -> Policy:
@@ -159,6 +174,8 @@ def parse_policy(data: dict[str, Any], where: str) -> Policy:
     if not isinstance(school, str) or not school.strip():
         raise PolicyError(f"{where}: school.name must be a non-empty string")
     names = _table(data, "names", where)
+    staff = _table(data, "staff", where)
+    _only(staff, {"names", "titles"}, f"{where}: [staff]")
     return Policy(
         school=school.strip(),
         accounts=_accounts(data.get("accounts", []), where),
@@ -167,9 +184,38 @@ def parse_policy(data: dict[str, Any], where: str) -> Policy:
         allow=_allowlists(_table(data, "allow", where), where),
         lexicon=_lexicon(data.get("lexicon", []), where),
         word_names=_strings(names, "word_names", f"{where}: names.word_names"),
+        staff=_strings(staff, "names", f"{where}: staff.names"),
+        staff_titles=_strings(staff, "titles", f"{where}: staff.titles"),
+        register_columns=_register_columns(_table(data, "register", where), where),
         posting=_posting(_table(data, "posting", where), where),
         posting_set=frozenset(_table(data, "posting", where)),
     )
+
+
+def _only(table: dict[str, Any], keys: set[str], what: str) -> None:
+    extra = set(table) - keys
+    if extra:
+        raise PolicyError(
+            f"{what} has unknown setting(s) {', '.join(sorted(extra))}; "
+            f"known: {', '.join(sorted(keys))}"
+        )
+
+
+def _register_columns(raw: dict[str, Any], where: str) -> dict[str, str]:
+    """[register] columns = { "Legal Surname" = "last_name", ... }"""
+    from tweetguard.stores.register_import.columns import FIELDS, IGNORE
+
+    _only(raw, {"columns"}, f"{where}: [register]")
+    columns = raw.get("columns", {})
+    if not isinstance(columns, dict):
+        raise PolicyError(f'{where}: register.columns must be a table of "Header" = "column"')
+    for header, column in columns.items():
+        if column != IGNORE and column not in FIELDS:
+            raise PolicyError(
+                f"{where}: register.columns maps {header!r} to {column!r}; "
+                f"use one of {', '.join(FIELDS)}, or {IGNORE}"
+            )
+    return dict(columns)
 
 
 def _posting(raw: dict[str, Any], where: str) -> Posting:
