@@ -19,7 +19,8 @@ from pathlib import Path
 from stats import percentile
 from synthetic import make_register, sample_posts
 from tweetguard.checks.engine import Checker
-from tweetguard.stores.consent import ConsentRegister, parse_csv
+from tweetguard.stores.consent import ConsentRegister
+from tweetguard.stores.register_import import read_register
 
 
 def main() -> int:
@@ -32,7 +33,7 @@ def main() -> int:
         csv = home / "register.csv"
         make_register(csv, args.pupils)
         register = ConsentRegister(home / "register.sqlite3")
-        register.replace(parse_csv(csv.read_bytes()).pupils, source="bench")
+        register.replace(read_register(csv.read_bytes()).pupils, source="bench")
         register.close()
         checker = Checker(home)
         checker.policy()

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tweetguard.checks.engine import Checker
-from tweetguard.stores.consent import ConsentRegister, parse_csv
+from tweetguard.stores.consent import ConsentRegister
+from tweetguard.stores.register_import import read_register
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -45,7 +46,7 @@ def checker(tmp_path: Path) -> Iterator[Checker]:
     """An in-process Checker over tests/data/register.csv, for the rule families."""
     home = tmp_path / "checker-home"
     register = ConsentRegister(home / "register.sqlite3")
-    register.replace(parse_csv(REGISTER_CSV.read_bytes()).pupils, source="test")
+    register.replace(read_register(REGISTER_CSV.read_bytes()).pupils, source="test")
     register.close()
     checker = Checker(home)
     yield checker
