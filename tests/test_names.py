@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import write_policy
 from tweetguard.checks.engine import Checker
-from tweetguard.checks.names import NameIndex, word_names
+from tweetguard.checks.names import NameContext, NameIndex
 from tweetguard.checks.tokens import words
 from tweetguard.stores.consent import Pupil
 
@@ -25,15 +25,15 @@ PUPILS = [
     Pupil("Max", "Field", social_media=True),
 ]
 INDEX = NameIndex(PUPILS)
-WORD_NAMES = word_names()
+CONTEXT = NameContext.from_policy((), (), ())
 
 
 def full_spans(text: str) -> list[str]:
-    return [text[h.start : h.end] for h in INDEX.scan(text, words(text), WORD_NAMES).full]
+    return [text[h.start : h.end] for h in INDEX.scan(text, words(text), CONTEXT).full]
 
 
 def first_spans(text: str) -> list[str]:
-    return [text[h.start : h.end] for h in INDEX.scan(text, words(text), WORD_NAMES).first]
+    return [text[h.start : h.end] for h in INDEX.scan(text, words(text), CONTEXT).first]
 
 
 @pytest.mark.parametrize(
@@ -123,21 +123,21 @@ def test_fix_keeps_the_first_name_as_typed_with_the_class(checker: Checker) -> N
 
 def test_empty_register_finds_nothing() -> None:
     text = "Amelia Thornbury"
-    assert NameIndex([]).scan(text, words(text), WORD_NAMES).spans() == []
+    assert NameIndex([]).scan(text, words(text), CONTEXT).spans() == []
 
 
 @pytest.mark.parametrize(
     ("text", "verdict", "rule"),
     [
         ("Well done Amelia for a brilliant assembly!", "allow", None),
-        ("Well done Hope for a brilliant assembly!", "warn", "names.no-consent"),
+        ("Well done Hope for a brilliant assembly!", "block", "names.no-consent"),
         ("It was a joy to see Year 3 perform", "allow", None),
-        ("Joy won the spelling bee!", "warn", "names.no-consent"),
+        ("Joy won the spelling bee!", "block", "names.no-consent"),
         ("See you in May for sports day", "allow", None),
         ("Autumn term starts on Monday", "allow", None),
         ("Keep the faith, Year 5!", "allow", None),
-        ("Well done Ciaran!", "warn", "names.no-consent"),  # consent expired in 2020
-        ("Well done Lily-Mae!", "warn", "names.no-consent"),
+        ("Well done Ciaran!", "block", "names.no-consent"),  # consent expired in 2020
+        ("Well done Lily-Mae!", "block", "names.no-consent"),
     ],
 )
 def test_first_name_consent(checker: Checker, text: str, verdict: str, rule: str | None) -> None:

@@ -41,3 +41,41 @@ def test_sensitive_detail_about_a_named_pupil_is_held(
 )
 def test_sensitive_topics_without_a_pupil_are_fine(checker: Checker, text: str) -> None:
     assert [f.rule.id for f in checker.check(text).findings] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        (
+            "Get well soon Seun (Year 6) – we hear he fractured his wrist at football",
+            "fractured his wrist",
+        ),
+        ("Welcome back Zoë after her operation, we missed you!", "her operation"),
+        ("Sam in Year 4 has really grown in confidence with his 1:1 support", "1:1 support"),
+        ("Amelia is a young carer and still never late – what a star", "young carer"),
+        ("Aisha's speech therapy is paying off – listen to her read!", "speech therapy"),
+        ("Since Mum and Dad split up, Jack (Year 5) has been so brave", "Mum and Dad split up"),
+        ("Happy birthday Amelia, born 3 March 2017 – eight today!", "born 3 March 2017"),
+        ("Jack is back on crutches but still cheering the team on", "on crutches"),
+    ],
+)
+def test_sensitive_details_in_plain_words(checker: Checker, text: str, term: str) -> None:
+    report = checker.check(text)
+    found = [text[f.start : f.end] for f in report.findings if f.rule.id == "sensitive.pupil"]
+    assert term in found
+    assert report.verdict == "block"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Year 6 separated the mixtures using filters in science",
+        "Operation Christmas Child shoeboxes go out on Friday",
+        "Our school nurse talked to Year 5 about looking after a broken arm",
+        "Young carers awareness day: our support group meets on Tuesdays",
+        "Speech and language drop-in for parents every Thursday",
+        "Class 3 were born to dance – what a show!",
+    ],
+)
+def test_the_same_words_without_a_named_child_are_fine(checker: Checker, text: str) -> None:
+    assert [f.rule.id for f in checker.check(text).findings] == []

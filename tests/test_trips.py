@@ -71,3 +71,66 @@ def test_finding_spans_the_time_and_the_place(checker: Checker) -> None:
     (finding,) = checker.check(text).findings
     assert text[finding.start : finding.end] == "at Kew Gardens tomorrow"
     assert "tomorrow" in finding.message and "Kew Gardens" in finding.message
+
+
+# Classes of miss found on realistic posts, each with its traps.
+HELD_TOO = [
+    # Leaving school is a departure, even though "school" is in the sentence.
+    "The coach leaves school at 8.15 tomorrow for Twycross Zoo",
+    "Year 4 set off from school at 9am on Friday for the castle",
+    # Visiting a place written in lower case.
+    "Nursery are visiting the garden centre tomorrow morning",
+    "Year 1 will be visiting a working farm on Thursday",
+    # A place and a time with no verb at all.
+    "Cross-country: Larkhill Common, Saturday 10am. Spikes allowed!",
+    "Meet us by the bandstand in Victoria Park at 2pm on Sunday for the charity walk",
+    # Roads and routes pupils will be out on.
+    "Bikeability for Year 6: on Station Road and Mill Lane all next week",
+    # A residential with its dates.
+    "Year 6 residential to Hawkshead, 16th–18th June – kit list to follow",
+    "Our Year 5 residential is Monday to Wednesday next week 🏕️",
+]
+FINE_TOO = [
+    # Events whose names read like a place.
+    "Children in Need is on Friday – wear something spotty!",
+    "Red Nose Day on Friday 13th March: bring £1 for a red nose",
+    # Not pupils: traffic and the weather.
+    "Roadworks on Station Road from tomorrow – allow extra time",
+    # Visitors coming to school.
+    "A theatre company is visiting us on Tuesday afternoon",
+    "The dentist is visiting our Nursery class on Wednesday",
+    # Make-believe and at-school trips.
+    "On Friday Reception will be flying to the Moon in our role-play rocket!",
+    "Virtual trip to the Great Wall of China in class tomorrow",
+    # Subjects and languages after "in".
+    "Year 3 will be counting to ten in Polish tomorrow",
+    "Pesto making in DT on Thursday afternoon",
+    # After the event.
+    "What a day at Larkhill Common on Saturday – thank you to everyone who came!",
+]
+
+
+@pytest.mark.parametrize("text", HELD_TOO)
+def test_trips_said_every_way_are_held(checker: Checker, text: str) -> None:
+    assert [f.rule.id for f in checker.check(text).findings] == ["trips.future-location"]
+
+
+@pytest.mark.parametrize("text", FINE_TOO)
+def test_things_that_only_look_like_trips_are_fine(checker: Checker, text: str) -> None:
+    assert [f.rule.id for f in checker.check(text).findings] == []
+
+
+def test_a_place_sharing_the_schools_name_is_still_away_from_school(checker: Checker) -> None:
+    write_policy(
+        checker.home, '[school]\nname = "Larkfield Primary"\n[allow]\nplaces = ["Larkfield"]\n'
+    )
+    assert (
+        checker.check("Swimming at Larkfield Leisure Centre on Friday at 10am").verdict == "block"
+    )
+    assert (
+        checker.check("Football: meet at Larkfield Park gates at 9 on Saturday").verdict == "block"
+    )
+    assert (
+        checker.check("Nativity in the Larkfield Primary hall on Friday at 2pm").verdict == "allow"
+    )
+    assert checker.check("Meet at the Larkfield gates at 3pm on Friday").verdict == "allow"

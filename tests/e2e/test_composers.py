@@ -134,13 +134,13 @@ def test_a_photo_added_while_a_warning_waits_is_not_posted(launch) -> None:
 
     x = launch()
     x.page.goto("https://x.com/home")
-    type_post(x.page, "Well done Hope!")  # no consent: a warning
+    type_post(x.page, "What a bloody brilliant sports day!")  # mild swearing: a warning
     x.page.locator('[data-testid="tweetButtonInline"]').click()
     panel = x.page.locator(PANEL)
     panel.get_by_label("Why should this go out anyway?").fill("Parents asked us to")
     # ...and then a photo goes in before the teacher presses Post anyway.
     x.page.locator('[data-testid="fileInput"]').set_input_files(
-        files=[{"name": "hope.png", "mimeType": "image/png", "buffer": PNG_1X1}]
+        files=[{"name": "sports.png", "mimeType": "image/png", "buffer": PNG_1X1}]
     )
     expect(x.page.locator('[data-testid="attachments"] img')).to_have_count(1)
     panel.get_by_role("button", name="Post anyway").click()

@@ -17,7 +17,7 @@ from tweetguard.stores.policy import Policy
 
 if TYPE_CHECKING:
     from tweetguard.checks.length import Url
-    from tweetguard.checks.names import NameIndex, NameScan
+    from tweetguard.checks.names import NameContext, NameIndex, NameScan
 
 
 class Severity(IntEnum):
@@ -67,15 +67,20 @@ class Finding:
 
 @dataclass
 class Post:
-    """One post as every check sees it; expensive views are computed once, on demand."""
+    """One post as every check sees it; expensive views are computed once, on demand.
+
+    `text` is the clean view of what the teacher typed (tokens.clean): findings
+    point into it, and the engine maps them back to the typed text.
+    """
 
     text: str
     policy: Policy
     names: NameIndex
+    name_context: NameContext
     has_media: bool = False
     visibility: str = "public"
     today: date = field(default_factory=date.today)
-    word_names: frozenset[str] = frozenset()
+    register_loaded: bool = True  # False when no register was ever imported here
     # (handle, user_id) of the signed-in account, or None when the caller did not say.
     account: tuple[str | None, str | None] | None = None
 
@@ -91,4 +96,4 @@ class Post:
 
     @cached_property
     def name_scan(self) -> NameScan:
-        return self.names.scan(self.text, self.words, self.word_names)
+        return self.names.scan(self.text, self.words, self.name_context)

@@ -14,16 +14,27 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from tweetguard.checks import accounts, language, lexicon, links, names, personal, sensitive, trips
+from tweetguard.checks import (
+    accounts,
+    language,
+    lexicon,
+    links,
+    names,
+    personal,
+    sensitive,
+    setup,
+    trips,
+)
 from tweetguard.checks import length as length_check
 from tweetguard.checks.base import VERDICTS, Finding, Post, Rule, Severity
-from tweetguard.checks.names import NameIndex
+from tweetguard.checks.names import NameContext, NameIndex
+from tweetguard.checks.tokens import Clean, clean
 from tweetguard.stores.consent import ConsentRegister, RegisterMissing, RegisterSummary
 from tweetguard.stores.home import policy_path, register_path
 from tweetguard.stores.policy import Policy, PolicyError, load_policy
 
 # Every family with a check(post) function, in the order findings are listed.
-FAMILIES = (accounts, names, personal, trips, sensitive, language, links, lexicon)
+FAMILIES = (setup, accounts, names, personal, trips, sensitive, language, links, lexicon)
 BUILTIN_RULES: tuple[Rule, ...] = (
     *length_check.RULES,
     *(rule for family in FAMILIES for rule in family.RULES),
@@ -87,6 +98,15 @@ class OffsetMap:
         return offset + sum(1 for i in self._astral if i < offset)
 
 
+def _to_typed_text(findings: list[Finding], view: Clean, length: int) -> list[Finding]:
+    """Offsets into the clean view, mapped back to the text the teacher typed."""
+    if view.starts is None:
+        return findings
+    return [
+        replace(f, start=view.raw_start(f.start, length), end=view.raw_end(f.end)) for f in findings
+    ]
+
+
 def verdict_of(findings: list[Finding]) -> str:
     worst = max((f.severity or f.rule.severity for f in findings), default=None)
     return VERDICTS[worst]
@@ -120,7 +140,7 @@ class Checker:
         self._names_revision = -1
         self._policy: Policy | None = None
         self._policy_stamp: tuple[int, int] | None = None
-        self._word_names: frozenset[str] = frozenset()
+        self._name_context = NameContext()
 
     def policy(self) -> Policy:
         """The current policy; raises PolicyError when the file is broken."""
@@ -134,7 +154,9 @@ class Checker:
             self._policy = None
             policy = load_policy(path)
             validate(policy)
-            self._word_names = names.word_names(policy.word_names)
+            self._name_context = NameContext.from_policy(
+                policy.word_names, policy.staff, policy.staff_titles
+            )
             self._policy, self._policy_stamp = policy, stamp
         return self._policy
 
@@ -145,9 +167,17 @@ class Checker:
             raise RegisterMissing(f"no consent register at {self.register.path}")
         revision = self.register.revision()
         if self._names is None or revision != self._names_revision:
-            self._names = NameIndex(self.register.pupils())
+            self._names = self._load_names()
             self._names_revision = revision
         return self._names
+
+    def _load_names(self) -> NameIndex:
+        """The index the import stored; built here only for a register imported by
+        an older helper (the next import stores it)."""
+        pupils = list(self.register.pupils())
+        stored = self.register.derived(NameIndex.STORED_AS)
+        index = NameIndex.load(stored, pupils) if stored is not None else None
+        return index if index is not None else NameIndex(pupils)
 
     def register_summary(self) -> RegisterSummary:
         return self.register.summary()
@@ -171,21 +201,22 @@ class Checker:
         approved = policy.account(handle, user_id)
         # An account the policy does not know is treated as public: the stricter case.
         visibility = approved.visibility if approved else "public"
+        view = clean(text)
         post = Post(
-            text=text,
+            text=view.text,
             policy=policy,
             names=self.names(),
+            name_context=self._name_context,
             has_media=has_media,
             visibility=visibility,
             today=today or date.today(),
-            word_names=self._word_names,
             account=account,
+            register_loaded=self.register.path.exists(),
         )
-        length = length_check.measure(text, post.urls)
-        found = length_check.check(post, length)
-        for family in FAMILIES:
-            found.extend(family.check(post))
-        findings = resolve(found, policy, visibility)
+        found = [finding for family in FAMILIES for finding in family.check(post)]
+        findings = _to_typed_text(resolve(found, policy, visibility), view, len(text))
+        length = length_check.measure(text)
+        findings += resolve(length_check.check(text, length), policy, visibility)
         findings.sort(key=lambda f: (f.start, -(f.severity or f.rule.severity)))
         return Report(
             verdict=verdict_of(findings),

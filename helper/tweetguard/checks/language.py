@@ -1,11 +1,15 @@
-"""Language that damages the school's name: profanity, plain or masked.
+"""Language that damages the school's name: swearing and slurs, plain or masked.
 
-The word list is better-profanity's (data only; its matcher is too slow for
-typing-speed checks), less words that are ordinary in school posts
-(data/profanity_exclusions.txt), plus British swearing it lacks
-(data/profanity_additions.txt). Plurals, masked words (sh*t, f**k, b!tch) and
-look-alike spellings (sh1t) are matched too; listed words inside innocent
-phrases (spotted dick, blue tits) are not.
+Two rules, by how bad the word is. Strong swearing and slurs (Ofcom's strong and
+strongest words, and every discriminatory slur; data/profanity_strong.txt) block:
+school guidance never allows them. Milder words warn. The word list is
+better-profanity's (data only; its matcher is too slow for typing-speed checks),
+less words that are ordinary in school posts (data/profanity_exclusions.txt), plus
+British swearing and abbreviations it lacks (data/profanity_additions.txt).
+Plurals, masked words (sh*t, F***, b!tch), look-alike spellings (sh1t) and
+abbreviations (ffs, wtf) are matched too; listed words inside innocent phrases
+(spotted dick, blue tits, Homo sapiens) and in names (Dick King-Smith, Titty
+Walker) are not.
 """
 
 from __future__ import annotations
@@ -17,34 +21,80 @@ from importlib import resources
 from tweetguard.checks.base import Finding, Post, Rule, Severity
 from tweetguard.checks.tokens import Word, fold, vocabulary
 
+STRONG = Rule(
+    id="language.strong",
+    family="language",
+    severity=Severity.BLOCK,
+    message="“{word}” is strong swearing or a slur, which a school account never posts. Remove it.",
+    fix_hint="Remove the word.",
+    description=(
+        "Strong swearing and slurs (race, religion, sexuality, gender identity, disability), "
+        "including masked (f***) and abbreviated (ffs, wtf) forms."
+    ),
+)
 PROFANITY = Rule(
     id="language.profanity",
     family="language",
     severity=Severity.WARN,
     message="“{word}” may read as swearing on a school account. Reword it.",
     fix_hint="Choose another word.",
-    description="Profanity and slurs, including masked (sh*t) and look-alike (sh1t) spellings.",
+    description="Milder swearing (bloody, crap, sod), including masked (sh*t) and look-alike "
+    "(sh1t) spellings.",
 )
 
-RULES = (PROFANITY,)
+RULES = (STRONG, PROFANITY)
 
-# A word with mask characters inside: sh*t, f**k, b!tch, a$$.
+# A word with mask characters inside: sh*t, f**k, b!tch, a$$, F***.
 _MASKED = re.compile(r"(?<![\w*#@$%!])[A-Za-z][A-Za-z0-9*#@$%!]*[*#@$%!0-9][A-Za-z0-9*#@$%!]*")
 _LOOKALIKE = str.maketrans(
     {"@": "a", "$": "s", "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "!": "i"}
 )
 _MASK_CHARS = "*#%"
+# With one letter showing ("f***", "s***"), a mask can only mean the words people
+# actually mask; anything else on the list would be a guess.
+_COMMONLY_MASKED = frozenset(
+    {
+        "fuck",
+        "fucking",
+        "fucker",
+        "shit",
+        "cunt",
+        "piss",
+        "crap",
+        "twat",
+        "dick",
+        "cock",
+        "arse",
+        "wank",
+        "wanker",
+        "bitch",
+        "prick",
+        "bugger",
+        "bollocks",
+        "bastard",
+        "damn",
+    }
+)
+_INNOCENT = vocabulary("profanity_phrases_ok")
+_NAMES = vocabulary("profanity_names")
 
 
 @cache
 def words() -> frozenset[str]:
+    """Every listed word, strong or mild."""
     listed = (
         resources.files("better_profanity").joinpath("profanity_wordlist.txt").read_text("utf-8")
     )
     entries = {fold(line.strip()) for line in listed.splitlines() if line.strip()}
     return frozenset(
-        (entries | vocabulary("profanity_additions")) - vocabulary("profanity_exclusions")
+        (entries | vocabulary("profanity_additions") | vocabulary("profanity_strong"))
+        - vocabulary("profanity_exclusions")
     )
+
+
+@cache
+def strong() -> frozenset[str]:
+    return vocabulary("profanity_strong") - vocabulary("profanity_exclusions")
 
 
 @cache
@@ -57,36 +107,41 @@ def _by_length() -> dict[int, tuple[str, ...]]:
 
 
 def check(post: Post) -> list[Finding]:
-    listed = words()
+    listed, worst = words(), strong()
     findings = []
     tokens = post.words
     for index, token in enumerate(tokens):
-        hit = _listed(token.key, listed) and not _in_innocent_phrase(tokens, index)
+        key = _listed(token.key, listed)
         end = index
-        if not hit and index + 1 < len(tokens):
+        if key and (_in_innocent_phrase(tokens, index) or _a_name(post.text, tokens, index)):
+            key = None
+        if key is None and index + 1 < len(tokens):
             pair = f"{token.key} {tokens[index + 1].key}"
-            if pair in listed and post.text[token.end : tokens[index + 1].start].isspace():
-                hit, end = True, index + 1
-        if hit:
+            gap = post.text[token.end : tokens[index + 1].start]
+            if pair in listed and gap.isspace() and not _in_innocent_phrase(tokens, index):
+                key, end = pair, index + 1
+        if key:
             start, stop = token.start, tokens[end].end
-            findings.append(Finding(PROFANITY, start, stop, {"word": post.text[start:stop]}))
+            rule = STRONG if key in worst else PROFANITY
+            findings.append(Finding(rule, start, stop, {"word": post.text[start:stop]}))
     for match in _MASKED.finditer(post.text):
         raw = match.group()
         if raw.isalnum() and not any(c.isdigit() for c in raw):
             continue
-        if _masked_profanity(raw.lower(), listed):
-            findings.append(Finding(PROFANITY, match.start(), match.end(), {"word": raw}))
+        meant = _masked_profanity(raw.lower(), listed)
+        if meant:
+            rule = STRONG if meant & worst else PROFANITY
+            findings.append(Finding(rule, match.start(), match.end(), {"word": raw}))
     return findings
 
 
-def _listed(key: str, listed: frozenset[str]) -> bool:
+def _listed(key: str, listed: frozenset[str]) -> str | None:
+    """The listed word this is, plural or not: "arses" is "arse"; "assess" is nothing."""
     if key in listed:
-        return True
-    # Plurals: "arses" from "arse"; but "assess" is not "asses".
-    return len(key) > 3 and key.endswith("s") and not key.endswith("ss") and key[:-1] in listed
-
-
-_INNOCENT = vocabulary("profanity_phrases_ok")
+        return key
+    if len(key) > 3 and key.endswith("s") and not key.endswith("ss") and key[:-1] in listed:
+        return key[:-1]
+    return None
 
 
 def _in_innocent_phrase(tokens: list[Word], index: int) -> bool:
@@ -98,13 +153,38 @@ def _in_innocent_phrase(tokens: list[Word], index: int) -> bool:
     return False
 
 
-def _masked_profanity(raw: str, listed: frozenset[str]) -> bool:
-    if raw.isdigit() or sum(c.isalpha() for c in raw) < 2:
+def _a_name(text: str, tokens: list[Word], index: int) -> bool:
+    """ "Dick King-Smith", "Philip K. Dick", "a trip to Cocks": a listed word that is
+    also a name, capitalised mid-sentence or beside other capitalised words."""
+    word = tokens[index]
+    if word.key not in _NAMES or not word.capitalized or word.raw.isupper():
         return False
+    if index > 0 and tokens[index - 1].sentence == word.sentence:
+        return True  # capitalised mid-sentence: a proper name ("a trip to Cocks")
+    for step in (-1, 1):
+        near = index + step
+        if 0 <= near < len(tokens) and tokens[near].sentence == word.sentence:
+            other = tokens[near]
+            between = text[min(other.end, word.end) : max(other.start, word.start)]
+            if other.capitalized and re.fullmatch(r"[\s.,]*|\s*(?:and|&)\s*", between):
+                return True
+    return False
+
+
+def _masked_profanity(raw: str, listed: frozenset[str]) -> frozenset[str]:
+    """The listed words a masked or look-alike spelling stands for (empty: none)."""
+    if raw.isdigit():
+        return frozenset()
     lookalike = raw.translate(_LOOKALIKE)
     if lookalike in listed:
-        return True
+        return frozenset({lookalike})
     if not any(c in _MASK_CHARS for c in lookalike):
-        return False
+        return frozenset()
+    letters = sum(c.isalpha() for c in lookalike)
+    if letters < 1:
+        return frozenset()
     pattern = re.compile("".join("." if c in _MASK_CHARS else re.escape(c) for c in lookalike))
-    return any(pattern.fullmatch(word) for word in _by_length().get(len(lookalike), ()))
+    candidates = _by_length().get(len(lookalike), ())
+    if letters == 1:
+        candidates = tuple(w for w in candidates if w in _COMMONLY_MASKED)
+    return frozenset(w for w in candidates if pattern.fullmatch(w))

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from tweetguard.checks.base import Finding, Post, Rule, Severity
+from tweetguard.checks.base import Finding, Rule, Severity
 
 MAX_WEIGHTED = 280
 URL_WEIGHT = 23
@@ -109,14 +109,15 @@ def _library_measure(text: str) -> Length:
     )
 
 
-def check(post: Post, length: Length) -> list[Finding]:
+def check(text: str, length: Length) -> list[Finding]:
+    """Over-length, pointing into `text`, the post as typed (not the clean view)."""
     if length.weighted <= length.max:
         return []
     return [
         Finding(
             rule=TOO_LONG,
             start=length.valid_end,
-            end=len(post.text),
+            end=len(text),
             params={
                 "weighted": length.weighted,
                 "max": length.max,

@@ -23,8 +23,10 @@ SENSITIVE = Rule(
     ),
     fix_hint="Remove the sensitive detail or the name.",
     description=(
-        "Health, allergies, injuries, SEN, free school meals, exclusions, child protection "
-        "or care status, in a post that names a pupil or gives a first name with a class."
+        "Health, injuries and operations, allergies, SEN and support (1:1, speech therapy), "
+        "free school meals, exclusions, child protection or care status, young carers, "
+        "parents' separation, dates of birth, in a post that names a pupil or gives a first "
+        "name with a class."
     ),
 )
 
@@ -44,8 +46,17 @@ _PERSON_CUED = re.compile(
 _NOT_NAMES = vocabulary("not_names")
 
 
+# "born on 2 December 2016", "born 02/12/2016": a date of birth.
+_BIRTH = re.compile(
+    r"(?i:\bborn\s+(?:on\s+)?(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s+\d{4})?"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}))"
+)
+
+
 def check(post: Post) -> list[Finding]:
     terms = list(_find_terms(post.words))
+    terms += [(m.start(), m.end()) for m in _BIRTH.finditer(post.text)]
     if not terms:
         return []
     if not post.name_scan.spans() and not _named_elsewise(post.text):

@@ -112,10 +112,25 @@ def _parse_hello(request_id: RequestId, message: dict[str, Any]) -> HelloRequest
     )
 
 
+def valid_unicode(text: str) -> str:
+    """The text with any lone UTF-16 surrogate replaced by U+FFFD.
+
+    JavaScript strings may hold them (half an emoji cut in two), and JSON carries
+    them as escapes; nothing after this point can encode them. One code unit for
+    one, so UTF-16 offsets into the teacher's text stay right.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 def _parse_check(request_id: RequestId, message: dict[str, Any]) -> CheckRequest:
     text = message.get("text")
     if not isinstance(text, str):
         raise ProtocolError(ErrorCode.BAD_FIELD, "'text' must be a string")
+    text = valid_unicode(text)
     if len(text) > MAX_TEXT_CHARS:
         raise ProtocolError(
             ErrorCode.TEXT_TOO_LONG, f"'text' has {len(text)} characters; limit {MAX_TEXT_CHARS}"
@@ -132,6 +147,7 @@ def _parse_override(request_id: RequestId, message: dict[str, Any]) -> OverrideR
     text = message.get("text")
     if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
         raise ProtocolError(ErrorCode.BAD_FIELD, "'text' must be the post's text")
+    text = valid_unicode(text)
     rules = message.get("rules")
     if (
         not isinstance(rules, list)
@@ -141,6 +157,8 @@ def _parse_override(request_id: RequestId, message: dict[str, Any]) -> OverrideR
     ):
         raise ProtocolError(ErrorCode.BAD_FIELD, "'rules' must list the rule ids overridden")
     reason = message.get("reason")
+    if isinstance(reason, str):
+        reason = valid_unicode(reason)
     if not isinstance(reason, str) or not reason.strip():
         raise ProtocolError(ErrorCode.REASON_REQUIRED, "'reason' must be a non-empty string")
     if len(reason) > 1000:
@@ -221,7 +239,7 @@ def _optional_str(
         raise ProtocolError(ErrorCode.BAD_FIELD, f"'{name}' must be a string")
     if max_len is not None and len(value) > max_len:
         raise ProtocolError(ErrorCode.BAD_FIELD, f"'{name}' is longer than {max_len} characters")
-    return value
+    return valid_unicode(value)
 
 
 _PARSERS: dict[str, Callable[[RequestId, dict[str, Any]], Request]] = {
