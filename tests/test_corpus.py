@@ -1,14 +1,22 @@
-"""The development corpus: realistic school posts and what a careful person decides.
+"""The development corpora: realistic school posts and what a careful person decides.
 
-Each line of tests/data/corpus.jsonl is a post as a teacher would write it, with the
-verdict a careful primary-school safeguarding lead gives on a public account with
-tests/data/register.csv loaded and no policy file. The expectations are the
-judgement, not whatever the checks currently do.
+Each line of a corpus is a post as a teacher would write it, with the verdict a
+careful primary-school safeguarding lead gives on a public account, with the
+corpus's own register (and policy) loaded. The expectations are the judgement,
+not whatever the checks currently do.
+
+- corpus.jsonl, with register.csv and no policy;
+- corpus_school.jsonl, with register_school.csv and policy_school.toml, written
+  later and apart from the checks, one class of problem per `class` tag, with
+  clean traps in every class. It is judged as of its writing day.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,40 +24,77 @@ from typing import Any
 import pytest
 
 from tweetguard.checks.engine import Checker
+from tweetguard.stores.consent import ConsentRegister
+from tweetguard.stores.register_import import read_register
 
-CORPUS = Path(__file__).parent / "data" / "corpus.jsonl"
+DATA = Path(__file__).parent / "data"
 VERDICTS = {"allow", "warn", "block"}
 
 
-def load_corpus() -> list[tuple[int, dict[str, Any]]]:
-    entries = []
-    for number, line in enumerate(CORPUS.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        entry = json.loads(line)
-        assert entry["expect"] in VERDICTS, f"line {number}: bad expect {entry['expect']!r}"
-        entries.append((number, entry))
-    return entries
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    register: str
+    policy: str | None
+    today: date | None  # None: judged as of today
+
+    def entries(self) -> list[tuple[int, dict[str, Any]]]:
+        entries = []
+        path = DATA / self.name
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            assert entry["expect"] in VERDICTS, f"line {number}: bad expect {entry['expect']!r}"
+            entries.append((number, entry))
+        return entries
 
 
-ENTRIES = load_corpus()
+CORPORA = (
+    Corpus("corpus.jsonl", "register.csv", None, None),
+    Corpus("corpus_school.jsonl", "register_school.csv", "policy_school.toml", date(2026, 11, 28)),
+)
 
 
-def test_corpus_is_balanced() -> None:
-    counts = {verdict: 0 for verdict in VERDICTS}
-    for _, entry in ENTRIES:
+def checker_for(corpus: Corpus, home: Path) -> Checker:
+    register = ConsentRegister(home / "register.sqlite3")
+    register.replace(read_register((DATA / corpus.register).read_bytes()).pupils, source="test")
+    register.close()
+    if corpus.policy:
+        shutil.copy(DATA / corpus.policy, home / "policy.toml")
+    return Checker(home)
+
+
+@pytest.fixture(scope="module")
+def checkers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Checker]]:
+    made = {c.name: checker_for(c, tmp_path_factory.mktemp(c.name)) for c in CORPORA}
+    yield made
+    for checker in made.values():
+        checker.close()
+
+
+@pytest.mark.parametrize("corpus", CORPORA, ids=[c.name for c in CORPORA])
+def test_corpus_is_balanced(corpus: Corpus) -> None:
+    counts = dict.fromkeys(VERDICTS, 0)
+    for _, entry in corpus.entries():
         counts[entry["expect"]] += 1
     assert counts["allow"] >= 60
     assert counts["warn"] + counts["block"] >= 60
 
 
-@pytest.mark.parametrize(
-    "entry",
-    [entry for _, entry in ENTRIES],
-    ids=[f"line{number:03d}" for number, _ in ENTRIES],
-)
-def test_corpus_line(checker: Checker, entry: dict[str, Any]) -> None:
-    report = checker.check(entry["text"], has_media=bool(entry.get("media")), today=date.today())
+CASES = [
+    pytest.param(corpus, entry, id=f"{corpus.name.removesuffix('.jsonl')}-line{number:03d}")
+    for corpus in CORPORA
+    for number, entry in corpus.entries()
+]
+
+
+@pytest.mark.parametrize(("corpus", "entry"), CASES)
+def test_corpus_line(checkers: dict[str, Checker], corpus: Corpus, entry: dict[str, Any]) -> None:
+    checker = checkers[corpus.name]
+    report = checker.check(
+        entry["text"], has_media=bool(entry.get("media")), today=corpus.today or date.today()
+    )
     found = [f"{f.rule.id}: {f.message}" for f in report.findings]
     assert report.verdict == entry["expect"], (
         f"{entry['text']!r} ({entry['why']}): expected {entry['expect']}, "
