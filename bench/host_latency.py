@@ -56,7 +56,7 @@ def main() -> int:
         proc.stdin.flush()
         read_reply(proc.stdout)
         startup = time.perf_counter() - started
-        # The first check builds the name index; time it on its own.
+        # The first check loads the stored name index; time it on its own.
         t0 = time.perf_counter()
         proc.stdin.write(frame({"id": "warm", "type": "check", "text": "warm up"}))
         proc.stdin.flush()
@@ -77,7 +77,8 @@ def main() -> int:
         proc.wait(timeout=10)
     print(f"host start-up to first reply: {startup * 1000:.1f} ms")
     print(
-        f"first check (builds the {args.pupils}-pupil name index, waits for the preload): "
+        f"first check right after hello (loads the {args.pupils}-pupil name index while the "
+        "preload runs): "
         f"{first_check * 1000:.1f} ms"
     )
     print(f"{args.requests} checks, verdicts {verdicts}")

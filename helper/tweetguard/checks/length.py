@@ -1,15 +1,17 @@
 """Post length by X's own weighting (twitter-text v3): links 23, CJK and emoji 2.
 
 twitter-text-parser implements the rules and passes their conformance cases, but
-its emoji scan costs about half a millisecond a post. Most school posts are plain
-Latin text and links, where the weighting is simply one per character and 23 per
-link, so those take a fast path; anything with emoji, CJK or text needing
-normalisation goes to the library. tests/test_length.py holds both to the
-conformance cases and to each other.
+loading it costs about 200 ms (it compiles an emoji pattern of thousands of
+sequences) and its emoji scan half a millisecond a post. Most school posts are
+Latin text, links and single emoji, where the weighting is one or two per
+character and 23 per link, so those take a fast path; emoji sequences (skin
+tones, families, flags) and text needing normalisation go to the library.
+tests/test_length.py holds both to the conformance cases and to each other.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -64,9 +66,14 @@ def _library() -> tuple[object, object]:
     return parse_tweet, extract_urls_with_indices
 
 
+# Something a link could be: a dot between letters or digits and a letter ("sch.uk",
+# "bit.ly"), not the dot that ends a sentence. Only then is the library asked.
+_MAYBE_URL = re.compile(r"[^\s.]\.[^\W_]")
+
+
 def extract_urls(text: str) -> list[Url]:
     """Links as X finds them (with or without a scheme), shared with the link checks."""
-    if "." not in text:
+    if not _MAYBE_URL.search(text):
         return []
     extract = _library()[1]
     return [Url(u["url"], *u["indices"]) for u in extract(text)]  # type: ignore[operator]
@@ -86,15 +93,36 @@ def _fast_weight(text: str, urls: list[Url]) -> int | None:
     weight = 0
     position = 0
     for url in urls:
-        segment = text[position : url.start]
-        if not (segment.isascii() or all(map(_weight_one, segment))):
+        segment = _segment_weight(text[position : url.start])
+        if segment is None:
             return None
-        weight += len(segment) + URL_WEIGHT
+        weight += segment + URL_WEIGHT
         position = url.end
-    rest = text[position:]
-    if not (rest.isascii() or all(map(_weight_one, rest))):
-        return None
-    return weight + len(rest)
+    rest = _segment_weight(text[position:])
+    return None if rest is None else weight + rest
+
+
+def _segment_weight(segment: str) -> int | None:
+    """Characters weigh 1 or 2 each, and a lone emoji 2 as twitter-text counts it;
+    None when the text holds emoji sequences (skin tones, ZWJ families, flags,
+    keycaps, VS16) or characters only the library weighs right."""
+    if segment.isascii():
+        return len(segment)
+    weight = 0
+    for char in segment:
+        if _SEQUENCE_PARTS.match(char) or char in "\ufeff\ufffe\uffff":
+            return None
+        weight += 1 if _weight_one(char) else 2
+    return weight
+
+
+# What joins code points into one emoji: variation selectors, ZWJ, keycaps, skin
+# tones, regional indicators (flags), tag characters. Every multi-code-point emoji
+# holds one of these; without them each emoji is one code point, which weighs 2
+# on its own (twitter-text's weight-1 ranges hold no emoji but © and ®).
+_SEQUENCE_PARTS = re.compile(
+    "[\ufe0e\ufe0f\u200d\u20e3\U0001f3fb-\U0001f3ff\U0001f1e6-\U0001f1ff\U000e0020-\U000e007f]"
+)
 
 
 def _library_measure(text: str) -> Length:

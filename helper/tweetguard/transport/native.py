@@ -13,7 +13,7 @@ import os
 import struct
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -88,8 +88,17 @@ def write_frame(stream: BinaryIO, message: dict[str, Any]) -> None:
     stream.flush()
 
 
-def serve(stdin: BinaryIO, stdout: BinaryIO, handler: Handler) -> int:
-    """Answers frames until the browser closes the pipe. Returns the exit status."""
+def serve(
+    stdin: BinaryIO,
+    stdout: BinaryIO,
+    handler: Handler,
+    after_first_reply: Callable[[], None] | None = None,
+) -> int:
+    """Answers frames until the browser closes the pipe. Returns the exit status.
+
+    `after_first_reply` runs once the first reply is out, while the host would
+    otherwise wait for the next frame.
+    """
     while True:
         try:
             payload = read_frame(stdin)
@@ -111,6 +120,9 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, handler: Handler) -> int:
         except BrokenPipeError:
             log.info("browser went away before reply %r; ending", read_id(reply))
             return 0
+        if after_first_reply is not None:
+            after_first_reply()
+            after_first_reply = None
 
 
 def origin_allowed(argv: Sequence[str], allowed: Sequence[str]) -> bool:
@@ -194,10 +206,14 @@ def run_host(home: Path, argv: Sequence[str], allowed: Sequence[str] | None = No
             allowed_list,
         )
     checker = Checker(home)
-    # Libraries only some posts need load in the background: the first reply
-    # (hello, or a plain post) does not wait for them.
-    threading.Thread(target=preload, name="preload", daemon=True).start()
+
+    def load_the_rest() -> None:
+        # Libraries only some posts need load in the background once the first reply
+        # is out: started earlier, they would hold the GIL while the first check runs.
+        threading.Thread(target=preload, name="preload", daemon=True).start()
+
     try:
-        return serve(sys.stdin.buffer, frames, Handler(checker, origin_allowed=permitted))
+        handler = Handler(checker, origin_allowed=permitted)
+        return serve(sys.stdin.buffer, frames, handler, after_first_reply=load_the_rest)
     finally:
         checker.close()
