@@ -106,4 +106,8 @@ def cmd_policy_check(home: Path) -> int:
         f"{len(policy.allow.places)} place(s)"
     )
     print(f"  rules:    {len(policy.rules)} setting(s); lexicon: {len(policy.lexicon)} entr(y/ies)")
+    print(
+        f"  staff:    {len(policy.staff)} name(s), {len(policy.staff_titles)} extra title(s); "
+        f"register columns mapped: {len(policy.register_columns)}"
+    )
     return 0
