@@ -53,6 +53,9 @@ class Corpus:
 CORPORA = (
     Corpus("corpus.jsonl", "register.csv", None, None),
     Corpus("corpus_school.jsonl", "register_school.csv", "policy_school.toml", date(2026, 11, 28)),
+    Corpus(
+        "corpus_holdout.jsonl", "register_holdout.csv", "policy_holdout.toml", date(2026, 11, 28)
+    ),
 )
 
 

@@ -44,6 +44,8 @@ PUPILS = [
     ("Leon", "Vasquez", "", "Year 6", "yes", "Andrés"),
     ("Oluwadamilare", "Adebayo", "Dami", "Year 3", "no", ""),
     ("Gemma", "Lyle", "", "Year 5", "no", ""),
+    ("Henry", "Walsh", "", "Year 4", "no", ""),
+    ("Marley", "Quinn", "", "Year 3", "no", ""),
 ]
 POLICY = """
 [school]
@@ -330,3 +332,40 @@ def test_the_pupil_is_still_caught_beside_capitals(school: Checker, text: str) -
 def test_a_full_name_that_is_also_a_street(school: Checker) -> None:
     assert rules(school, "A new zebra crossing on Hazel Wood Road from Monday") == []
     assert FULL in rules(school, "Hazel Wood Road ran the stall")  # not after "on"
+
+
+# -- Second round: classes found on a blind held-out corpus ---------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Leon ‘Lee’ Vasquez has been picked for the county squad",  # a nickname between
+        "Brook holding her swimming certificate",  # a caption's verb
+        "huge thanks to kit and brook for tidying the library",  # lower case, but cued
+        "Thank you to Mrs Desai and Brook for the display",  # listed with staff after a cue
+        "Kit and Brook were our brilliant presenters today",  # a list doing what people do
+        "Brook (Otters) won the hurdles",  # a class in brackets
+        "Lovely singing from Brook in assembly",  # praise "from" a child
+        "Henry is our new school council rep",
+        "Marley sang the solo at the carol concert",
+    ],
+)
+def test_more_ways_a_child_is_named(school: Checker, text: str) -> None:
+    assert verdict(school, text, photo=text.startswith("Brook holding")) == "block"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Year 4 are learning about Henry VIII and his six wives",  # a monarch
+        "Henry I, Henry II and the Norman kings: our history timeline",
+        "We listened to Bob Marley's songs in music today",  # a first name as a surname
+        "Kit washing: please take PE kits home on Friday",  # -ing, but no object
+        "Thanks to sunny weather, sports day went ahead",  # cued, but a thing follows
+        "We loved ‘Brook and the Dragon’ by Ana Bell at story time",  # a book title
+        "Faith, Hope and Love are our school values",
+    ],
+)
+def test_and_more_ways_it_is_not(school: Checker, text: str) -> None:
+    assert verdict(school, text) == "allow"

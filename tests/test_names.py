@@ -170,4 +170,6 @@ def test_policy_word_names_are_respected(checker: Checker) -> None:
         checker.home,
         '[names]\nword_names = ["Aisha"]\n[rules."names.first-name"]\nenabled = true\n',
     )
-    assert checker.check("great work from aisha today").verdict == "allow"
+    # As a word-name, lower case counts only after a cue ("work from aisha").
+    assert checker.check("the aisha plants are flowering today").verdict == "allow"
+    assert checker.check("great work from aisha today").verdict == "warn"

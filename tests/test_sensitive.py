@@ -57,6 +57,7 @@ def test_sensitive_topics_without_a_pupil_are_fine(checker: Checker, text: str) 
         ("Since Mum and Dad split up, Jack (Year 5) has been so brave", "Mum and Dad split up"),
         ("Happy birthday Amelia, born 3 March 2017 – eight today!", "born 3 March 2017"),
         ("Jack is back on crutches but still cheering the team on", "on crutches"),
+        ("A big hug for Zoë while her mum and dad are separating", "mum and dad are separating"),
     ],
 )
 def test_sensitive_details_in_plain_words(checker: Checker, text: str, term: str) -> None:

@@ -107,6 +107,10 @@ FINE_TOO = [
     "Pesto making in DT on Thursday afternoon",
     # After the event.
     "What a day at Larkhill Common on Saturday – thank you to everyone who came!",
+    # Leaves that are leaves, classes named after animals, trips in a book corner.
+    "Autumn leaves collage in Otters today",
+    "Spelling test in Kingfishers on Friday morning",
+    "Reception will travel to Narnia tomorrow through the wardrobe in our book corner",
 ]
 
 

@@ -99,7 +99,10 @@ _COPULAS = frozenset({"is", "are", "was", "were", "be", "being", "been"})
 _PRONOUNS = frozenset({"she", "he", "her", "his", "herself", "himself"})
 # Words that never stand between a first name and a surname.
 _NOT_MIDDLE = frozenset({"and", "or", "the", "a", "an", "of", "in", "on", "at", "to", "year"})
-_CLASS_AFTER = re.compile(r"\s*(?:\(|,\s*|\b(?:in|from)\s+)(?:year|class|reception|y\d)", re.I)
+# A class beside a name: "Rose in Year 2", "Rose, Y2", "Rose (Kingfishers)", "Rose (8)".
+_CLASS_AFTER = re.compile(
+    r"\s*(?:(?:,\s*|\b(?:in|from)\s+)(?i:year|class|reception|y\d)|\(\s*(?:[A-Z]|\d))"
+)
 _SPACE = re.compile(r"[ \t\u00a0\u202f]+|\n")
 _DASH_GAP = re.compile(r"\s*[-‐‑‒–−]\s*")
 _INITIAL_GAP = re.compile(r"\.?\s+|\.")
@@ -406,8 +409,12 @@ def _someone_else(
     tags, in capitals, or in Title Case, where every word is capitalised."""
     word = tokens[index]
     if index + 1 >= len(tokens) or word.tag or word.raw.isupper():
-        return False
+        return _surname_here(names, text, tokens, index, context)
     after = tokens[index + 1]
+    if _monarch(text, word, after):
+        return True  # "Elizabeth I", "Henry VIII"
+    if _surname_here(names, text, tokens, index, context):
+        return True
     if (
         after.sentence != word.sentence
         or after.tag
@@ -420,9 +427,49 @@ def _someone_else(
         or after.raw[:1].isdigit()
     ):
         return False
-    sentence = [t for t in tokens if t.sentence == word.sentence and not t.tag]
+    return _sentence_case(tokens, index)
+
+
+_ROMAN = re.compile(r"(?:I{1,3}|IV|VI{0,3}|IX|XI{0,3})")
+
+
+def _monarch(text: str, word: Word, after: Word) -> bool:
+    """A first name and a regnal number: "Henry VIII", "Elizabeth I," (a lone "I"
+    only before punctuation or "and", not "Kit I think...")."""
+    if not _ROMAN.fullmatch(after.raw) or not _SPACE.fullmatch(text[word.end : after.start]):
+        return False
+    return after.raw != "I" or bool(re.match(r"\s*(?:[,;:.!?)]|and\b|$)", text[after.end :]))
+
+
+def _sentence_case(tokens: list[Word], index: int) -> bool:
+    """Whether the sentence is written in ordinary sentence case, where a capital
+    mid-sentence means a name (not Title Case, where every word has one)."""
+    sentence = [t for t in tokens if t.sentence == tokens[index].sentence and not t.tag]
     lower = sum(1 for t in sentence if t.raw[:1].islower())
     return lower >= 3 and lower * 3 >= len(sentence)
+
+
+def _surname_here(
+    names: NameIndex, text: str, tokens: list[Word], index: int, context: NameContext
+) -> bool:
+    """A pupil's first name used as someone's surname: "Anne Frank's diary", "Lucy
+    Grace"; another capitalised name right before it, mid-sentence."""
+    if index < 2:
+        return False
+    word, before = tokens[index], tokens[index - 1]
+    return (
+        before.sentence == word.sentence
+        and tokens[index - 2].sentence == word.sentence
+        and before.capitalized
+        and not before.raw.isupper()
+        and not word.raw.isupper()
+        and not before.tag
+        and before.key not in context.titles
+        and before.key not in _ROLES
+        and before.key not in _NOT_SURNAMES
+        and bool(_SPACE.fullmatch(text[before.end : word.start]))
+        and _sentence_case(tokens, index)
+    )
 
 
 def _match_full(text: str, tokens: list[Word], index: int, entry: _Entry) -> int:
@@ -455,9 +502,12 @@ def _match_full(text: str, tokens: list[Word], index: int, entry: _Entry) -> int
 
 
 def _middle(text: str, tokens: list[Word], before: int, middle: Word) -> bool:
-    """An initial ("Amelia J. Thornbury") or a capitalised middle name
-    ("Amelia Rose Thornbury") between a capitalised first name and surname."""
-    if not _joined(text, tokens[before], middle):
+    """An initial ("Amelia J. Thornbury"), a capitalised middle name ("Amelia Rose
+    Thornbury") or a nickname ("Theodore ‘Teddy’ Ashworth") between a capitalised
+    first name and surname."""
+    if not _joined(text, tokens[before], middle) and not _BEFORE_NICKNAME.fullmatch(
+        text[tokens[before].end : middle.start]
+    ):
         return False
     if len(middle.raw) == 1 and middle.raw.isalpha():
         return True
@@ -474,7 +524,12 @@ def _gap_after_middle(text: str, middle: Word, surname: Word) -> bool:
     gap = text[middle.end : surname.start]
     if len(middle.raw) == 1:
         return bool(_INITIAL_GAP.fullmatch(gap))
-    return bool(_SPACE.fullmatch(gap))
+    return bool(_SPACE.fullmatch(gap) or _AFTER_NICKNAME.fullmatch(gap))
+
+
+# A nickname between first name and surname: Theodore ‘Teddy’ Ashworth, Jo (JJ) Smith.
+_BEFORE_NICKNAME = re.compile(r"\s+[‘'\"“(]")
+_AFTER_NICKNAME = re.compile(r"[’'\"”)]\s+")
 
 
 def _cased_like_a_name(
@@ -614,8 +669,8 @@ class _WordName:
         self.context = context
         self.word = tokens[index]
 
-    def _near(self, step: int) -> Word | None:
-        near = self.index + step
+    def _near(self, step: int, index: int | None = None) -> Word | None:
+        near = (self.index if index is None else index) + step
         if not 0 <= near < len(self.tokens):
             return None
         token = self.tokens[near]
@@ -624,27 +679,32 @@ class _WordName:
     def is_person(self) -> bool:
         word = self.word
         if word.tag and not self._whole_tag():
-            return self._cued()  # "#WellDoneRose"; inside a tag, capitals say nothing
+            return self._cued(self.index)  # "#WellDoneRose": inside a tag, capitals say nothing
+        start, end = self._list_span()
+        listed = end > start
         if not word.capitalized:
+            # "well done hope", "thanks to jade and faith": lower case, but cued as a person.
+            return self._cued(start) and not self._thing_after(end)
+        if self._thing_after(self.index) or _is_work_title(self.text, self.tokens, self.index):
             return False
-        after, before = self._near(1), self._near(-1)
-        if after and not after.tag and (after.key in _NOT_PERSON_AFTER or after.raw[:1].isdigit()):
-            return False
-        if word.possessive or _CLASS_AFTER.match(self.text, word.end):
+        if word.possessive or self._annotated():
             return True
+        after = self._near(1)
         if after and after.key in _PERSON_AFTER:
             return True
-        if self._cued():
+        if self._cued(start):
             return True
-        listed = self._listed()
-        if listed is not None:
-            return listed
+        if listed:
+            return self._listed(start, end)
+        before = self._near(-1)
         if before and before.key in _COPULAS:
-            return self._role_before(self.index - 1) or self._pronoun_after()
+            return self._role_before(self.index - 1) or self._pronoun_after(self.index)
+        if after and self._acting(after):
+            return True  # "Poppy reading to the class", "Will lifting the trophy"
         if sentence_start(self.tokens, self.index):
             if after and after.key in _COPULAS:
-                return self._role_after(self.index + 1) or self._pronoun_after()
-            return self._pronoun_after()
+                return self._role_after(self.index + 1) or self._pronoun_after(self.index)
+            return self._pronoun_after(self.index)
         return not (before and before.key in _NOT_PERSON_BEFORE)
 
     def _whole_tag(self) -> bool:
@@ -652,9 +712,41 @@ class _WordName:
         following = self._near(1)
         return not self.word.joined and not (following and following.joined)
 
-    def _cued(self, start: int | None = None) -> bool:
-        """Right after "well done", "thank you", "congratulations to"..."""
-        first = self.index if start is None else start
+    def _annotated(self) -> bool:
+        """ "Rose in Year 2", "Rose (Y2)", "Rose (Kingfishers)": a class beside a name."""
+        return bool(_CLASS_AFTER.match(self.text, self.word.end))
+
+    def _thing_after(self, last: int) -> bool:
+        """What follows makes the word a thing: "Autumn term", "Hope you", "Summer has
+        arrived", "Kit 2 needed"."""
+        following = [
+            t for t in self.tokens[last + 1 : last + 4] if t.sentence == self.word.sentence
+        ]
+        if not following or following[0].tag:
+            return False
+        if following[0].raw[:1].isdigit():
+            return True
+        return any(
+            " ".join(t.key for t in following[:size]) in _NOT_PERSON_AFTER for size in (1, 2, 3)
+        )
+
+    def _acting(self, after: Word) -> bool:
+        """A photo caption's verb: "Poppy reading to...", "Will lifting the trophy":
+        a word in -ing with its object after it. Not "Storm warning: ...", nor names
+        that are times of year ("Summer reading", "Spring cleaning")."""
+        following = self._near(2)
+        return (
+            after.key.endswith("ing")
+            and len(after.key) > 4
+            and not after.capitalized
+            and self.word.key not in _TIME_NAMES
+            and following is not None
+            and following.key in _OBJECT_STARTS
+            and bool(_SPACE.fullmatch(self.text[after.end : following.start]))
+        )
+
+    def _cued(self, first: int) -> bool:
+        """Right after "well done", "thank you", "congratulations to", "singing from"..."""
         for size in (1, 2, 3):
             if first - size < 0:
                 break
@@ -665,51 +757,71 @@ class _WordName:
                 return True
         return False
 
-    def _listed(self) -> bool | None:
-        """In a list ("Amelia and Rose", "Faith, Hope, Joy and Respect"), a word-name
-        is a name when listed with a pupil's name that is not a word, or when the list
-        follows a person cue or a role; a word when listed with other capitalised
-        words. None when it is not in a list."""
-        neighbours = []
-        for step in (-1, 1):
-            near = self.index + step
-            if not 0 <= near < len(self.tokens):
-                continue
-            left, right = (
-                (self.tokens[near], self.word) if step < 0 else (self.word, self.tokens[near])
-            )
-            gap = self.text[left.end : right.start]
-            if "," in gap or "&" in gap or (left.tag and right.tag and gap.strip() in ("#", "@")):
-                neighbours.append(self.tokens[near])
-            elif self.tokens[near].key in ("and", "or") and 0 <= near + step < len(self.tokens):
-                neighbours.append(self.tokens[near + step])
-        capitalised = [n for n in neighbours if n.capitalized and n.sentence == self.word.sentence]
-        if not capitalised:
+    def _list_span(self) -> tuple[int, int]:
+        """The first and last token of the list this word is in ("Ibrahim, Ruby and
+        Daisy", "Mr Hill and Storm", "#Jay #Ivy"); (index, index) when it is in none."""
+        start = end = self.index
+        while start > 0:
+            link = self._link(start - 1, start)
+            if link is None:
+                break
+            start = link
+            while start > 0 and self.tokens[start - 1].key in self.context.titles:
+                start -= 1  # "Mr Hill": the title belongs to the item
+        while end + 1 < len(self.tokens):
+            link = self._link(end, end + 1)
+            if link is None:
+                break
+            end = link
+        return start, end
+
+    def _link(self, left: int, right: int) -> int | None:
+        """The next item across a list separator between `left` and `right`, going
+        the way the caller walks; None when the two are not list neighbours."""
+        a, b = self.tokens[left], self.tokens[right]
+        if a.sentence != b.sentence:
             return None
+        gap = self.text[a.end : b.start]
+        walking_back = right == self.index or left < self.index
+        if "," in gap or "&" in gap or (a.tag and b.tag and gap.strip() in ("#", "@")):
+            item = left if walking_back else right
+        elif a.key in ("and", "or") and walking_back and left > 0:
+            item = left - 1
+        elif b.key in ("and", "or") and not walking_back and right + 1 < len(self.tokens):
+            item = right + 1
+        else:
+            return None
+        token = self.tokens[item]
+        if not token.capitalized or token.sentence != self.word.sentence:
+            return None
+        return item
+
+    def _listed(self, start: int, end: int) -> bool:
+        """Listed with a pupil's name that is not a word ("Amelia and Rose"), or a list
+        that follows a cue or a role, or does what people do ("Jade and Ivy were
+        brilliant reporters"): people. Otherwise a list of words ("Faith, Hope, Joy
+        and Respect")."""
+        items = [
+            t
+            for t in self.tokens[start : end + 1]
+            if t.capitalized and t.key not in ("and", "or") and t.key not in self.context.titles
+        ]
         if any(
-            self.names.is_first_name(n.key) and n.key not in self.context.word_names
-            for n in capitalised
+            t is not self.word
+            and self.names.is_first_name(t.key)
+            and t.key not in self.context.word_names
+            for t in items
         ):
             return True
-        start = self._list_start()
-        if self._cued(start):
+        before = self._near(-1, start)
+        if before and before.key in _COPULAS and self._role_before(start - 1):
             return True
-        if start > 0 and self.tokens[start - 1].key in _COPULAS:
-            return self._role_before(start - 1)
-        return self._pronoun_after()
-
-    def _list_start(self) -> int:
-        start = self.index
-        while start > 0:
-            gap = self.text[self.tokens[start - 1].end : self.tokens[start].start]
-            both_tags = self.tokens[start - 1].tag and self.tokens[start].tag
-            if "," in gap or "&" in gap or (both_tags and gap.strip() in ("#", "@")):
-                start -= 1
-            elif self.tokens[start - 1].key in ("and", "or") and start > 1:
-                start -= 2
-            else:
-                break
-        return start
+        after = self._near(1, end)
+        if after and after.key in _PERSON_AFTER:
+            return True
+        if after and after.key in _COPULAS and self._role_after(end + 1):
+            return True
+        return self._pronoun_after(end)
 
     def _role_before(self, copula: int) -> bool:
         """ "The winner is Rose", "Our readers of the week are Rose and Sky"."""
@@ -721,13 +833,82 @@ class _WordName:
         window = self.tokens[copula + 1 : copula + 5]
         return any(t.key in _ROLES for t in window if t.sentence == self.word.sentence)
 
-    def _pronoun_after(self) -> bool:
+    def _pronoun_after(self, last: int) -> bool:
         """ "Rose is Star of the Week for her kindness": her/his/she/he later on."""
         return any(
-            t.key in _PRONOUNS
-            for t in self.tokens[self.index + 2 :]
-            if t.sentence == self.word.sentence
+            t.key in _PRONOUNS for t in self.tokens[last + 2 :] if t.sentence == self.word.sentence
         )
+
+
+def _is_work_title(text: str, tokens: list[Word], index: int) -> bool:
+    """Inside a quoted title followed by its author: "‘Daisy: Eat Your Peas’ by Kes Gray"."""
+    word = tokens[index]
+    opening = max(text.rfind(q, 0, word.start) for q in "‘“\"'")
+    if opening < 0 or "\n" in text[opening : word.start]:
+        return False
+    closing = min((i for i in (text.find(q, word.end) for q in "’”\"'") if i >= 0), default=-1)
+    if closing < 0 or "\n" in text[word.end : closing]:
+        return False
+    return bool(_BY_AUTHOR.match(text, closing + 1))
+
+
+_BY_AUTHOR = re.compile(r"\s*,?\s*by\s+[A-Z]")
+# Words that start what a verb acts on: "reading to", "lifting the", "holding her".
+_OBJECT_STARTS = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "to",
+        "her",
+        "his",
+        "their",
+        "with",
+        "at",
+        "in",
+        "on",
+        "up",
+        "out",
+        "off",
+        "down",
+        "around",
+        "across",
+        "into",
+        "for",
+        "our",
+        "some",
+        "all",
+        "everyone",
+        "one",
+        "two",
+        "three",
+        "first",
+        "this",
+        "that",
+        "over",
+        "through",
+        "along",
+        "past",
+    }
+)
+# Word-names that are times of year: "Summer reading", "Autumn planting" are not people.
+_TIME_NAMES = frozenset(
+    {
+        "spring",
+        "summer",
+        "autumn",
+        "winter",
+        "may",
+        "june",
+        "april",
+        "august",
+        "march",
+        "sunday",
+        "tuesday",
+        "dawn",
+        "eve",
+    }
+)
 
 
 def spellings(name: str) -> set[tuple[str, ...]]:

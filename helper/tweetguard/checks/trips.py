@@ -65,7 +65,7 @@ _WHEN = re.compile(
 # Pupils moving away from school; the verbs are matched in any case.
 _LEAVING = re.compile(
     r"""(?i:\b(?:
-        leav(?:e|es|ing)(?:\s+(?:for|at|from))?
+        leav(?:e|es|ing)\s+(?:for|at|from|by|school|the\s+school)
       | depart(?:s|ing)?
       | set(?:ting)?\s+off
       | coach(?:es)?\s+(?:leaves?|departs?)
@@ -120,9 +120,13 @@ _FUTURE = re.compile(
     r"|please|don't\ forget|remember\ to|reminder)\b",
     re.IGNORECASE | re.VERBOSE,
 )
+# Make-believe, or a trip taken in a room of the school: "our role-play rocket",
+# "a virtual tour", "through the wardrobe in our book corner".
 _MAKE_BELIEVE = re.compile(
     r"(?i:\b(?:role[- ]?play|pretend|imaginary|make[- ]believe|virtual(?:ly)?|"
-    r"in\s+(?:our|the)\s+classroom|in\s+class)\b)"
+    r"in\s+(?:our|the)\s+classroom|in\s+class|"
+    r"in\s+our\s+(?:book|reading|story|role[- ]?play|quiet)\s+(?:corner|area|nook|den)|"
+    r"in\s+our\s+(?:hall|library|playground|outdoor\s+area|forest\s+school))\b)"
 )
 
 # Capitalised words after "at"/"in" that are not places: classes, seasons, events.
