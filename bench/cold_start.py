@@ -51,6 +51,28 @@ def host_first_check(cli: list[str], env: dict[str, str], text: str = POST) -> f
     return elapsed * 1000
 
 
+def hello_then_check(cli: list[str], env: dict[str, str], text: str, pause: float) -> float:
+    """As the extension does it: hello on connecting, the first check when the
+    teacher has typed. Returns the check's own reply time."""
+    proc = subprocess.Popen([*cli, "host"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    assert proc.stdin and proc.stdout
+    proc.stdin.write(frame({"id": 0, "type": "hello"}))
+    proc.stdin.flush()
+    (size,) = struct.unpack("<I", proc.stdout.read(4))
+    proc.stdout.read(size)
+    time.sleep(pause)
+    started = time.perf_counter()
+    proc.stdin.write(frame({"id": 1, "type": "check", "text": text}))
+    proc.stdin.flush()
+    (size,) = struct.unpack("<I", proc.stdout.read(4))
+    reply = json.loads(proc.stdout.read(size))
+    elapsed = time.perf_counter() - started
+    assert reply["ok"], reply
+    proc.stdin.close()
+    proc.wait(timeout=10)
+    return elapsed * 1000
+
+
 def cli_check(cli: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
     result = subprocess.run([*cli, "check", "--text", POST], env=env, capture_output=True)
@@ -81,10 +103,12 @@ def main() -> int:
         host_first_check(cli, env)  # the first run warms the OS file cache
         hosts = [host_first_check(cli, env) for _ in range(args.runs)]
         linked = [host_first_check(cli, env, LINKED) for _ in range(args.runs)]
+        typed = [hello_then_check(cli, env, LINKED, 0.5) for _ in range(args.runs)]
         clis = [cli_check(cli, env) for _ in range(args.runs)]
     for label, values, target in (
         ("host cold start to first check reply", hosts, 300),
         ("  the same, the first post holding a link", linked, 300),
+        ("  hello first (as the extension connects), the linked post 0.5 s later", typed, 300),
         ("CLI check, wall clock", clis, 400),
     ):
         median = statistics.median(values)

@@ -208,9 +208,15 @@ def run_host(home: Path, argv: Sequence[str], allowed: Sequence[str] | None = No
     checker = Checker(home)
 
     def load_the_rest() -> None:
-        # Libraries only some posts need load in the background once the first reply
-        # is out: started earlier, they would hold the GIL while the first check runs.
+        # Once the first reply (usually hello) is out, and the teacher is still typing:
+        # libraries only some posts need load in the background (started earlier, they
+        # would hold the GIL while the first check runs), and the stored name index is
+        # read here, on this thread, which owns the register's connection.
         threading.Thread(target=preload, name="preload", daemon=True).start()
+        try:
+            checker.names()
+        except Exception as exc:  # the next check reports it to the teacher
+            log.warning("name index not loaded ahead: %s", exc)
 
     try:
         handler = Handler(checker, origin_allowed=permitted)
