@@ -13,16 +13,15 @@ machine. Figures vary with machine load: compare medians and ratios.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from host_latency import frame, read_reply
 from stats import percentile
 from synthetic import make_register
 
@@ -31,19 +30,13 @@ POST = "Well done Amelia Thornbury and Noah in Year 3 for a brilliant assembly! 
 LINKED = "Amelia Thornbury's poem is on our website: https://example.sch.uk/poems 📖"
 
 
-def frame(message: dict[str, object]) -> bytes:
-    body = json.dumps(message).encode()
-    return struct.pack("<I", len(body)) + body
-
-
 def host_first_check(cli: list[str], env: dict[str, str], text: str = POST) -> float:
     started = time.perf_counter()
     proc = subprocess.Popen([*cli, "host"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     assert proc.stdin and proc.stdout
     proc.stdin.write(frame({"id": 1, "type": "check", "text": text}))
     proc.stdin.flush()
-    (size,) = struct.unpack("<I", proc.stdout.read(4))
-    reply = json.loads(proc.stdout.read(size))
+    reply = read_reply(proc.stdout)
     elapsed = time.perf_counter() - started
     assert reply["ok"] and reply["verdict"] == "block", reply
     proc.stdin.close()
@@ -58,14 +51,12 @@ def hello_then_check(cli: list[str], env: dict[str, str], text: str, pause: floa
     assert proc.stdin and proc.stdout
     proc.stdin.write(frame({"id": 0, "type": "hello"}))
     proc.stdin.flush()
-    (size,) = struct.unpack("<I", proc.stdout.read(4))
-    proc.stdout.read(size)
+    read_reply(proc.stdout)
     time.sleep(pause)
     started = time.perf_counter()
     proc.stdin.write(frame({"id": 1, "type": "check", "text": text}))
     proc.stdin.flush()
-    (size,) = struct.unpack("<I", proc.stdout.read(4))
-    reply = json.loads(proc.stdout.read(size))
+    reply = read_reply(proc.stdout)
     elapsed = time.perf_counter() - started
     assert reply["ok"], reply
     proc.stdin.close()

@@ -562,11 +562,14 @@ def _cased_like_a_name(
 
 
 def _cue_before(tokens: list[Word], index: int) -> bool:
-    """Right after "well done", "thank you", "congratulations to"..."""
+    """Right after "well done", "thank you", "congratulations to", "singing from"...
+    in the same sentence (or the same tag)."""
     for size in (1, 2, 3):
         if index - size < 0:
             break
         window = tokens[index - size : index]
+        if window[0].sentence != tokens[index].sentence and not window[0].tag:
+            break
         if " ".join(t.key for t in window) in _PERSON_BEFORE:
             return True
     return False
@@ -746,16 +749,7 @@ class _WordName:
         )
 
     def _cued(self, first: int) -> bool:
-        """Right after "well done", "thank you", "congratulations to", "singing from"..."""
-        for size in (1, 2, 3):
-            if first - size < 0:
-                break
-            window = self.tokens[first - size : first]
-            if window[0].sentence != self.word.sentence and not window[0].tag:
-                break
-            if " ".join(t.key for t in window) in _PERSON_BEFORE:
-                return True
-        return False
+        return _cue_before(self.tokens, first)
 
     def _list_span(self) -> tuple[int, int]:
         """The first and last token of the list this word is in ("Ibrahim, Ruby and
