@@ -148,7 +148,15 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
             print("Dry run: the register was not changed.")
             return 1 if result.problems else 0
         derived = _derived(result.pupils)
-        summary = register.replace(result.pupils, source=str(path.absolute()), derived=derived)
+        source = str(path.absolute())
+        try:
+            summary = register.replace(result.pupils, source=source, derived=derived)
+        except sqlite3.DatabaseError as exc:
+            if not is_corrupt(exc):
+                raise
+            # Damage that reading did not reach: keep the file for IT, write afresh.
+            print(f"The register in use is damaged ({exc}); moved aside to {register.set_aside()}.")
+            summary = register.replace(result.pupils, source=source, derived=derived)
     except RegisterUnwritable as exc:
         return fail(EX_CANTCREAT, f"{exc}; the register is unchanged")
     finally:

@@ -128,7 +128,6 @@ class ConsentRegister:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
-        self._columns: tuple[str, ...] = ()
 
     def _connect(self) -> sqlite3.Connection:
         """The read connection, kept for the life of the store.
@@ -139,15 +138,7 @@ class ConsentRegister:
         """
         if self._conn is None:
             uri = f"{self.path.absolute().as_uri()}?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
-            try:
-                present = {row[1] for row in conn.execute("PRAGMA table_info(pupils)")}
-            except BaseException:
-                conn.close()
-                raise
-            # A register written by an older helper lacks the newer columns.
-            self._columns = tuple(c if c in present else f"NULL AS {c}" for c in _COLUMNS)
-            self._conn = conn
+            self._conn = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
         return self._conn
 
     def close(self) -> None:
@@ -229,7 +220,11 @@ class ConsentRegister:
         if not self.path.exists():
             return iter(())
         conn = self._connect()
-        rows = conn.execute(f"SELECT {', '.join(self._columns)} FROM pupils ORDER BY id").fetchall()
+        # Read the columns each time: a register written by an older helper lacks the
+        # newer ones, and an import may have upgraded it since this connection opened.
+        present = {row[1] for row in conn.execute("PRAGMA table_info(pupils)")}
+        columns = ", ".join(c if c in present else f"NULL AS {c}" for c in _COLUMNS)
+        rows = conn.execute(f"SELECT {columns} FROM pupils ORDER BY id").fetchall()
         return (_pupil(r) for r in rows)
 
     def derived(self, name: str) -> bytes | None:
@@ -316,6 +311,8 @@ def _text(value: object) -> str | None:
 def _why_unwritable(path: Path, exc: BaseException) -> str:
     folder = path.parent
     reason = getattr(exc, "strerror", None) or str(exc)
+    if "locked" in reason or "busy" in reason:
+        return f"{path} is busy ({reason}): another import may be running; try again"
     if not folder.exists():
         return f"cannot create the data folder {folder} ({reason})"
     return (

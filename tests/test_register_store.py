@@ -1,0 +1,76 @@
+"""register.sqlite3 across versions: a register from an older helper still works,
+and an import upgrades it under a helper that is running."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import run_cli
+from tests.registers import canonical
+from tweetguard.checks.engine import Checker
+from tweetguard.checks.names import NameIndex
+from tweetguard.stores.consent import ConsentRegister
+
+# The schema and rows as the first helper wrote them (no derived data, fewer columns).
+OLD = """
+CREATE TABLE pupils (id INTEGER PRIMARY KEY, first_name TEXT NOT NULL, last_name TEXT NOT NULL,
+  preferred_name TEXT, class_name TEXT, social_media INTEGER NOT NULL, website INTEGER NOT NULL,
+  press INTEGER NOT NULL, consent_expires TEXT, line INTEGER NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO pupils VALUES (1, 'Ffion', 'Pritchard', NULL, 'Year 3', 1, 1, 0, NULL, 2);
+INSERT INTO pupils VALUES (2, 'Halvard', 'Brønstad', NULL, 'Year 4', 0, 0, 0, NULL, 3);
+INSERT INTO meta VALUES ('revision', '3');
+"""
+
+
+def test_an_old_register_is_read_and_an_import_upgrades_it_under_a_running_helper(
+    home: Path, tmp_path: Path
+) -> None:
+    conn = sqlite3.connect(home / "register.sqlite3")
+    conn.executescript(OLD)
+    conn.close()
+    checker = Checker(home)  # stands for a host that keeps running
+    try:
+        assert checker.check("Ffion Pritchard won").verdict == "block"  # built in memory
+        assert checker.check("Well done Halvard").verdict == "block"  # no consent
+        register = ConsentRegister(home / "register.sqlite3")
+        assert register.derived(NameIndex.STORED_AS) is None
+        register.close()
+
+        data = (
+            "Forename,Surname,Year Group,Social Media Consent\r\n"
+            "Ffion,Pritchard,3,yes\r\nNoor,Baig-Hussain,1,no\r\n"
+        ).encode()
+        path = tmp_path / "new.csv"
+        path.write_bytes(data)
+        result = run_cli(home, "consent", "import", "--force", str(path))
+        assert result.returncode == 0, result.stderr
+
+        report = checker.check("Ffion Pritchard and Noor")
+        assert report.verdict == "block"
+        (full,) = [f for f in report.findings if f.rule.id == "names.full-name"]
+        assert full.fix == "Ffion (Year 3)"  # the year group, a column the old schema lacked
+        assert "names.no-consent" in [f.rule.id for f in report.findings]
+        assert checker.check("Well done Halvard").verdict == "allow"  # no longer a pupil
+        register = ConsentRegister(home / "register.sqlite3")
+        assert register.derived(NameIndex.STORED_AS) is not None
+        assert register.summary().revision == 4
+        register.close()
+    finally:
+        checker.close()
+
+
+def test_a_stored_index_that_does_not_fit_the_pupils_is_rebuilt(home: Path) -> None:
+    register = ConsentRegister(home / "register.sqlite3")
+    from tweetguard.stores.register_import import read_register
+
+    pupils = read_register(canonical([("Kit", "Fletcher", "no")])).pupils
+    stale = NameIndex(read_register(canonical([("A", "B", "no"), ("C", "D", "no")])).pupils)
+    register.replace(pupils, source="test", derived={NameIndex.STORED_AS: stale.dump()})
+    register.close()
+    checker = Checker(home)
+    try:
+        assert checker.check("Kit Fletcher scored").verdict == "block"
+    finally:
+        checker.close()
