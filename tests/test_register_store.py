@@ -39,9 +39,9 @@ def test_an_old_register_is_read_and_an_import_upgrades_it_under_a_running_helpe
         register.close()
 
         data = (
-            "Forename,Surname,Year Group,Social Media Consent\r\n"
-            "Ffion,Pritchard,3,yes\r\nNoor,Baig-Hussain,1,no\r\n"
-        ).encode()
+            b"Forename,Surname,Year Group,Social Media Consent\r\n"
+            b"Ffion,Pritchard,3,yes\r\nNoor,Baig-Hussain,1,no\r\n"
+        )
         path = tmp_path / "new.csv"
         path.write_bytes(data)
         result = run_cli(home, "consent", "import", "--force", str(path))
