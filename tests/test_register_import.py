@@ -392,3 +392,9 @@ def test_a_mapping_with_a_typo_is_refused() -> None:
 def test_files_that_cannot_be_a_register_are_refused(data: bytes, reason: str) -> None:
     with pytest.raises(ImportRefused, match=reason):
         read_register(data)
+
+
+def test_hidden_characters_in_register_names_are_removed() -> None:
+    data = "first_name,last_name,social_media_consent\nAme\x00lia,Thorn\u200bbury\u00ad,no\n"
+    (pupil,) = read_register(data.encode()).pupils
+    assert (pupil.first_name, pupil.last_name) == ("Amelia", "Thornbury")

@@ -65,6 +65,16 @@ _WORD = re.compile(r"[^\s,;\t|\"]+")
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     """The text and the codec it was read with. Raises ImportRefused for non-text."""
+    text, codec = _decode(data, encoding)
+    if _controls(text):
+        raise ImportRefused(
+            f"the file is not text (read as {label(codec)} it holds control characters); "
+            "export the register as CSV or .xlsx"
+        )
+    return text, codec
+
+
+def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
     if encoding:
         return _decode_as(data, encoding), encoding
     for bom, codec in (
@@ -78,11 +88,15 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
             return _decode_as(data, codec), codec
     if b"\x00" in data[:4096]:
         wide = _utf16_without_bom(data)
-        if wide is None:
+        if wide is not None:
+            return _decode_as(data, wide), wide
+        nuls = data.count(b"\x00")
+        if nuls > 16 and nuls * 100 > len(data):
             raise ImportRefused(
                 "the file is not text (it holds NUL bytes); export the register as CSV or .xlsx"
             )
-        return _decode_as(data, wide), wide
+        # A stray NUL or two in a name (copied from another system): text all the same;
+        # the rows step removes them from the names.
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -142,7 +156,7 @@ def _best_code_page(data: bytes) -> tuple[str, str]:
 
 
 def _controls(text: str) -> bool:
-    return any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text)
+    return any(unicodedata.category(c) == "Cc" and c not in "\t\r\n\x00" for c in text)
 
 
 def _implausibility(text: str) -> int:
