@@ -72,7 +72,7 @@ tweetguard is built.
 Next:
   1. Open chrome://extensions, switch on Developer mode, "Load unpacked" and pick
      $ROOT/dist/extension  (its ID is kcenecofiljhmpdkjpenlicjgmahkgic).
-  2. Import the consent register:  $VENV/bin/tweetguard consent import register.csv
+  2. Import the consent register:  $VENV/bin/tweetguard consent import export.xlsx  (CSV too)
   3. Try a post:                   $VENV/bin/tweetguard check --text "Well done Sam Smith!"
 MSG
 }

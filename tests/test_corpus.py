@@ -9,6 +9,9 @@ not whatever the checks currently do.
 - corpus_school.jsonl, with register_school.csv and policy_school.toml, written
   later and apart from the checks, one class of problem per `class` tag, with
   clean traps in every class. It is judged as of its writing day.
+- corpus_holdout.jsonl and corpus_holdout2.jsonl (a primary school in England, a
+  secondary school in Wales), each written blind (by someone who had not read the
+  checks or the other corpora) to measure how the checks generalise, then kept here.
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ CORPORA = (
     Corpus(
         "corpus_holdout.jsonl", "register_holdout.csv", "policy_holdout.toml", date(2026, 11, 28)
     ),
+    Corpus(
+        "corpus_holdout2.jsonl", "register_holdout2.csv", "policy_holdout2.toml", date(2026, 11, 28)
+    ),
 )
 
 
@@ -85,8 +91,23 @@ def test_corpus_is_balanced(corpus: Corpus) -> None:
     assert counts["warn"] + counts["block"] >= 60
 
 
+# Lines the checks still judge otherwise, and why; strict, so a fix is noticed.
+KNOWN_MISSES = {
+    ("corpus_holdout2.jsonl", 141): "a lower-case caption, word-name and word-surname, "
+    "with nothing but a dash before the news ('maple woods – 100% on...')",
+    ("corpus_holdout2.jsonl", 174): "a poet's full name in a Title Case sentence "
+    "('Dylan Thomas Day!'): in Title Case a capital says nothing, so it is not 'someone else'",
+}
+
 CASES = [
-    pytest.param(corpus, entry, id=f"{corpus.name.removesuffix('.jsonl')}-line{number:03d}")
+    pytest.param(
+        corpus,
+        entry,
+        id=f"{corpus.name.removesuffix('.jsonl')}-line{number:03d}",
+        marks=[pytest.mark.xfail(reason=KNOWN_MISSES[(corpus.name, number)], strict=True)]
+        if (corpus.name, number) in KNOWN_MISSES
+        else [],
+    )
     for corpus in CORPORA
     for number, entry in corpus.entries()
 ]

@@ -369,3 +369,37 @@ def test_more_ways_a_child_is_named(school: Checker, text: str) -> None:
 )
 def test_and_more_ways_it_is_not(school: Checker, text: str) -> None:
     assert verdict(school, text) == "allow"
+
+
+# -- Third round: uniform case, praise, appositions, places ----------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kit and brook were brilliant in the quiz",  # all lower case, praise after
+        "Sunny Was Amazing On Sports Day And Brook Too",  # Title Case, praise after
+        "Thinking of Brook and her family this week",  # her/his close after
+        "#BrookOfTheWeek for kindness",
+        "Brook in 5T has been picked for the choir",  # a form group after "in"
+        "Star Of The Week: Kit In 4F For Brilliant Effort",
+    ],
+)
+def test_word_names_in_any_case_with_person_evidence(school: Checker, text: str) -> None:
+    assert "names.no-consent" in rules(school, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our Hazel Tree Is Covered In Catkins",  # Title Case, a thing
+        "the brook was brilliant for pond dipping",  # praise, but not about a person
+        "Year 5 Walked Ten Miles For Charity",
+        "Summer was amazing this year",  # praise, but a time of year
+        "Elspeth the tortoise has woken up from hibernation",  # an animal by that name
+        "In RE we met Isaac, the Old Testament patriarch, and Florence, our class teddy",
+        "Year 6 are learning Italian before a virtual tour of Florence",
+    ],
+)
+def test_the_same_shapes_without_a_child(school: Checker, text: str) -> None:
+    assert verdict(school, text) == "allow"

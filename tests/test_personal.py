@@ -87,3 +87,19 @@ def test_ordinary_numbers_and_roads_are_not_addresses(checker: Checker, text: st
 def test_school_address_is_allowlisted(checker: Checker) -> None:
     write_policy(checker.home, '[allow]\nplaces = ["1 School Lane, AB1 2CD"]\n')
     assert rules(checker, "Come to 1 School Lane, AB1 2CD on Friday") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Drop the forms at 14 Heol y Nant, Cwm Eithin please",
+        "Please return the form to 3 Ffordd Glyndŵr by hand",
+        "Parcel for 7 Sràid na h-Eaglais",
+    ],
+)
+def test_welsh_and_gaelic_street_words_first(checker: Checker, text: str) -> None:
+    assert [f.rule.id for f in checker.check(text).findings] == ["personal.address"]
+
+
+def test_welsh_words_without_a_house_number_are_not_addresses(checker: Checker) -> None:
+    assert checker.check("Our Year 8 walk up Heol y Mynydd was glorious").verdict == "allow"

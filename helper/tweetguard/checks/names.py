@@ -101,7 +101,8 @@ _PRONOUNS = frozenset({"she", "he", "her", "his", "herself", "himself"})
 _NOT_MIDDLE = frozenset({"and", "or", "the", "a", "an", "of", "in", "on", "at", "to", "year"})
 # A class beside a name: "Rose in Year 2", "Rose, Y2", "Rose (Kingfishers)", "Rose (8)".
 _CLASS_AFTER = re.compile(
-    r"\s*(?:(?:,\s*|\b(?:in|from)\s+)(?i:year|class|reception|y\d)|\(\s*(?:[A-Z]|\d))"
+    r"\s*(?:(?:,\s*|\b(?i:in|from)\s+)(?:(?i:year|class|reception|y\d)|\d{1,2}[A-Z]{1,3}\b)"
+    r"|\(\s*(?:[A-Z]|\d))"
 )
 _SPACE = re.compile(r"[ \t\u00a0\u202f]+|\n")
 _DASH_GAP = re.compile(r"\s*[-‐‑‒–−]\s*")
@@ -362,8 +363,12 @@ class NameIndex:
                 _joined(text, tokens[index + k - 1], tokens[index + k]) for k in range(1, n)
             ):
                 continue
-            if _in_phrase(tokens, index):
-                continue  # "Jack Frost", "Amazing Grace": characters and titles, not pupils
+            if (
+                _in_phrase(tokens, index)
+                or _a_place_named(tokens, index)
+                or _someone_named(text, tokens, index + n - 1)
+            ):
+                continue  # "Jack Frost", "a tour of Florence", "Pepper the therapy dog"
             if n == 1 and _someone_else(self, text, tokens, index, context):
                 continue  # "Kofi Annan", "L. Frank Baum": another person's full name
             if (
@@ -439,6 +444,22 @@ def _monarch(text: str, word: Word, after: Word) -> bool:
     if not _ROMAN.fullmatch(after.raw) or not _SPACE.fullmatch(text[word.end : after.start]):
         return False
     return after.raw != "I" or bool(re.match(r"\s*(?:[,;:.!?)]|and\b|$)", text[after.end :]))
+
+
+def _uniform_case(tokens: list[Word], index: int) -> bool:
+    """All lower case ("echo and blaze were brilliant") or Title Case ("Our Wildflower
+    Meadow Is In Bloom"): capitals tell nothing about which words are names."""
+    sentence = [
+        t
+        for t in tokens
+        if t.sentence == tokens[index].sentence and not t.tag and t.raw[:1].isalpha()
+    ]
+    if len(sentence) < 3:
+        return False
+    if not any(t.capitalized for t in sentence):
+        return True
+    capitals = sum(1 for t in sentence[1:] if t.capitalized)
+    return capitals * 4 >= (len(sentence) - 1) * 3
 
 
 def _sentence_case(tokens: list[Word], index: int) -> bool:
@@ -554,10 +575,13 @@ def _cased_like_a_name(
     # "will cook", "olive green": two words, unless the sentence makes them a person
     # ("well done olive green in year 5").
     after = tokens[index + length] if index + length < len(tokens) else None
+    following = [t.key for t in tokens[index + length : index + length + 4]]
     return (
         _cue_before(tokens, index)
         or bool(_CLASS_AFTER.match(" " + " ".join(t.raw for t in tokens[index + length :][:3])))
         or (after is not None and after.key in _PERSON_AFTER)
+        # "honey baker – star of the week": a caption naming someone as a role.
+        or (sentence_start(tokens, index) and any(k in _ROLES for k in following[:3]))
     )
 
 
@@ -576,6 +600,36 @@ def _cue_before(tokens: list[Word], index: int) -> bool:
 
 
 _PLACE_WORDS = vocabulary("place_words")
+# First names that are also places ("Florence", "Chelsea", "Sydney"), after words
+# that lead to a place ("a tour of Florence", "flights to Sydney").
+_PLACE_NAMES = vocabulary("place_first_names")
+_TO_A_PLACE = frozenset(
+    {"in", "to", "from", "of", "near", "around", "visiting", "visit", "via", "towards", "across"}
+)
+
+
+def _someone_named(text: str, tokens: list[Word], last: int) -> bool:
+    """ "Ægir, the Norse god of the sea", "Pepper the therapy dog", "Rex our mascot":
+    someone (or something) else by that name."""
+    following = tokens[last + 1 : last + 5]
+    if not following or following[0].key not in ("the", "our"):
+        return False
+    if not re.fullmatch(r"\s*,?\s*", text[tokens[last].end : following[0].start]):
+        return False
+    return any(t.key in _NOT_PUPILS for t in following[1:4])
+
+
+def _a_place_named(tokens: list[Word], index: int) -> bool:
+    word = tokens[index]
+    return (
+        word.key in _PLACE_NAMES
+        and index > 0
+        and tokens[index - 1].key in _TO_A_PLACE
+        and tokens[index - 1].sentence == word.sentence
+        and not word.possessive
+    )
+
+
 _PLACE_BEFORE = frozenset(
     {
         "on",
@@ -682,33 +736,52 @@ class _WordName:
     def is_person(self) -> bool:
         word = self.word
         if word.tag and not self._whole_tag():
-            return self._cued(self.index)  # "#WellDoneRose": inside a tag, capitals say nothing
-        start, end = self._list_span()
+            # "#WellDoneRose", "#ScoutOfTheMonth": inside a tag, capitals say nothing.
+            return self._cued(self.index) or self._person_after(self.index)
+        # In sentence case a capital means a name; in all lower case or Title Case it
+        # says nothing, and only what the sentence says about the word counts.
+        case_tells = not _uniform_case(self.tokens, self.index)
+        start, end = self._list_span(case_tells)
         listed = end > start
-        if not word.capitalized:
+        if not word.capitalized and case_tells:
             # "well done hope", "thanks to jade and faith": lower case, but cued as a person.
             return self._cued(start) and not self._thing_after(end)
-        if self._thing_after(self.index) or _is_work_title(self.text, self.tokens, self.index):
-            return False
+        before = self._near(-1)
+        if (
+            self._thing_after(self.index)
+            or _is_work_title(self.text, self.tokens, self.index)
+            or (before is not None and before.key in _DETERMINERS)
+        ):
+            return False  # "Autumn term", "the brook was lovely"
         if word.possessive or self._annotated():
             return True
         after = self._near(1)
-        if after and after.key in _PERSON_AFTER:
+        if self._person_after(self.index):
             return True
         if self._cued(start):
             return True
         if listed:
-            return self._listed(start, end)
-        before = self._near(-1)
+            return self._listed(start, end, case_tells)
+        if self.word.key not in _TIME_NAMES and self._pronoun_after(self.index, within=3):
+            return True  # "Thinking of Mercy and her family"
         if before and before.key in _COPULAS:
             return self._role_before(self.index - 1) or self._pronoun_after(self.index)
         if after and self._acting(after):
             return True  # "Poppy reading to the class", "Will lifting the trophy"
-        if sentence_start(self.tokens, self.index):
+        if sentence_start(self.tokens, self.index) or not case_tells:
             if after and after.key in _COPULAS:
                 return self._role_after(self.index + 1) or self._pronoun_after(self.index)
             return self._pronoun_after(self.index)
         return not (before and before.key in _NOT_PERSON_BEFORE)
+
+    def _person_after(self, last: int) -> bool:
+        """ "Rose won", "Raven and Lark both made the squad", "#ScoutOfTheMonth"."""
+        following = [
+            t
+            for t in self.tokens[last + 1 : last + 5]
+            if t.sentence == self.word.sentence and t.key not in _ADVERBS
+        ]
+        return any(" ".join(t.key for t in following[:size]) in _PERSON_AFTER for size in (1, 2, 3))
 
     def _whole_tag(self) -> bool:
         """ "#Rose" on its own is written like a word in a sentence."""
@@ -751,25 +824,25 @@ class _WordName:
     def _cued(self, first: int) -> bool:
         return _cue_before(self.tokens, first)
 
-    def _list_span(self) -> tuple[int, int]:
+    def _list_span(self, case_tells: bool = True) -> tuple[int, int]:
         """The first and last token of the list this word is in ("Ibrahim, Ruby and
         Daisy", "Mr Hill and Storm", "#Jay #Ivy"); (index, index) when it is in none."""
         start = end = self.index
         while start > 0:
-            link = self._link(start - 1, start)
+            link = self._link(start - 1, start, case_tells)
             if link is None:
                 break
             start = link
             while start > 0 and self.tokens[start - 1].key in self.context.titles:
                 start -= 1  # "Mr Hill": the title belongs to the item
         while end + 1 < len(self.tokens):
-            link = self._link(end, end + 1)
+            link = self._link(end, end + 1, case_tells)
             if link is None:
                 break
             end = link
         return start, end
 
-    def _link(self, left: int, right: int) -> int | None:
+    def _link(self, left: int, right: int, case_tells: bool = True) -> int | None:
         """The next item across a list separator between `left` and `right`, going
         the way the caller walks; None when the two are not list neighbours."""
         a, b = self.tokens[left], self.tokens[right]
@@ -786,11 +859,11 @@ class _WordName:
         else:
             return None
         token = self.tokens[item]
-        if not token.capitalized or token.sentence != self.word.sentence:
+        if (case_tells and not token.capitalized) or token.sentence != self.word.sentence:
             return None
         return item
 
-    def _listed(self, start: int, end: int) -> bool:
+    def _listed(self, start: int, end: int, case_tells: bool = True) -> bool:
         """Listed with a pupil's name that is not a word ("Amelia and Rose"), or a list
         that follows a cue or a role, or does what people do ("Jade and Ivy were
         brilliant reporters"): people. Otherwise a list of words ("Faith, Hope, Joy
@@ -798,7 +871,9 @@ class _WordName:
         items = [
             t
             for t in self.tokens[start : end + 1]
-            if t.capitalized and t.key not in ("and", "or") and t.key not in self.context.titles
+            if (t.capitalized or not case_tells)
+            and t.key not in ("and", "or")
+            and t.key not in self.context.titles
         ]
         if any(
             t is not self.word
@@ -811,7 +886,7 @@ class _WordName:
         if before and before.key in _COPULAS and self._role_before(start - 1):
             return True
         after = self._near(1, end)
-        if after and after.key in _PERSON_AFTER:
+        if self._person_after(end):
             return True
         if after and after.key in _COPULAS and self._role_after(end + 1):
             return True
@@ -823,14 +898,22 @@ class _WordName:
         return any(t.key in _ROLES for t in window if t.sentence == self.word.sentence)
 
     def _role_after(self, copula: int) -> bool:
-        """ "Rose is our Star of the Week", "Sky was the winner"."""
-        window = self.tokens[copula + 1 : copula + 5]
-        return any(t.key in _ROLES for t in window if t.sentence == self.word.sentence)
+        """ "Rose is our Star of the Week", "Sky was the winner", "Echo and Blaze were
+        brilliant" (praise is for people, except for times of year: "Summer was lovely")."""
+        window = [
+            t for t in self.tokens[copula + 1 : copula + 5] if t.sentence == self.word.sentence
+        ]
+        if any(t.key in _ROLES for t in window):
+            return True
+        return self.word.key not in _TIME_NAMES and any(t.key in _PRAISE for t in window[:2])
 
-    def _pronoun_after(self, last: int) -> bool:
+    def _pronoun_after(self, last: int, within: int | None = None) -> bool:
         """ "Rose is Star of the Week for her kindness": her/his/she/he later on."""
+        stop = None if within is None else last + 1 + within
         return any(
-            t.key in _PRONOUNS for t in self.tokens[last + 2 :] if t.sentence == self.word.sentence
+            t.key in _PRONOUNS
+            for t in self.tokens[last + 2 : stop]
+            if t.sentence == self.word.sentence
         )
 
 
@@ -857,18 +940,6 @@ _OBJECT_STARTS = frozenset(
         "her",
         "his",
         "their",
-        "with",
-        "at",
-        "in",
-        "on",
-        "up",
-        "out",
-        "off",
-        "down",
-        "around",
-        "across",
-        "into",
-        "for",
         "our",
         "some",
         "all",
@@ -879,12 +950,41 @@ _OBJECT_STARTS = frozenset(
         "first",
         "this",
         "that",
-        "over",
-        "through",
-        "along",
-        "past",
+        "up",
+        "out",
+        "off",
+        "down",
     }
 )
+# Before a word-name, these make it a thing in any case: "the brook", "a joy".
+_DETERMINERS = frozenset(
+    {"a", "an", "the", "this", "that", "these", "those", "every", "each", "some", "any", "no"}
+)
+# Words skipped between a name and what it does: "Raven and Lark both made...".
+_ADVERBS = frozenset({"both", "all", "each", "also", "together", "really", "just", "finally"})
+# Praise after "is"/"were": "Echo and Blaze were brilliant".
+_PRAISE = frozenset(
+    {
+        "brilliant",
+        "amazing",
+        "fantastic",
+        "superb",
+        "wonderful",
+        "excellent",
+        "outstanding",
+        "incredible",
+        "great",
+        "fab",
+        "fabulous",
+        "awesome",
+        "magnificent",
+        "phenomenal",
+        "stunning",
+        "unstoppable",
+    }
+)
+# After "the" or "our" right behind a name: not a pupil ("Pepper the therapy dog").
+_NOT_PUPILS = vocabulary("not_pupils_after")
 # Word-names that are times of year: "Summer reading", "Autumn planting" are not people.
 _TIME_NAMES = frozenset(
     {

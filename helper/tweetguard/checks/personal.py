@@ -56,6 +56,12 @@ _STREET = re.compile(
     rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][\w'’-]*\s+){{1,3}}(?i:{_STREET_SUFFIX})\b"
 )
 
+# Welsh, Scottish Gaelic and Irish streets put the street word first: "14 Heol y Nant",
+# "3 Ffordd Glyndŵr", "7 Sràid na h-Eaglais", "2 Bóthar an Locha".
+_STREET_FIRST = re.compile(
+    r"\b\d{1,4}[A-Za-z]?,?\s+(?:Heol|Ffordd|Stryd|Lôn|Lon|Rhodfa|Cilgant|Maes|Cae|"
+    r"Sràid|Sraid|Rathad|Bóthar|Bothar|Sráid|Ascaill)\s+(?:[\w'’-]+\s+){0,2}[\w'’-]*[A-Z][\w'’-]*"
+)
 
 # Lower-case streets only with one or two plain words and a clear street word:
 # "42 oak avenue", but not "30 trees along the road".
@@ -118,7 +124,7 @@ def check(post: Post) -> list[Finding]:
         for match in _SPELLED_EMAIL.finditer(text):
             findings.append(Finding(EMAIL, match.start(), match.end(), {"match": match.group()}))
     places = [fold(place) for place in allow.places]
-    for pattern in (_STREET, _STREET_LOWER, _POSTCODE):
+    for pattern in (_STREET, _STREET_FIRST, _STREET_LOWER, _POSTCODE):
         for match in pattern.finditer(text):
             if _is_allowlisted(match.group(), places) or _not_an_address(text, match):
                 continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from tweetguard.checks.base import Finding, Post, Rule, Severity
-from tweetguard.checks.tokens import Word, vocabulary
+from tweetguard.checks.tokens import Word, fold, vocabulary
 
 SENSITIVE = Rule(
     id="sensitive.pupil",
@@ -36,7 +36,8 @@ _TERMS = vocabulary("sensitive_terms")
 _LONGEST = max((len(t.split()) for t in _TERMS), default=1)
 # "Sam in Year 3", "Sam (Y3)": a first name with a class identifies a child.
 _NAME_WITH_CLASS = re.compile(
-    r"\b([A-Z][a-z]+)(?:'s)?(?i:\s*(?:\(|,\s*|\s+(?:in|from)\s+)(?:year\s*\d|y\d|reception))"
+    r"\b([A-Z][a-z]+)(?:'s)?(?:(?i:\s*(?:\(|,\s*|\s+(?:in|from)\s+)(?:year\s*\d|y\d|reception))"
+    r"|(?i:\s+(?:in|from)\s+)\d{1,2}[A-Z]{1,3}\b)"
 )
 # "Get well soon Leo", "Well done Sam": a capitalised word after these is a child.
 _PERSON_CUED = re.compile(
@@ -44,6 +45,8 @@ _PERSON_CUED = re.compile(
     r"|welcome\s+back|good\s+luck|thank\s+you|we\s+miss\s+you)),?\s+([A-Z][a-z]+)"
 )
 _NOT_NAMES = vocabulary("not_names")
+# "Get well soon Mr Fisher": a member of staff, not a child.
+_TITLES = vocabulary("titles")
 
 
 # "born on 2 December 2016", "born 02/12/2016": a date of birth.
@@ -83,7 +86,7 @@ def _named_elsewise(text: str) -> bool:
     """A child named without the register: a first name with a class, or after a
     greeting only a person gets ("Get well soon Leo")."""
     return any(
-        m.group(1).lower() not in _NOT_NAMES
+        m.group(1).lower() not in _NOT_NAMES and fold(m.group(1)) not in _TITLES
         for pattern in (_NAME_WITH_CLASS, _PERSON_CUED)
         for m in pattern.finditer(text)
     )
