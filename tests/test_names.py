@@ -8,7 +8,8 @@ import pytest
 
 from tests.conftest import write_policy
 from tweetguard.checks.engine import Checker
-from tweetguard.checks.names import NameContext, NameIndex
+from tweetguard.checks.name_index import NameIndex
+from tweetguard.checks.name_reading import NameContext
 from tweetguard.checks.tokens import words
 from tweetguard.stores.consent import Pupil
 

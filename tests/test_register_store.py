@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.conftest import run_cli
 from tests.registers import canonical
 from tweetguard.checks.engine import Checker
-from tweetguard.checks.names import NameIndex
+from tweetguard.checks.name_index import NameIndex
 from tweetguard.stores.consent import ConsentRegister
 
 # The schema and rows as the first helper wrote them (no derived data, fewer columns).

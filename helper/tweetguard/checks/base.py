@@ -17,7 +17,8 @@ from tweetguard.stores.policy import Policy
 
 if TYPE_CHECKING:
     from tweetguard.checks.length import Url
-    from tweetguard.checks.names import NameContext, NameIndex, NameScan
+    from tweetguard.checks.name_index import NameIndex, NameScan
+    from tweetguard.checks.name_reading import NameContext
 
 
 class Severity(IntEnum):

@@ -27,7 +27,8 @@ from tweetguard.checks import (
 )
 from tweetguard.checks import length as length_check
 from tweetguard.checks.base import VERDICTS, Finding, Post, Rule, Severity
-from tweetguard.checks.names import NameContext, NameIndex
+from tweetguard.checks.name_index import NameIndex
+from tweetguard.checks.name_reading import NameContext
 from tweetguard.checks.tokens import Clean, clean
 from tweetguard.stores.consent import ConsentRegister, RegisterMissing, RegisterSummary
 from tweetguard.stores.home import policy_path, register_path

@@ -169,7 +169,7 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
 def _derived(pupils: list[Any]) -> dict[str, bytes]:
     """What the checks keep beside the register, built once here rather than by
     every helper that starts."""
-    from tweetguard.checks.names import NameIndex
+    from tweetguard.checks.name_index import NameIndex
 
     return {NameIndex.STORED_AS: NameIndex(pupils).dump()}
 
