@@ -12,8 +12,10 @@ says something else maps it once, with --map or [register] columns in policy.tom
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from importlib import resources
 
 from tweetguard.stores.register_import.model import ImportRefused
 
@@ -37,146 +39,14 @@ IGNORE = "ignore"
 REQUIRED = ("first_name", "last_name", "social_media_consent")
 CONSENTS = ("social_media_consent", "website_consent", "press_consent")
 
-# Header names, folded (see fold_header), by the column they are. SIMS, Arbor,
-# Bromcom, ScholarPack, Integris and iSAMS captions and their API field names.
+# Header names, folded, by the column they are (data in mis_headers.toml).
 ALIASES: dict[str, tuple[str, ...]] = {
-    "first_name": (
-        "first name",
-        "firstname",
-        "forename",
-        "forenames",
-        "forename s",
-        "given name",
-        "given names",
-        "legal forename",
-        "legal first name",
-        "legal given name",
-        "pupil forename",
-        "student forename",
-        "child forename",
-        "child first name",
-        "pupil first name",
-        "student first name",
-        "legal forenames",
-    ),
-    "last_name": (
-        "last name",
-        "lastname",
-        "surname",
-        "family name",
-        "legal surname",
-        "legal last name",
-        "legal family name",
-        "pupil surname",
-        "student surname",
-        "child surname",
-        "pupil last name",
-        "student last name",
-        "child last name",
-    ),
-    "preferred_name": (
-        "preferred name",
-        "preferred forename",
-        "preferred first name",
-        "known as",
-        "known as first name",
-        "known as forename",
-        "known name",
-        "chosen name",
-        "chosen forename",
-        "chosen given name",
-        "nickname",
-        "pn preferred forename",
-        "preferred given name",
-        "usual name",
-        "usual forename",
-    ),
-    "preferred_last_name": (
-        "preferred surname",
-        "preferred last name",
-        "known as last name",
-        "known as surname",
-        "chosen surname",
-        "chosen family name",
-        "pn preferred surname",
-        "usual surname",
-        "preferred family name",
-    ),
-    "middle_names": ("middle name", "middle names", "middle name s", "other names"),
-    "full_name": (
-        "name",
-        "full name",
-        "pupil name",
-        "student name",
-        "child name",
-        "legal name",
-        "pupil",
-        "student",
-        "surname forename",
-        "surname first name",
-    ),
-    "class": (
-        "class",
-        "class name",
-        "current class",
-        "reg",
-        "reg group",
-        "registration group",
-        "reg form",
-        "registration form",
-        "form",
-        "form group",
-        "tutor group",
-        "form tutor group",
-        "tutor",
-        "form class",
-        "group",
-    ),
-    "year": (
-        "year",
-        "year group",
-        "nc year",
-        "nc year group",
-        "national curriculum year",
-        "year taught in",
-        "year taught in code",
-        "current year group",
-        "curriculum year",
-        "yr",
-        "yr group",
-    ),
-    "pupil_id": (
-        "upn",
-        "adno",
-        "admission number",
-        "admission no",
-        "adm no",
-        "student id",
-        "pupil id",
-        "mis id",
-        "misid",
-        "id",
-        "upi",
-        "pupil number",
-        "student number",
-    ),
-    "social_media_consent": ("social media consent", "social media", "consent social media"),
-    "website_consent": ("website consent", "website", "consent website"),
-    "press_consent": ("press consent", "press", "consent press"),
-    "consent_expires": (
-        "consent expires",
-        "consent expiry",
-        "consent expiry date",
-        "expires",
-        "expiry",
-        "expiry date",
-        "valid until",
-        "valid to",
-        "consent end date",
-        "consent valid until",
-        "end date",
-        "consent ends",
-    ),
+    column: tuple(names)
+    for column, names in tomllib.loads(
+        resources.files("tweetguard.stores.register_import")
+        .joinpath("mis_headers.toml")
+        .read_text("utf-8")
+    ).items()
 }
 _BY_ALIAS = {alias: column for column, aliases in ALIASES.items() for alias in aliases}
 
