@@ -349,6 +349,9 @@ def test_a_full_name_that_is_also_a_street(school: Checker) -> None:
         "Lovely singing from Brook in assembly",  # praise "from" a child
         "Henry is our new school council rep",
         "Marley sang the solo at the carol concert",
+        "At Sports Day Marley won the sprint",  # a capital before, but an event's
+        "Well done Halvard Bronsted for the chess win",  # a surname typed wrong
+        "In the School Hall Elspeth read her poem",
     ],
 )
 def test_more_ways_a_child_is_named(school: Checker, text: str) -> None:
@@ -403,3 +406,28 @@ def test_word_names_in_any_case_with_person_evidence(school: Checker, text: str)
 )
 def test_the_same_shapes_without_a_child(school: Checker, text: str) -> None:
     assert verdict(school, text) == "allow"
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("Well done Priyanka Dessai for the chess win", "Priyanka Dessai"),
+        ("Elspeth Carmady read beautifully", "Elspeth Carmady"),
+        ("Ffion Prichard scored the winner", "Ffion Prichard"),
+    ],
+)
+def test_a_surname_typed_a_letter_wrong_is_still_a_full_name(
+    school: Checker, text: str, span: str
+) -> None:
+    assert spans(school, text, FULL) == [span]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Priyanka Patel from the library visited us",  # a different surname altogether
+        "Ffion Davies, the Welsh poet, inspired Year 3",
+    ],
+)
+def test_a_different_surname_is_not_a_typo(school: Checker, text: str) -> None:
+    assert FULL not in rules(school, text)

@@ -29,6 +29,7 @@ from tweetguard.checks.name_reading import (
     a_place_named,
     after_title,
     cased_like_a_name,
+    nearly,
     someone_else,
     someone_named,
     staff_at,
@@ -197,6 +198,11 @@ class NameIndex:
             first = None if titled else self._first_at(text, tokens, index, context)
             if first is not None:
                 key, pupils = first
+                typo = self._surname_typo(text, tokens, index, index + len(key) - 1, pupils)
+                if typo is not None:
+                    scan.full.append(typo)
+                    index += len(key) + 1
+                    continue
                 end = tokens[index + len(key) - 1].end
                 scan.first.append(FirstHit(tokens[index].start, end, pupils))
                 index += len(key)
@@ -207,6 +213,27 @@ class NameIndex:
                     scan.full.append(joined[0])
             index += 1
         return scan
+
+    def _surname_typo(
+        self, text: str, tokens: list[Word], start: int, last: int, pupils: tuple[Pupil, ...]
+    ) -> FullHit | None:
+        """A pupil's first name and their surname typed a letter or two wrong
+        ("Amelia Thornbery"): still their full name."""
+        if last + 1 >= len(tokens):
+            return None
+        word, after = tokens[last], tokens[last + 1]
+        if (
+            not after.capitalized
+            or after.sentence != word.sentence
+            or not SPACE.fullmatch(text[word.end : after.start])
+        ):
+            return None
+        for pupil in pupils:
+            for surname in {s[0] for s in spellings(pupil.last_name)}:
+                if after.key != surname and nearly(after.key, surname):
+                    begin = tokens[start].start
+                    return FullHit(begin, after.end, pupil, text[begin : word.end])
+        return None
 
     def _full_hit(
         self, text: str, tokens: list[Word], index: int, entry: _Entry, length: int
@@ -279,7 +306,9 @@ class NameIndex:
                 or someone_named(text, tokens, index + n - 1)
             ):
                 continue  # "Jack Frost", "a tour of Florence", "Pepper the therapy dog"
-            if n == 1 and someone_else(self.is_first_name, text, tokens, index, context):
+            if n == 1 and someone_else(
+                self.is_first_name, self.surnames, text, tokens, index, context
+            ):
                 continue  # "Kofi Annan", "L. Frank Baum": another person's full name
             if (
                 n == 1
@@ -292,6 +321,14 @@ class NameIndex:
 
     def is_first_name(self, key: str) -> bool:
         return key in self._first
+
+    def surnames(self, first: str) -> frozenset[str]:
+        """The surnames (first word of each) of pupils whose first name is this word."""
+        return frozenset(
+            entry.words[entry.first_words]
+            for entry in self._full.get(first, ())
+            if not entry.reversed and entry.first_words == 1 and not entry.middle
+        )
 
 
 def _present(*names: str | None) -> list[str]:

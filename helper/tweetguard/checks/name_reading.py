@@ -24,6 +24,8 @@ from tweetguard.checks.tokens import Word, fold, sentence_start, vocabulary, wor
 
 # Whether a folded word is some pupil's first name (the index answers).
 IsFirstName = Callable[[str], bool]
+# The folded surnames of the pupils with this folded first name (the index answers).
+Surnames = Callable[[str], frozenset[str]]
 
 # Before a word-name, words that make it a person: "Thank you Rose", "well done to Sky".
 _PERSON_BEFORE = vocabulary("person_cues_before")
@@ -81,12 +83,18 @@ _NOT_SURNAMES = frozenset("and class group house nursery or reception team the y
 
 
 def someone_else(
-    is_first_name: IsFirstName, text: str, tokens: list[Word], index: int, context: NameContext
+    is_first_name: IsFirstName,
+    surnames: Surnames,
+    text: str,
+    tokens: list[Word],
+    index: int,
+    context: NameContext,
 ) -> bool:
     """A first name with a capitalised surname the pupil does not have, in ordinary
     sentence case, is someone else: "a project on Kofi Annan", "remember Guy Fawkes".
-    (A pupil's own surname was matched as a full name before this is asked.) Not in
-    tags, in capitals, or in Title Case, where every word is capitalised."""
+    (A pupil's own surname was matched as a full name before this is asked; one a
+    letter or two off is taken as a typo of it, not someone else.) Not in tags, in
+    capitals, or in Title Case, where every word is capitalised."""
     word = tokens[index]
     if index + 1 >= len(tokens) or word.tag or word.raw.isupper():
         return _surname_here(text, tokens, index, context)
@@ -105,9 +113,27 @@ def someone_else(
         or after.key in context.titles
         or is_first_name(after.key)
         or after.raw[:1].isdigit()
+        or any(nearly(after.key, surname) for surname in surnames(word.key))
     ):
         return False
     return _sentence_case(tokens, index)
+
+
+def nearly(typed: str, surname: str) -> bool:
+    """A surname typed a letter or two wrong ("Bronsted" for Brønstad, folded
+    "bronstad"): at most one edit for short names, two for longer ones."""
+    limit = 1 if len(surname) < 6 else 2
+    if abs(len(typed) - len(surname)) > limit:
+        return False
+    previous = list(range(len(surname) + 1))
+    for i, a in enumerate(typed, start=1):
+        current = [i]
+        for j, b in enumerate(surname, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit
 
 
 _ROMAN = re.compile(r"(?:I{1,3}|IV|VI{0,3}|IX|XI{0,3})")
@@ -146,13 +172,20 @@ def _sentence_case(tokens: list[Word], index: int) -> bool:
 
 
 def _surname_here(text: str, tokens: list[Word], index: int, context: NameContext) -> bool:
-    """A pupil's first name used as someone's surname: "Anne Frank's diary", "Lucy
-    Grace"; another capitalised name right before it, mid-sentence."""
+    """A pupil's first name used as someone's surname: "Anne Frank's diary", "Bob
+    Marley's songs"; another capitalised name right before it, mid-sentence. Not
+    after an event or a place ("at Sports Day Amelia won"), nor when the name goes on
+    to do what a pupil does ("... Amelia won")."""
     if index < 2:
         return False
     word, before = tokens[index], tokens[index - 1]
+    after = tokens[index + 1] if index + 1 < len(tokens) else None
+    if after is not None and after.sentence == word.sentence and after.key in _PERSON_AFTER:
+        return False
     return (
         before.sentence == word.sentence
+        and before.key not in _NOT_PERSON_AFTER
+        and before.key not in _PLACE_WORDS
         and tokens[index - 2].sentence == word.sentence
         and before.capitalized
         and not before.raw.isupper()
