@@ -351,3 +351,14 @@ def test_consent_list_shows_the_register(registered_home: Path) -> None:
     out = result.stdout.decode()
     assert "Oluwaseun Adeyemi (Seun)\tYear 6\tsocial media: yes" in out
     assert "14 pupil(s)" in result.stderr.decode()
+
+
+def test_a_refused_import_leaves_even_a_damaged_register_where_it_is(
+    home: Path, tmp_path: Path
+) -> None:
+    (home / "register.sqlite3").write_bytes(b"damaged" * 500)
+    strict = write(tmp_path / "s.csv", csv_text(HEADER, [["Kit", "Fletcher", "maybe"]]).encode())
+    result = run_cli(home, "consent", "import", "--strict", str(strict))
+    assert result.returncode == 65
+    assert (home / "register.sqlite3").read_bytes() == b"damaged" * 500
+    assert not list(home.glob("register.sqlite3.corrupt-*"))

@@ -111,18 +111,15 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
     _report(path, result, today)
     _problem_lines(path, result, show_all=args.show_all)
     register = ConsentRegister(register_path(home))
-    set_aside: Path | None = None
+    damaged = False
     try:
         try:
             current = list(register.pupils())
         except sqlite3.Error as exc:
             if not is_corrupt(exc):
                 return fail(EX_IOERR, f"cannot read the register in use {register.path}: {exc}")
-            current = []
+            current, damaged = [], True
             print(f"The register in use ({register.path}) is damaged and cannot be read ({exc}).")
-            if not args.dry_run:
-                set_aside = register.set_aside()
-                print(f"It was moved aside to {set_aside}; this import replaces it.")
         changes = compare(current, result.pupils, today)
         _report_changes(changes)
         if args.strict and result.problems:
@@ -149,6 +146,9 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
             return 1 if result.problems else 0
         derived = _derived(result.pupils)
         source = str(path.absolute())
+        if damaged:
+            # Only now, with the new register about to be written, is the old one moved.
+            print(f"It was moved aside to {register.set_aside()}; this import replaces it.")
         try:
             summary = register.replace(result.pupils, source=source, derived=derived)
         except sqlite3.DatabaseError as exc:
