@@ -8,7 +8,16 @@ hand here: the list is short and fixed by the Latin alphabets themselves.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# Characters that hide inside words and names: controls (not tab or newline),
+# zero-width spaces and joiners, soft hyphens, direction marks, word joiners, BOMs,
+# tag characters. "Ame\u200blia" is Amelia to a reader, so it is to the checks.
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u206a-\u206f\ufeff\U000e0000-\U000e007f]"
+)
 
 _LETTERS = str.maketrans(
     {

@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 from itertools import pairwise
 
-from tweetguard.folding import fold
+from tweetguard.folding import INVISIBLE, fold
 
 __all__ = ["Clean", "Word", "clean", "fold", "sentence_start", "sentences", "vocabulary", "words"]
 
@@ -35,12 +35,6 @@ _POSSESSIVE = re.compile(rf"[{_APOSTROPHES}][sS]$")
 _SENTENCE_END = re.compile(
     r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMx)(?<!\bRev)"
     r"(?<!\bProf)[.!?…]+(?=\s|$)|[.!?…]+(?=\s*\n)|\n+"
-)
-# Characters that hide inside words: controls (not tab or newline), zero-width
-# spaces and joiners, soft hyphens, direction marks, word joiners, BOMs, tag characters.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u2064\u206a-\u206f\ufeff\U000e0000-\U000e007f]"
 )
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
@@ -65,9 +59,9 @@ class Clean:
 
 
 def clean(text: str) -> Clean:
-    if text.isascii() and not _INVISIBLE.search(text):
+    if text.isascii() and not INVISIBLE.search(text):
         return Clean(text)
-    if not _INVISIBLE.search(text) and not _COMBINING.search(text):
+    if not INVISIBLE.search(text) and not _COMBINING.search(text):
         return Clean(text)
     out: list[str] = []
     starts: list[int] = []
@@ -75,13 +69,13 @@ def clean(text: str) -> Clean:
     index = 0
     while index < len(text):
         char = text[index]
-        if _INVISIBLE.match(char):
+        if INVISIBLE.match(char):
             index += 1
             continue
         end = index + 1
-        while end < len(text) and (unicodedata.combining(text[end]) or _INVISIBLE.match(text[end])):
+        while end < len(text) and (unicodedata.combining(text[end]) or INVISIBLE.match(text[end])):
             end += 1
-        cluster = "".join(c for c in text[index:end] if not _INVISIBLE.match(c))
+        cluster = "".join(c for c in text[index:end] if not INVISIBLE.match(c))
         for composed in unicodedata.normalize("NFC", cluster):
             out.append(composed)
             starts.append(index)

@@ -8,9 +8,9 @@ twice loads once, with the stricter consent of the two rows.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
+from tweetguard.folding import INVISIBLE
 from tweetguard.folding import fold as _fold
 from tweetguard.stores.consent import Pupil
 from tweetguard.stores.register_import import values
@@ -18,9 +18,6 @@ from tweetguard.stores.register_import.columns import CONSENTS, Layout
 from tweetguard.stores.register_import.model import Cell, ImportRefused, ImportResult, Problem
 from tweetguard.stores.register_import.reading import MAX_CELL_CHARS
 from tweetguard.stores.register_import.values import Answer, DateProblem
-
-# Zero-width and control characters that creep into names from copy and paste.
-_INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2060\ufeff]")
 
 
 def read_rows(rows: list[tuple[int, list[Cell]]], found: Layout, result: ImportResult) -> None:
@@ -163,7 +160,7 @@ def _pupil(
 
 def _name(text: str) -> str:
     """A cell with the invisible characters removed and spaces made plain."""
-    cleaned = _INVISIBLE.sub("", text)
+    cleaned = INVISIBLE.sub("", text)  # copied in from other systems
     return " ".join(cleaned.split())
 
 
