@@ -103,8 +103,15 @@ def test_fast_path_agrees_with_twitter_text() -> None:
     from twitter_text import parse_tweet
 
     rng = random.Random(7)
-    for _ in range(2000):
-        text = "".join(rng.choice(PIECES) for _ in range(rng.randrange(0, 14)))
+    for number in range(2400):
+        # A sixth of them far past the limit, where where it is crossed matters too.
+        pieces = rng.randrange(0, 14) if number % 6 else rng.randrange(10, 60)
+        text = "".join(rng.choice(PIECES) for _ in range(pieces))
         expected = parse_tweet(text)
         got = measure(text)
         assert (got.weighted, got.valid) == (expected.weightedLength, expected.valid), text
+        if text:
+            units = expected.validRangeEnd + 1
+            assert got.valid_end == len(
+                text.encode("utf-16-le")[: units * 2].decode("utf-16-le", "ignore")
+            ), text

@@ -39,6 +39,7 @@ from tweetguard.stores.consent import Pupil
 
 # Fixed phrases that start with a first name: characters, puddings, birds.
 _PHRASES = vocabulary("name_phrases")
+_PHRASE_WORDS = frozenset(word.removesuffix("'s") for phrase in _PHRASES for word in phrase.split())
 # Words that never stand between a first name and a surname.
 _NOT_MIDDLE = frozenset(["and", "or", "the", "a", "an", "of", "in", "on", "at", "to", "year"])
 _DASH_GAP = re.compile(r"\s*[-‐‑‒–−]\s*")
@@ -189,7 +190,8 @@ class NameIndex:
                 scan.full.append(self._full_hit(text, tokens, index, entry, length))
                 index += length
                 continue
-            if not titled and tokens[index].tag:
+            if not titled and tokens[index].tag and not tokens[index].joined:
+                # A tag is searched whole from its first part, once.
                 joined = self._joined_at(text, tokens, index)
                 if joined is not None:
                     scan.full.append(joined[0])
@@ -485,6 +487,8 @@ _TRANSLITERATIONS = str.maketrans(
 def _in_phrase(tokens: list[Word], index: int) -> bool:
     """Whether the name is part of a fixed phrase: "Jack Frost", "Noah's Ark",
     "Amazing Grace"."""
+    if tokens[index].key not in _PHRASE_WORDS:
+        return False
     for size in (2, 3, 4):
         for start in range(max(0, index - size + 1), index + 1):
             window = tokens[start : start + size]

@@ -147,14 +147,25 @@ def _monarch(text: str, word: Word, after: Word) -> bool:
     return after.raw != "I" or bool(re.match(r"\s*(?:[,;:.!?)]|and\b|$)", text[after.end :]))
 
 
+# How far around a name the style of the writing is read: far enough for any post,
+# and a bound, so that a 50,000-character text costs no more per name than a tweet.
+_AROUND = 25
+
+
+def _nearby(tokens: list[Word], index: int) -> list[Word]:
+    """The words of this sentence within _AROUND of `index`, tags left out."""
+    sentence = tokens[index].sentence
+    return [
+        t
+        for t in tokens[max(0, index - _AROUND) : index + _AROUND + 1]
+        if t.sentence == sentence and not t.tag
+    ]
+
+
 def _uniform_case(tokens: list[Word], index: int) -> bool:
     """All lower case ("echo and blaze were brilliant") or Title Case ("Our Wildflower
     Meadow Is In Bloom"): capitals tell nothing about which words are names."""
-    sentence = [
-        t
-        for t in tokens
-        if t.sentence == tokens[index].sentence and not t.tag and t.raw[:1].isalpha()
-    ]
+    sentence = [t for t in _nearby(tokens, index) if t.raw[:1].isalpha()]
     if len(sentence) < 3:
         return False
     if not any(t.capitalized for t in sentence):
@@ -166,7 +177,7 @@ def _uniform_case(tokens: list[Word], index: int) -> bool:
 def _sentence_case(tokens: list[Word], index: int) -> bool:
     """Whether the sentence is written in ordinary sentence case, where a capital
     mid-sentence means a name (not Title Case, where every word has one)."""
-    sentence = [t for t in tokens if t.sentence == tokens[index].sentence and not t.tag]
+    sentence = _nearby(tokens, index)
     lower = sum(1 for t in sentence if t.raw[:1].islower())
     return lower >= 3 and lower * 3 >= len(sentence)
 
@@ -451,14 +462,16 @@ class WordName:
         """The first and last token of the list this word is in ("Ibrahim, Ruby and
         Daisy", "Mr Hill and Storm", "#Jay #Ivy"); (index, index) when it is in none."""
         start = end = self.index
-        while start > 0:
+        # A list is read as far as a dozen words each way: evidence sits near.
+        first, last = max(0, self.index - 12), min(len(self.tokens) - 1, self.index + 12)
+        while start > first:
             link = self._link(start - 1, start, case_tells)
             if link is None:
                 break
             start = link
             while start > 0 and self.tokens[start - 1].key in self.context.titles:
                 start -= 1  # "Mr Hill": the title belongs to the item
-        while end + 1 < len(self.tokens):
+        while end < last:
             link = self._link(end, end + 1, case_tells)
             if link is None:
                 break
@@ -530,9 +543,9 @@ class WordName:
             return True
         return self.word.key not in _TIME_NAMES and any(t.key in _PRAISE for t in window[:2])
 
-    def _pronoun_after(self, last: int, within: int | None = None) -> bool:
+    def _pronoun_after(self, last: int, within: int = _AROUND) -> bool:
         """ "Rose is Star of the Week for her kindness": her/his/she/he later on."""
-        stop = None if within is None else last + 1 + within
+        stop = last + 1 + within
         return any(
             t.key in _PRONOUNS
             for t in self.tokens[last + 2 : stop]
