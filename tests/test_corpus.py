@@ -9,8 +9,9 @@ not whatever the checks currently do.
 - corpus_school.jsonl, with register_school.csv and policy_school.toml, written
   later and apart from the checks, one class of problem per `class` tag, with
   clean traps in every class. It is judged as of its writing day.
-- corpus_holdout.jsonl and corpus_holdout2.jsonl (a primary school in England, a
-  secondary school in Wales), each written blind (by someone who had not read the
+- corpus_holdout.jsonl, corpus_holdout2.jsonl and corpus_holdout3.jsonl (a primary
+  school in England, a secondary school in Wales, an infant and nursery school in
+  an English city), each written blind (by someone who had not read the
   checks or the other corpora) to measure how the checks generalise, then kept here.
 """
 
@@ -62,6 +63,9 @@ CORPORA = (
     Corpus(
         "corpus_holdout2.jsonl", "register_holdout2.csv", "policy_holdout2.toml", date(2026, 11, 28)
     ),
+    Corpus(
+        "corpus_holdout3.jsonl", "register_holdout3.csv", "policy_holdout3.toml", date(2026, 11, 28)
+    ),
 )
 
 
@@ -97,6 +101,14 @@ KNOWN_MISSES = {
     "with nothing but a dash before the news ('maple woods – 100% on...')",
     ("corpus_holdout2.jsonl", 174): "a poet's full name in a Title Case sentence "
     "('Dylan Thomas Day!'): in Title Case a capital says nothing, so it is not 'someone else'",
+    ("corpus_holdout3.jsonl", 17): "a famous person in a CamelCase tag ('#MoFarah'): in a tag "
+    "every part is capitalised, so another surname cannot be told from an ordinary word",
+    ("corpus_holdout3.jsonl", 175): "film characters named as visitors ('Elsa and Anna from "
+    "Frozen'): 'from' a title reads like 'from' a place or class",
+    ("corpus_holdout3.jsonl", 202): "make-believe said only in a later aside ('(It's made of "
+    "cardboard.)')",
+    ("corpus_holdout3.jsonl", 230): "judged otherwise on purpose: 'sh*t' is Ofcom's medium, "
+    "not strong, so it warns (language.profanity); a school can raise it in policy.toml",
 }
 
 CASES = [

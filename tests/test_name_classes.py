@@ -44,6 +44,8 @@ PUPILS = [
     ("Leon", "Vasquez", "", "Year 6", "yes", "Andrés"),
     ("Oluwadamilare", "Adebayo", "Dami", "Year 3", "no", ""),
     ("Gemma", "Lyle", "", "Year 5", "no", ""),
+    ("Mary", "Osei", "", "Reception", "no", ""),
+    ("Star", "Adeyemi", "", "Year 2", "no", ""),
     ("Henry", "Walsh", "", "Year 4", "no", ""),
     ("Marley", "Quinn", "", "Year 3", "no", ""),
 ]
@@ -431,3 +433,36 @@ def test_a_surname_typed_a_letter_wrong_is_still_a_full_name(
 )
 def test_a_different_surname_is_not_a_typo(school: Checker, text: str) -> None:
     assert FULL not in rules(school, text)
+
+
+# -- Fourth round: awards, rhymes, nativity, storms, past verbs ------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hazel and brook painted the fence today",  # lower case, a verb in the past
+        "#Brook kept the whole class laughing",  # a whole tag, then what she did
+        "Brook, you have been a superstar this week!",  # said to the child
+        "The shepherd was played by Brook, who never missed a line",
+        "Elspeth in Otters class has been brilliant",  # a class named after animals
+    ],
+)
+def test_fourth_round_names(school: Checker, text: str) -> None:
+    assert "names.no-consent" in rules(school, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Star of the Week certificates went home today",  # an award, in a phrase of its own
+        "Storm Hazel brought down two trees on the field",  # a storm's name
+        "A little brook babbled past the pond dipping spot",  # an article and an adjective
+        "Mary had a little lamb: Reception's rhyme of the week",
+        "Mary and Joseph rode the donkey across the hall in our nativity",
+        "Hazel coloured paint for our autumn leaves",  # an adjective in -ed, not a deed
+        "Please use the Orchard Lane gate for drop-off from Monday",
+    ],
+)
+def test_fourth_round_words(school: Checker, text: str) -> None:
+    assert verdict(school, text) == "allow"

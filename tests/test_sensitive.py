@@ -80,3 +80,13 @@ def test_sensitive_details_in_plain_words(checker: Checker, text: str, term: str
 )
 def test_the_same_words_without_a_named_child_are_fine(checker: Checker, text: str) -> None:
     assert [f.rule.id for f in checker.check(text).findings] == []
+
+
+def test_a_class_named_for_animals_identifies_a_child(checker: Checker) -> None:
+    text = "Leo in Badgers class is back after breaking his wrist – go gently"
+    assert checker.check(text).verdict == "block"
+
+
+def test_a_toys_pretend_injury_is_not_a_childs(checker: Checker) -> None:
+    text = "Amelia made her teddy a sling for his pretend broken arm"
+    assert checker.check(text).verdict == "allow"

@@ -138,3 +138,27 @@ def test_a_place_sharing_the_schools_name_is_still_away_from_school(checker: Che
         checker.check("Nativity in the Larkfield Primary hall on Friday at 2pm").verdict == "allow"
     )
     assert checker.check("Meet at the Larkfield gates at 3pm on Friday").verdict == "allow"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "U9 netball. Sat 10am. Riverside Leisure Centre. Bring water.",  # a terse coach's post
+        "Reception are walking to the post office on Friday to send their cards",
+        "Choir: Weds 6pm, St Luke's Church. Black and white please.",
+    ],
+)
+def test_terse_and_compound_trips_are_held(checker: Checker, text: str) -> None:
+    assert [f.rule.id for f in checker.check(text).findings] == ["trips.future-location"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Harvest Assembly Friday 9am In The Hall – Families Welcome",
+        "Sun cream on, please: it will be hot on sports day",  # "Sun" is not a day here
+        "Walking to the school office at 9am? Please sign in first",
+    ],
+)
+def test_terse_and_compound_school_events_are_fine(checker: Checker, text: str) -> None:
+    assert [f.rule.id for f in checker.check(text).findings] == []

@@ -27,6 +27,7 @@ from tweetguard.checks.name_reading import (
     WordName,
     a_place,
     a_place_named,
+    a_role,
     after_title,
     cased_like_a_name,
     nearly,
@@ -227,7 +228,7 @@ class NameIndex:
         if (
             not after.capitalized
             or after.sentence != word.sentence
-            or not SPACE.fullmatch(text[word.end : after.start])
+            or not (after.joined or SPACE.fullmatch(text[word.end : after.start]))
         ):
             return None
         for pupil in pupils:
@@ -306,6 +307,7 @@ class NameIndex:
                 _in_phrase(tokens, index)
                 or a_place_named(tokens, index)
                 or someone_named(text, tokens, index + n - 1)
+                or a_role(text, tokens, index)
             ):
                 continue  # "Jack Frost", "a tour of Florence", "Pepper the therapy dog"
             if n == 1 and someone_else(
@@ -405,9 +407,6 @@ def _gap_after_middle(text: str, middle: Word, surname: Word) -> bool:
 
 
 # A nickname between first name and surname: Theodore ‘Teddy’ Ashworth, Jo (JJ) Smith.
-
-
-# A nickname between first name and surname: Theodore ‘Teddy’ Ashworth, Jo (JJ) Smith.
 _BEFORE_NICKNAME = re.compile(r"\s+[‘'\"“(]")
 
 
@@ -462,10 +461,6 @@ def spellings(name: str) -> set[tuple[str, ...]]:
 
 # How letters are written out when the keyboard lacks them, beside folding's plain
 # letter: "Mueller" for Müller, "Soeren" for Søren, "Aase" for Åse, "Djordje" for Đorđe.
-
-
-# How letters are written out when the keyboard lacks them, beside folding's plain
-# letter: "Mueller" for Müller, "Soeren" for Søren, "Aase" for Åse, "Djordje" for Đorđe.
 _TRANSLITERATIONS = str.maketrans(
     {
         "ä": "ae",
@@ -489,7 +484,7 @@ def _in_phrase(tokens: list[Word], index: int) -> bool:
     "Amazing Grace"."""
     if tokens[index].key not in _PHRASE_WORDS:
         return False
-    for size in (2, 3, 4):
+    for size in (2, 3, 4, 5):
         for start in range(max(0, index - size + 1), index + 1):
             window = tokens[start : start + size]
             if len(window) < size or window[0].sentence != window[-1].sentence:

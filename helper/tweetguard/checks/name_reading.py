@@ -45,7 +45,8 @@ _COPULAS = frozenset(["is", "are", "was", "were", "be", "being", "been"])
 _PRONOUNS = frozenset(["she", "he", "her", "his", "herself", "himself"])
 # A class beside a name: "Rose in Year 2", "Rose, Y2", "Rose (Kingfishers)", "Rose (8)".
 _CLASS_AFTER = re.compile(
-    r"\s*(?:(?:,\s*|\b(?i:in|from)\s+)(?:(?i:year|class|reception|y\d)|\d{1,2}[A-Z]{1,3}\b)"
+    r"\s*(?:(?:,\s*|\b(?i:in|from)\s+)"
+    r"(?:(?i:year|class|reception|y\d)|\d{1,2}[A-Z]{1,3}\b|[A-Z][a-z]+\s+(?i:class)\b)"
     r"|\(\s*(?:[A-Z]|\d))"
 )
 # Only spaces between two words of a name (or a line break).
@@ -264,14 +265,29 @@ def cue_before(tokens: list[Word], index: int) -> bool:
 _PLACE_WORDS = vocabulary("place_words")
 # First names that are also places ("Florence", "Chelsea", "Sydney"), after words
 # that lead to a place ("a tour of Florence", "flights to Sydney").
-
-
-# First names that are also places ("Florence", "Chelsea", "Sydney"), after words
-# that lead to a place ("a tour of Florence", "flights to Sydney").
 _PLACE_NAMES = vocabulary("place_first_names")
 
 
 _TO_A_PLACE = frozenset("across around from in near of to towards via visit visiting".split())
+
+
+_NATIVITY_ROLES = frozenset("mary joseph jesus gabriel herod".split())
+_NATIVITY = re.compile(
+    r"(?i:\b(?:nativity|bethlehem|manger|stable|shepherds?|wise\s+men|innkeeper|angels?|"
+    r"donkey|christmas\s+play|baby\s+jesus)\b)"
+)
+_PLAYED_BY = re.compile(r"\s+(?:was|were|is|are|will\s+be)\s+played\s+by\b", re.I)
+
+
+def a_role(text: str, tokens: list[Word], index: int) -> bool:
+    """A part in a play, not the pupil: "Mary was played by Amber", and Mary, Joseph
+    or Gabriel in a post about the nativity."""
+    word = tokens[index]
+    if _PLAYED_BY.match(text, word.end):
+        return True
+    if index > 0 and tokens[index - 1].key == "by":
+        return False  # "... was played by Gabriel himself": the child
+    return word.key in _NATIVITY_ROLES and bool(_NATIVITY.search(text))
 
 
 def someone_named(text: str, tokens: list[Word], last: int) -> bool:
@@ -384,10 +400,10 @@ class WordName:
         if (
             self._thing_after(self.index)
             or _is_work_title(self.text, self.tokens, self.index)
-            or (before is not None and before.key in _DETERMINERS)
+            or self._determined()
         ):
-            return False  # "Autumn term", "the brook was lovely"
-        if word.possessive or self._annotated():
+            return False  # "Autumn term", "the brook was lovely", "a little robin"
+        if word.possessive or self._annotated() or self._spoken_to():
             return True
         after = self._near(1)
         if self._person_after(self.index):
@@ -409,13 +425,48 @@ class WordName:
         return not (before and before.key in _NOT_PERSON_BEFORE)
 
     def _person_after(self, last: int) -> bool:
-        """ "Rose won", "Raven and Lark both made the squad", "#ScoutOfTheMonth"."""
+        """ "Rose won", "Raven and Lark both made the squad", "#ScoutOfTheMonth", "poppy
+        and king planted cress": a verb in the past that only people do here."""
         following = [
             t
             for t in self.tokens[last + 1 : last + 5]
             if t.sentence == self.word.sentence and t.key not in _ADVERBS
         ]
-        return any(" ".join(t.key for t in following[:size]) in _PERSON_AFTER for size in (1, 2, 3))
+        if any(" ".join(t.key for t in following[:size]) in _PERSON_AFTER for size in (1, 2, 3)):
+            return True
+        if not following or self.word.key in _TIME_NAMES:
+            return False
+        verb = following[0]
+        return (
+            verb.key.endswith("ed")
+            and len(verb.key) > 4
+            and not verb.capitalized
+            and verb.key not in _ED_ADJECTIVES
+            and not verb.tag
+        )
+
+    def _spoken_to(self) -> bool:
+        """ "Brook, you have been a superstar": a child addressed by name."""
+        after = self._near(1)
+        return (
+            after is not None
+            and after.key in ("you", "your", "you're", "you've")
+            and self.text[self.word.end : after.start].strip() == ","
+        )
+
+    def _determined(self) -> bool:
+        """ "the brook", "a little robin": an article, perhaps with an adjective between."""
+        before, further = self._near(-1), self._near(-2)
+        if before is None:
+            return False
+        if before.key in _DETERMINERS:
+            return True
+        return (
+            further is not None
+            and further.key in _DETERMINERS
+            and before.raw[:1].islower()
+            and before.key not in _PERSON_BEFORE
+        )
 
     def _whole_tag(self) -> bool:
         """ "#Rose" on its own is written like a word in a sentence."""
@@ -434,6 +485,8 @@ class WordName:
         ]
         if not following or following[0].tag:
             return False
+        if not SPACE.fullmatch(self.text[self.tokens[last].end : following[0].start]):
+            return False  # "Gift, you have been brilliant": said to the child
         if following[0].raw[:1].isdigit():
             return True
         return any(
@@ -567,9 +620,6 @@ def _is_work_title(text: str, tokens: list[Word], index: int) -> bool:
 
 _BY_AUTHOR = re.compile(r"\s*,?\s*by\s+[A-Z]")
 # Words that start what a verb acts on: "reading to", "lifting the", "holding her".
-
-
-# Words that start what a verb acts on: "reading to", "lifting the", "holding her".
 _OBJECT_STARTS = frozenset(
     (
         "a all an down everyone first her his off one our out some that the their this three "
@@ -577,18 +627,18 @@ _OBJECT_STARTS = frozenset(
     ).split()
 )
 # Before a word-name, these make it a thing in any case: "the brook", "a joy".
-
-
-# Before a word-name, these make it a thing in any case: "the brook", "a joy".
 _DETERMINERS = frozenset("a an any each every no some that the these this those".split())
-# Words skipped between a name and what it does: "Raven and Lark both made...".
-
-
+# Words in -ed after a word-name that describe a thing, not what a child did:
+# "Amber coloured glass", "Rose scented candles".
+_ED_ADJECTIVES = frozenset(
+    (
+        "coloured colored tinted scented flavoured flavored shaped based themed filled "
+        "covered topped lined glazed dyed iced patterned striped spotted speckled "
+        "crested headed eyed haired winged tailed necked leaved petalled"
+    ).split()
+)
 # Words skipped between a name and what it does: "Raven and Lark both made...".
 _ADVERBS = frozenset({"both", "all", "each", "also", "together", "really", "just", "finally"})
-# Praise after "is"/"were": "Echo and Blaze were brilliant".
-
-
 # Praise after "is"/"were": "Echo and Blaze were brilliant".
 _PRAISE = frozenset(
     (
@@ -597,14 +647,11 @@ _PRAISE = frozenset(
     ).split()
 )
 # After "the" or "our" right behind a name: not a pupil ("Pepper the therapy dog").
-
-
-# After "the" or "our" right behind a name: not a pupil ("Pepper the therapy dog").
 _NOT_PUPILS = vocabulary("not_pupils_after")
-# Word-names that are times of year: "Summer reading", "Autumn planting" are not people.
-
-
-# Word-names that are times of year: "Summer reading", "Autumn planting" are not people.
+# Word-names that are times of year or weather: "Summer reading", "Rain stopped play".
 _TIME_NAMES = frozenset(
-    "april august autumn dawn eve june march may spring summer sunday tuesday winter".split()
+    (
+        "april august autumn dawn dusk eve june march may spring summer sunday tuesday "
+        "winter rain storm snow frost mist breeze thunder sky sunshine"
+    ).split()
 )

@@ -37,7 +37,7 @@ _LONGEST = max((len(t.split()) for t in _TERMS), default=1)
 # "Sam in Year 3", "Sam (Y3)": a first name with a class identifies a child.
 _NAME_WITH_CLASS = re.compile(
     r"\b([A-Z][a-z]+)(?:'s)?(?:(?i:\s*(?:\(|,\s*|\s+(?:in|from)\s+)(?:year\s*\d|y\d|reception))"
-    r"|(?i:\s+(?:in|from)\s+)\d{1,2}[A-Z]{1,3}\b)"
+    r"|(?i:\s+(?:in|from)\s+)(?:\d{1,2}[A-Z]{1,3}\b|[A-Z][a-z]+\s+(?i:class)\b))"
 )
 # "Get well soon Leo", "Well done Sam": a capitalised word after these is a child.
 _PERSON_CUED = re.compile(
@@ -58,7 +58,7 @@ _BIRTH = re.compile(
 
 
 def check(post: Post) -> list[Finding]:
-    terms = list(_find_terms(post.words))
+    terms = [t for t in _find_terms(post.words) if not _make_believe(post.text, t[0])]
     terms += [(m.start(), m.end()) for m in _BIRTH.finditer(post.text)]
     if not terms:
         return []
@@ -80,6 +80,14 @@ def _find_terms(tokens: list[Word]) -> list[tuple[int, int]]:
         else:
             index += 1
     return found
+
+
+# "her teddy, who has a pretend broken leg": a game, not a child's injury.
+_PRETEND = re.compile(r"(?i:\b(?:pretend|toy|teddy'?s?|doll'?s?|imaginary|play)\s+(?:\w+\s+)?$)")
+
+
+def _make_believe(text: str, start: int) -> bool:
+    return bool(_PRETEND.search(text[max(0, start - 30) : start]))
 
 
 def _named_elsewise(text: str) -> bool:

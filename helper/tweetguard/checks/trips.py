@@ -59,6 +59,8 @@ _WHEN = re.compile(
       | \d{{1,2}}:\d{{2}}
       | at\ \d{{1,2}}(?:\.\d{{2}})?(?=\s*(?:sharp|o['’]clock|[,.;!–—-]|on\b|$))
       | noon|midday
+      | (?-i:Mon|Tue|Tues|Wed|Weds|Thu|Thur|Thurs|Fri|Sat|Sun)\.?
+        (?=\s*(?:\d|morning|afternoon|evening|night))
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -135,6 +137,8 @@ _NOT_PLACES = vocabulary("not_places")
 _SCHOOL_PLACES = vocabulary("school_places")
 # Words that end a place name: "Park", "Zoo", "Museum", "Road".
 _PLACE_WORDS = vocabulary("place_words")
+# Prepositions and articles a Title Case name starts with: "In The Hall", "At The Zoo".
+_LEADING = re.compile(r"^(?:(?:In|At|On|To|For|By|Near|Outside|The|Our|A)\s+)+")
 # Events named like places: "Children in Need".
 _EVENTS = tuple(sorted(vocabulary("event_names"), key=len, reverse=True))
 
@@ -143,7 +147,7 @@ def check(post: Post) -> list[Finding]:
     text = _blank_events(post.text)
     findings = []
     allowed = [fold(p) for p in (*post.policy.allow.places, post.policy.school)]
-    for start, end in sentences(text):
+    for start, end in _units(text):
         sentence = text[start:end]
         when = _WHEN.search(sentence)
         if when is None or _MAKE_BELIEVE.search(sentence):
@@ -178,6 +182,25 @@ def check(post: Post) -> list[Finding]:
 _QUOTED_TITLE = re.compile(r"[‘“\"'](?=[A-Z])[^‘’“”\"\n]{3,60}?[’”\"'](?!\w)")
 
 
+def _units(text: str) -> list[tuple[int, int]]:
+    """The sentences, with runs of short ones read together: a coach's "U7 futsal.
+    Thurs 4pm. Bowling Pool Sports Centre." says the time and the place apart."""
+    units: list[tuple[int, int]] = []
+    previous_short = False
+    for start, end in sentences(text):
+        short = len(text[start:end].split()) <= _SHORT
+        if short and previous_short and units:
+            units[-1] = (units[-1][0], end)
+        else:
+            units.append((start, end))
+        previous_short = short
+    return units
+
+
+# A sentence this short (in words) is a fragment of a terse post.
+_SHORT = 6
+
+
 def _blank_events(text: str) -> str:
     """The text with event names ("Children in Need") and quoted titles ("'A School
     Trip to the Moon'") spaced out, offsets kept."""
@@ -198,6 +221,8 @@ def _movement(sentence: str, allowed: list[str], about_pupils: bool) -> re.Match
         return match
     for match in _GOING.finditer(sentence):
         following = sentence[match.end() : match.end() + 40]
+        if _WHEN.match(following.lstrip()):
+            continue  # "drop-off from Monday": from a day, not from a place
         if not _at_school(following, allowed, about_pupils):
             return match
     visiting = _VISITING.search(sentence)
@@ -209,12 +234,26 @@ def _movement(sentence: str, allowed: list[str], about_pupils: bool) -> re.Match
 
 
 def _at_school(following: str, allowed: list[str], about_pupils: bool) -> bool:
-    """ "the main gate", "the hall": at school; but "the gates of Heaton Park" and
-    "Brambleside Park gates" are a place beyond the gate."""
+    """ "the main gate", "the hall": at school; but "the gates of Heaton Park",
+    "Brambleside Park gates" and "the post office" are places beyond the gate."""
     words = [fold(w.strip(".,!?;:()")) for w in following.split()[:5]]
-    if not any(w in _SCHOOL_PLACES for w in words):
+    spots = [i for i, w in enumerate(words) if w in _SCHOOL_PLACES]
+    if not spots:
         return False
+    own = {word for place in allowed for word in place.split()}  # "the Larkfield gates"
+    before = words[spots[0] - 1] if spots[0] > 0 else "the"
+    if before not in _SCHOOL_MODIFIERS and before not in own:
+        return False  # "the post office", "the village hall": not the school's
     return _place(following, allowed, about_pupils) is None
+
+
+# Words that may stand before a room of the school: "the main hall", "our school office".
+_SCHOOL_MODIFIERS = frozenset(
+    (
+        "the our main school front back side big small new old staff dining sports "
+        "junior infant nursery reception upper lower top bottom"
+    ).split()
+)
 
 
 def _place(sentence: str, allowed: list[str], about_pupils: bool) -> re.Match[str] | None:
@@ -235,10 +274,11 @@ def _place(sentence: str, allowed: list[str], about_pupils: bool) -> re.Match[st
     if not about_pupils:
         return None
     for match in _NAME.finditer(sentence):
-        words = fold(match.group()).split()
-        if words[-1] not in _PLACE_WORDS or words[0] in _NOT_PLACES:
+        name = _LEADING.sub("", match.group())  # "In The Hall" (Title Case): "Hall"
+        words = fold(name).split()
+        if not words or words[-1] not in _PLACE_WORDS or words[0] in _NOT_PLACES:
             continue
-        if _school_name(match.group()) or _is_allowed(fold(match.group()), allowed):
+        if _school_name(name) or _is_allowed(fold(name), allowed):
             continue
         return match
     return None
