@@ -67,11 +67,81 @@ _LETTERS = str.maketrans(
 )
 
 
+# Cyrillic and Greek letters that look Latin, for words that mix the two scripts
+# ("Zаinab" with a Cyrillic а): a name disguised, not a Russian or Greek word.
+_LOOKALIKES = str.maketrans(
+    {
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "һ": "h",
+        "ӏ": "l",
+        "в": "b",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "т": "t",
+        "А": "A",
+        "В": "B",
+        "Е": "E",
+        "К": "K",
+        "М": "M",
+        "Н": "H",
+        "О": "O",
+        "Р": "P",
+        "С": "C",
+        "Т": "T",
+        "Х": "X",
+        "У": "Y",
+        "І": "I",
+        "Ј": "J",
+        "Ѕ": "S",
+        "α": "a",
+        "ο": "o",
+        "ν": "v",
+        "ι": "i",
+        "κ": "k",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "Α": "A",
+        "Β": "B",
+        "Ε": "E",
+        "Ζ": "Z",
+        "Η": "H",
+        "Ι": "I",
+        "Κ": "K",
+        "Μ": "M",
+        "Ν": "N",
+        "Ο": "O",
+        "Ρ": "P",
+        "Τ": "T",
+        "Υ": "Y",
+        "Χ": "X",
+    }
+)
+
+
+def _mixed_scripts(text: str) -> bool:
+    latin = any("a" <= c.lower() <= "z" for c in text)
+    return latin and any("\u0370" <= c <= "\u04ff" for c in text)
+
+
 def fold(text: str) -> str:
     """The form words are compared in: no accents, case-folded, plain letters,
     one apostrophe and one hyphen."""
     if text.isascii():
         return text.lower()
+    if _mixed_scripts(text):
+        text = text.translate(_LOOKALIKES)
     decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return stripped.casefold().translate(_LETTERS)

@@ -138,7 +138,7 @@ class Checker:
         self.home = home
         self.register = ConsentRegister(register_path(home))
         self._names: NameIndex | None = None
-        self._names_revision = -1
+        self._names_version: tuple[tuple[int, int] | None, int] | None = None
         self._policy: Policy | None = None
         self._policy_stamp: tuple[int, int] | None = None
         self._name_context = NameContext()
@@ -164,19 +164,19 @@ class Checker:
     def names(self) -> NameIndex:
         # A set-up school without a register would silently check no names at all:
         # most likely the launcher points at another data folder. Hold instead.
-        if not self.register.path.exists() and self.policy().exists:
+        if not self.register.exists() and self.policy().exists:
             raise RegisterMissing(f"no consent register at {self.register.path}")
-        revision = self.register.revision()
-        if self._names is None or revision != self._names_revision:
+        version = self.register.version()
+        if self._names is None or version != self._names_version:
             self._names = self._load_names()
-            self._names_revision = revision
+            self._names_version = version
         return self._names
 
     def _load_names(self) -> NameIndex:
         """The index the import stored; built here only for a register imported by
         an older helper (the next import stores it)."""
-        pupils = list(self.register.pupils())
-        stored = self.register.derived(NameIndex.STORED_AS)
+        pupils, derived = self.register.load()
+        stored = derived.get(NameIndex.STORED_AS)
         index = NameIndex.load(stored, pupils) if stored is not None else None
         return index if index is not None else NameIndex(pupils)
 
@@ -212,7 +212,7 @@ class Checker:
             visibility=visibility,
             today=today or date.today(),
             account=account,
-            register_loaded=self.register.path.exists(),
+            register_loaded=self.register.exists(),
         )
         found = [finding for family in FAMILIES for finding in family.check(post)]
         findings = _to_typed_text(resolve(found, policy, visibility), view, len(text))

@@ -77,6 +77,7 @@ _COMMONLY_MASKED = frozenset(
     }
 )
 _INNOCENT = vocabulary("profanity_phrases_ok")
+_ARTICLES = frozenset("a an the such what total absolute complete utter massive big".split())
 _NAMES = vocabulary("profanity_names")
 
 
@@ -168,8 +169,11 @@ def _a_name(text: str, tokens: list[Word], index: int) -> bool:
     word = tokens[index]
     if word.key not in _NAMES or not word.capitalized or word.raw.isupper():
         return False
-    if index > 0 and tokens[index - 1].sentence == word.sentence:
-        return True  # capitalised mid-sentence: a proper name ("a trip to Cocks")
+    before = tokens[index - 1] if index > 0 else None
+    if before is not None and before.sentence == word.sentence:
+        # Capitalised mid-sentence: a proper name ("a trip to Cocks"), but not after
+        # an article ("the ref was a Dick").
+        return before.key not in _ARTICLES
     for step in (-1, 1):
         near = index + step
         if 0 <= near < len(tokens) and tokens[near].sentence == word.sentence:

@@ -15,6 +15,7 @@ starts reads it rather than building it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ from tweetguard.checks.name_reading import (
     someone_named,
     staff_at,
 )
-from tweetguard.checks.tokens import Word, vocabulary, words
+from tweetguard.checks.tokens import Word, fold, vocabulary, words
 from tweetguard.stores.consent import Pupil
 
 # Fixed phrases that start with a first name: characters, puddings, birds.
@@ -85,7 +86,7 @@ class NameIndex:
     full name run together, for #tags and @mentions written in one case."""
 
     # The key the index is stored under beside the register; a new format, a new key.
-    STORED_AS = "names.v3"
+    STORED_AS = "names.v4"
 
     def __init__(self, pupils: Sequence[Pupil], *, build: bool = True) -> None:
         self.pupils = list(pupils)
@@ -148,7 +149,12 @@ class NameIndex:
         first = [[list(k), v] for by_key in self._first.values() for k, v in by_key.items()]
         joined = [[k, [list(p) for p in v]] for k, v in self._joined.items()]
         return json.dumps(
-            {"pupils": len(self.pupils), "full": entries, "first": first, "joined": joined},
+            {
+                "fingerprint": _fingerprint(self.pupils),
+                "full": entries,
+                "first": first,
+                "joined": joined,
+            },
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode("utf-8")
@@ -158,7 +164,7 @@ class NameIndex:
         """The stored index, or None when it does not belong to these pupils."""
         try:
             data = json.loads(blob)
-            if data["pupils"] != len(pupils):
+            if data["fingerprint"] != _fingerprint(pupils):
                 return None
             index = cls(pupils, build=False)
             full = index._full
@@ -180,7 +186,7 @@ class NameIndex:
         scan = NameScan()
         index = 0
         while index < len(tokens):
-            titled = after_title(text, tokens, index, context.titles)
+            titled = after_title(text, tokens, index, context)
             full = None if titled else self._full_at(text, tokens, index, context)
             staff = staff_at(tokens, index, context.staff)
             if staff and (full is None or staff >= full[1]):
@@ -274,17 +280,26 @@ class NameIndex:
             end += 1
         if end - index == 1 and not tokens[index].tag and not _camel(tokens[index].raw):
             return None
-        parts = tokens[index:end]
-        body = "".join(p.key for p in parts).replace("-", "").replace("'", "")
+        # The tag folded letter by letter, each folded letter remembering where in the
+        # typed text it came from: folding changes lengths ("ß" is "ss"), and the
+        # underscores, hyphens and apostrophes between parts are left out.
+        body: list[str] = []
+        origin: list[int] = []
+        for part in tokens[index:end]:
+            for offset, char in enumerate(text[part.start : part.end]):
+                for letter in fold(char):
+                    if letter not in "-'":
+                        body.append(letter)
+                        origin.append(part.start + offset)
+        folded = "".join(body)
         for size in self._joined_lengths:
-            for offset in range(0, len(body) - size + 1):
-                found = self._joined.get(body[offset : offset + size])
+            for offset in range(0, len(folded) - size + 1):
+                found = self._joined.get(folded[offset : offset + size])
                 if found:
                     pupil, first_len = found[0]
-                    start = parts[0].start + offset
-                    first = text[start : start + first_len]
-                    hit = FullHit(start, start + size, self.pupils[pupil], first)
-                    return hit, end - index
+                    start, stop = origin[offset], origin[offset + size - 1] + 1
+                    first = text[start : origin[offset + first_len - 1] + 1]
+                    return FullHit(start, stop, self.pupils[pupil], first), end - index
         return None
 
     def _first_at(
@@ -333,6 +348,17 @@ class NameIndex:
             for entry in self._full.get(first, ())
             if not entry.reversed and entry.first_words == 1 and not entry.middle
         )
+
+
+def _fingerprint(pupils: Sequence[Pupil]) -> str:
+    """What the stored index was built from: every pupil's names, in order, and the
+    phrase list that shapes it. A register written by another helper version, or
+    phrases changed by an upgrade, make it a different index, which is rebuilt."""
+    digest = hashlib.sha256(" ".join(sorted(_PHRASES)).encode())
+    for p in pupils:
+        names = (p.first_name, p.last_name, p.preferred_name, p.preferred_last_name, p.middle_names)
+        digest.update("\x1f".join(n or "" for n in names).encode() + b"\x1e")
+    return digest.hexdigest()
 
 
 def _present(*names: str | None) -> list[str]:

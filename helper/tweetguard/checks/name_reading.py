@@ -39,6 +39,8 @@ _NOT_PERSON_AFTER = vocabulary("not_person_after")
 _ROLES = vocabulary("person_roles")
 # Titles before a surname (or a full name) that make it an adult's name.
 _TITLES = vocabulary("titles")
+# ... and titles that are also words, which count only when capitalised.
+_CAPITAL_TITLES = vocabulary("titles_capitalised")
 # Surnames that are also ordinary words: "cook", "baker", "hill".
 _SURNAME_WORDS = vocabulary("surname_words")
 _COPULAS = frozenset(["is", "are", "was", "were", "be", "being", "been"])
@@ -49,8 +51,8 @@ _CLASS_AFTER = re.compile(
     r"(?:(?i:year|class|reception|y\d)|\d{1,2}[A-Z]{1,3}\b|[A-Z][a-z]+\s+(?i:class)\b)"
     r"|\(\s*(?:[A-Z]|\d))"
 )
-# Only spaces between two words of a name (or a line break).
-SPACE = re.compile(r"[ \t\u00a0\u202f]+|\n")
+# Only spaces between two words of a name, of any width, and at most one line break.
+SPACE = re.compile(r"(?=\s)[^\S\r\n]*(?:\r\n|\r|\n)?[^\S\r\n]*")
 
 
 @dataclass(frozen=True)
@@ -58,15 +60,20 @@ class NameContext:
     """What the school's policy adds to the name matcher."""
 
     word_names: frozenset[str] = frozenset()
-    titles: frozenset[str] = _TITLES
+    titles: frozenset[str] = _TITLES  # in any case: "mrs patel"
+    capital_titles: frozenset[str] = _CAPITAL_TITLES  # only capitalised: "King Charles"
     staff: frozenset[tuple[str, ...]] = frozenset()  # staff names as folded words
+
+    def is_title(self, word: Word) -> bool:
+        return word.key in self.titles or (word.key in self.capital_titles and word.capitalized)
 
     @classmethod
     def from_policy(
         cls, extra_word_names: Iterable[str], staff: Iterable[str], titles: Iterable[str]
     ) -> NameContext:
         names = []
-        all_titles = _TITLES | {fold(t).rstrip(".") for t in titles}
+        extra = {fold(t).rstrip(".") for t in titles}
+        all_titles = _TITLES | _CAPITAL_TITLES | extra
         for name in staff:
             key = tuple(w.key for w in words(name))
             while key and key[0] in all_titles:
@@ -75,7 +82,7 @@ class NameContext:
                 names.append(key)
         return cls(
             word_names=vocabulary("word_names") | {fold(n) for n in extra_word_names},
-            titles=frozenset(all_titles),
+            capital_titles=_CAPITAL_TITLES | frozenset(extra),
             staff=frozenset(names),
         )
 
@@ -111,7 +118,7 @@ def someone_else(
         or after.raw.isupper()
         or not SPACE.fullmatch(text[word.end : after.start])
         or after.key in _NOT_SURNAMES
-        or after.key in context.titles
+        or context.is_title(after)
         or is_first_name(after.key)
         or after.raw[:1].isdigit()
         or any(nearly(after.key, surname) for surname in surnames(word.key))
@@ -185,15 +192,13 @@ def _sentence_case(tokens: list[Word], index: int) -> bool:
 
 def _surname_here(text: str, tokens: list[Word], index: int, context: NameContext) -> bool:
     """A pupil's first name used as someone's surname: "Anne Frank's diary", "Bob
-    Marley's songs"; another capitalised name right before it, mid-sentence. Not
-    after an event or a place ("at Sports Day Amelia won"), nor when the name goes on
-    to do what a pupil does ("... Amelia won")."""
+    Marley's songs": another capitalised name right before it, mid-sentence, and
+    the possessive after. Not after an event or a place ("Sports Day Amelia's")."""
     if index < 2:
         return False
     word, before = tokens[index], tokens[index - 1]
-    after = tokens[index + 1] if index + 1 < len(tokens) else None
-    if after is not None and after.sentence == word.sentence and after.key in _PERSON_AFTER:
-        return False
+    if not word.possessive:
+        return False  # "Olive Zainab and Guy": two pupils with a comma missing, perhaps
     return (
         before.sentence == word.sentence
         and before.key not in _NOT_PERSON_AFTER
@@ -203,7 +208,7 @@ def _surname_here(text: str, tokens: list[Word], index: int, context: NameContex
         and not before.raw.isupper()
         and not word.raw.isupper()
         and not before.tag
-        and before.key not in context.titles
+        and not context.is_title(before)
         and before.key not in _ROLES
         and before.key not in _NOT_SURNAMES
         and bool(SPACE.fullmatch(text[before.end : word.start]))
@@ -333,12 +338,13 @@ def a_place(tokens: list[Word], index: int, length: int) -> bool:
     )
 
 
-def after_title(text: str, tokens: list[Word], index: int, titles: frozenset[str]) -> bool:
-    """Whether a title stands right before this word: "Mrs Patel", "Mr. Will Patel"."""
+def after_title(text: str, tokens: list[Word], index: int, context: NameContext) -> bool:
+    """Whether a title stands right before this word: "Mrs Patel", "Mr. Will Patel",
+    "King Charles" (but not "our captain Guy")."""
     if index == 0:
         return False
     before = tokens[index - 1]
-    if before.key not in titles:
+    if not context.is_title(before):
         return False
     gap = text[before.end : tokens[index].start]
     return bool(re.fullmatch(r"\.?\s+|\.?", gap)) or tokens[index].joined
@@ -522,7 +528,7 @@ class WordName:
             if link is None:
                 break
             start = link
-            while start > 0 and self.tokens[start - 1].key in self.context.titles:
+            while start > 0 and self.context.is_title(self.tokens[start - 1]):
                 start -= 1  # "Mr Hill": the title belongs to the item
         while end < last:
             link = self._link(end, end + 1, case_tells)
@@ -562,7 +568,7 @@ class WordName:
             for t in self.tokens[start : end + 1]
             if (t.capitalized or not case_tells)
             and t.key not in ("and", "or")
-            and t.key not in self.context.titles
+            and not self.context.is_title(t)
         ]
         if any(
             t is not self.word

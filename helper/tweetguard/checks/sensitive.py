@@ -46,7 +46,7 @@ _PERSON_CUED = re.compile(
 )
 _NOT_NAMES = vocabulary("not_names")
 # "Get well soon Mr Fisher": a member of staff, not a child.
-_TITLES = vocabulary("titles")
+_TITLES = vocabulary("titles") | vocabulary("titles_capitalised")
 
 
 # "born on 2 December 2016", "born 02/12/2016": a date of birth.

@@ -36,7 +36,12 @@ _SENTENCE_END = re.compile(
     r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMx)(?<!\bRev)"
     r"(?<!\bProf)[.!?…]+(?=\s|$)|[.!?…]+(?=\s*\n)|\n+"
 )
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# Marks that ride on a letter: accents, strike-through and underline ("fancy text"),
+# variation selectors, the combining grapheme joiner.
+_COMBINING = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\ufe00-\ufe0f"
+    "\u180b-\u180d\U000e0100-\U000e01ef]"
+)
 
 
 @dataclass(frozen=True)
@@ -73,15 +78,23 @@ def clean(text: str) -> Clean:
             index += 1
             continue
         end = index + 1
-        while end < len(text) and (unicodedata.combining(text[end]) or INVISIBLE.match(text[end])):
+        while end < len(text) and (_is_mark(text[end]) or INVISIBLE.match(text[end])):
             end += 1
         cluster = "".join(c for c in text[index:end] if not INVISIBLE.match(c))
-        for composed in unicodedata.normalize("NFC", cluster):
+        # Accents compose onto their letter ("e" + acute is "é"); marks that do not
+        # (strike-through, underline, variation selectors) are left out of the view.
+        for position, composed in enumerate(unicodedata.normalize("NFC", cluster)):
+            if position and _is_mark(composed):
+                continue
             out.append(composed)
             starts.append(index)
             ends.append(end)
         index = end
     return Clean("".join(out), tuple(starts), tuple(ends))
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char) in ("Mn", "Me")
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def _check_batch(handler: Any, path: Path, *, account: str | None, user_id: str 
     except OSError as exc:
         return fail(EX_NOINPUT, f"cannot read {path}: {exc.strerror}")
     worst = EXIT_ALLOW
-    had_error = False
+    error_exit: int | None = None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -109,7 +109,10 @@ def _check_batch(handler: Any, path: Path, *, account: str | None, user_id: str 
         if reply.get("ok"):
             worst = max(worst, VERDICT_EXIT[reply["verdict"]])
         else:
-            had_error = True
+            # A broken register or policy is the same exit as for one check (74, 78);
+            # anything else wrong with a line is 65.
+            code = ERROR_EXIT.get(reply["error"]["code"], EX_DATAERR)
+            error_exit = code if error_exit is None else max(error_exit, code)
             print(
                 f"tweetguard: line {number}: "
                 + (reply["error"].get("detail") or reply["error"]["message"]),
@@ -117,7 +120,7 @@ def _check_batch(handler: Any, path: Path, *, account: str | None, user_id: str 
             )
         print(json.dumps(reply, ensure_ascii=False), flush=False)
     sys.stdout.flush()
-    return EX_DATAERR if had_error else worst
+    return error_exit if error_exit is not None else worst
 
 
 _MARK = {"block": "BLOCK", "warn": "WARN ", "info": "INFO "}

@@ -15,7 +15,7 @@ import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tweetguard.cli.exits import (
     EX_CANTCREAT,
@@ -25,6 +25,12 @@ from tweetguard.cli.exits import (
     EX_NOINPUT,
     fail,
 )
+
+if TYPE_CHECKING:
+    from collections import Counter
+
+    from tweetguard.stores.consent import Pupil
+    from tweetguard.stores.register_import import Changes, ImportResult
 
 # Problem lines shown before "... and N more" (--show-all lists every one).
 SHOWN_PROBLEMS = 20
@@ -112,6 +118,7 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
     _problem_lines(path, result, show_all=args.show_all)
     register = ConsentRegister(register_path(home))
     damaged = False
+    moved_to: Path | None = None
     try:
         try:
             current = list(register.pupils())
@@ -148,7 +155,8 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
         source = str(path.absolute())
         if damaged:
             # Only now, with the new register about to be written, is the old one moved.
-            print(f"It was moved aside to {register.set_aside()}; this import replaces it.")
+            moved_to = register.set_aside()
+            print(f"It was moved aside to {moved_to}; this import replaces it.")
         try:
             summary = register.replace(result.pupils, source=source, derived=derived)
         except sqlite3.DatabaseError as exc:
@@ -158,6 +166,12 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
             print(f"The register in use is damaged ({exc}); moved aside to {register.set_aside()}.")
             summary = register.replace(result.pupils, source=source, derived=derived)
     except RegisterUnwritable as exc:
+        if moved_to is not None:
+            return fail(
+                EX_CANTCREAT,
+                f"{exc}; the damaged register was moved aside and no new one could be "
+                "written, so posts are held until an import succeeds",
+            )
         return fail(EX_CANTCREAT, f"{exc}; the register is unchanged")
     finally:
         register.close()
@@ -166,7 +180,7 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
     return 1 if result.problems else 0
 
 
-def _derived(pupils: list[Any]) -> dict[str, bytes]:
+def _derived(pupils: list[Pupil]) -> dict[str, bytes]:
     """What the checks keep beside the register, built once here rather than by
     every helper that starts."""
     from tweetguard.checks.name_index import NameIndex
@@ -174,12 +188,15 @@ def _derived(pupils: list[Any]) -> dict[str, bytes]:
     return {NameIndex.STORED_AS: NameIndex(pupils).dump()}
 
 
-def _report(path: Path, result: Any, today: date) -> None:
+def _report(path: Path, result: ImportResult, today: date) -> None:
     with_consent = result.with_consent(today)
     print(f"Read {path.name}: {result.description}.")
     print(f"Columns: {result.layout}.")
     if result.ignored:
         print(f"Not used: {', '.join(result.ignored)}.")
+    if result.ignored_sheets:
+        sheets = ", ".join(f"“{s}”" for s in result.ignored_sheets)
+        print(f"Sheets with no register header, not read: {sheets}.")
     print(
         f"{result.rows:,} row(s): {len(result.pupils):,} pupil(s), {with_consent:,} with social "
         f"media consent today and {len(result.pupils) - with_consent:,} without."
@@ -193,18 +210,19 @@ def _report(path: Path, result: Any, today: date) -> None:
         print(f"Loaded with problems: {_counts(loaded)}.")
 
 
-def _counts(counter: Any) -> str:
+def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{count:,} {reason}" for reason, count in counter.most_common())
 
 
-def _problem_lines(path: Path, result: Any, *, show_all: bool) -> None:
-    problems = sorted(result.problems, key=lambda p: p.line)
+def _problem_lines(path: Path, result: ImportResult, *, show_all: bool) -> None:
+    problems = sorted(result.problems, key=lambda p: (p.sheet or "", p.line))
     if not problems:
         return
     shown = problems if show_all else problems[:SHOWN_PROBLEMS]
     sys.stdout.flush()
     for problem in shown:
-        print(f"{path}:{problem.line}: {problem.message}", file=sys.stderr)
+        where = f"{path}[{problem.sheet}]" if problem.sheet else str(path)
+        print(f"{where}:{problem.line}: {problem.message}", file=sys.stderr)
     if len(shown) < len(problems):
         print(
             f"... and {len(problems) - len(shown):,} more problem line(s); "
@@ -214,7 +232,7 @@ def _problem_lines(path: Path, result: Any, *, show_all: bool) -> None:
     sys.stderr.flush()
 
 
-def _report_changes(changes: Any) -> None:
+def _report_changes(changes: Changes) -> None:
     if not changes.before:
         print("No register was in use here before.")
         return
@@ -241,7 +259,7 @@ def _report_changes(changes: Any) -> None:
             print(f"  {label}: {names}{more}")
 
 
-def _who(pupil: Any) -> str:
+def _who(pupil: Pupil) -> str:
     group = f" ({pupil.group})" if pupil.group else ""
     return f"{pupil.first_name} {pupil.last_name}{group}"
 

@@ -10,6 +10,7 @@ starts does not rebuild it, and can never read it out of step with the pupils.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -104,10 +105,10 @@ CREATE TABLE pupils (
     pupil_id TEXT
 );
 """
-_SUPPORT = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS derived (name TEXT PRIMARY KEY, data BLOB NOT NULL);
-"""
+_SUPPORT = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS derived (name TEXT PRIMARY KEY, data BLOB NOT NULL)",
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class ConsentRegister:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
+        self._file: tuple[int, int] | None = None  # (device, inode) the connection reads
 
     def _connect(self) -> sqlite3.Connection:
         """The read connection, kept for the life of the store.
@@ -136,15 +138,38 @@ class ConsentRegister:
         microseconds, not a reopen. It is read-only so that pupils' browsers can
         read a register that only IT may write (a system-wide install).
         """
+        if self._conn is not None and self._file != self._identity():
+            self.close()  # the file was replaced (a damaged one moved aside): read the new one
         if self._conn is None:
             uri = f"{self.path.absolute().as_uri()}?mode=ro"
             self._conn = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
+            self._file = self._identity()
         return self._conn
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def exists(self) -> bool:
+        """Whether a register was ever imported here: the file, with its pupils table
+        (an import interrupted before its first commit leaves a file without one)."""
+        if not self.path.exists():
+            return False
+        row = (
+            self._connect()
+            .execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pupils'")
+            .fetchone()
+        )
+        return row is not None
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+            self._file = None
 
     def replace(
         self, pupils: Iterable[Pupil], source: str, derived: Mapping[str, bytes] | None = None
@@ -160,8 +185,9 @@ class ConsentRegister:
         except (OSError, sqlite3.OperationalError) as exc:
             raise RegisterUnwritable(_why_unwritable(self.path, exc)) from None
         try:
-            conn.executescript(_SUPPORT)
             conn.execute("BEGIN IMMEDIATE")
+            for statement in _SUPPORT:
+                conn.execute(statement)
             revision = self._read_revision(conn) + 1
             conn.execute("DROP TABLE IF EXISTS pupils")
             conn.execute(_SCHEMA)
@@ -217,37 +243,49 @@ class ConsentRegister:
             raise sqlite3.DatabaseError(f"database disk image is malformed ({result})")
 
     def pupils(self) -> Iterator[Pupil]:
+        return iter(self.load()[0])
+
+    def load(self) -> tuple[list[Pupil], dict[str, bytes]]:
+        """The pupils and what the import stored beside them, read in one transaction,
+        so they can never be out of step with each other."""
         if not self.path.exists():
-            return iter(())
+            return [], {}
         conn = self._connect()
-        # Read the columns each time: a register written by an older helper lacks the
-        # newer ones, and an import may have upgraded it since this connection opened.
-        present = {row[1] for row in conn.execute("PRAGMA table_info(pupils)")}
-        columns = ", ".join(c if c in present else f"NULL AS {c}" for c in _COLUMNS)
-        rows = conn.execute(f"SELECT {columns} FROM pupils ORDER BY id").fetchall()
-        return (_pupil(r) for r in rows)
+        conn.execute("BEGIN")
+        try:
+            # Read the columns each time: a register written by an older helper lacks
+            # the newer ones, and an import may have upgraded it since this connection
+            # opened. No pupils table: an import never finished here.
+            present = {row[1] for row in conn.execute("PRAGMA table_info(pupils)")}
+            if not present:
+                return [], {}
+            columns = ", ".join(c if c in present else f"NULL AS {c}" for c in _COLUMNS)
+            rows = conn.execute(f"SELECT {columns} FROM pupils ORDER BY id").fetchall()
+            try:
+                derived = dict(conn.execute("SELECT name, data FROM derived").fetchall())
+            except sqlite3.OperationalError:
+                derived = {}  # a register from before derived data existed
+        finally:
+            conn.execute("COMMIT")
+        return [_pupil(r) for r in rows], {k: bytes(v) for k, v in derived.items()}
 
     def derived(self, name: str) -> bytes | None:
         """What an import stored for `name`, or None (an older register, or none)."""
-        if not self.path.exists():
-            return None
-        try:
-            row = (
-                self._connect()
-                .execute("SELECT data FROM derived WHERE name = ?", (name,))
-                .fetchone()
-            )
-        except sqlite3.OperationalError:
-            return None  # a register from before derived data existed
-        return bytes(row[0]) if row else None
+        return self.load()[1].get(name)
 
     def revision(self) -> int:
         if not self.path.exists():
             return 0
         return self._read_revision(self._connect())
 
+    def version(self) -> tuple[tuple[int, int] | None, int]:
+        """What changes whenever the pupils may have: the file (a damaged register is
+        replaced by a new file, which starts its revisions again) and its revision."""
+        revision = self.revision()
+        return self._file, revision
+
     def summary(self) -> RegisterSummary:
-        if not self.path.exists():
+        if not self.exists():
             return RegisterSummary(0, None, None, 0)
         conn = self._connect()
         (count,) = conn.execute("SELECT COUNT(*) FROM pupils").fetchone()

@@ -203,19 +203,16 @@ def _only(table: dict[str, Any], keys: set[str], what: str) -> None:
 
 def _register_columns(raw: dict[str, Any], where: str) -> dict[str, str]:
     """[register] columns = { "Legal Surname" = "last_name", ... }"""
-    from tweetguard.stores.register_import.columns import FIELDS, IGNORE
+    from tweetguard.stores.register_import.columns import mapping_problem
 
     _only(raw, {"columns"}, f"{where}: [register]")
     columns = raw.get("columns", {})
     if not isinstance(columns, dict):
         raise PolicyError(f'{where}: register.columns must be a table of "Header" = "column"')
-    for header, column in columns.items():
-        if column != IGNORE and column not in FIELDS:
-            raise PolicyError(
-                f"{where}: register.columns maps {header!r} to {column!r}; "
-                f"use one of {', '.join(FIELDS)}, or {IGNORE}"
-            )
-    return dict(columns)
+    problem = mapping_problem(columns, f"{where}: register.columns")
+    if problem:
+        raise PolicyError(problem)
+    return {str(k): str(v) for k, v in columns.items()}
 
 
 def _posting(raw: dict[str, Any], where: str) -> Posting:

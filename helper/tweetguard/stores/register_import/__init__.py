@@ -22,7 +22,7 @@ from tweetguard.stores.register_import.columns import (
 )
 from tweetguard.stores.register_import.diff import Changes, compare
 from tweetguard.stores.register_import.model import Cell, ImportRefused, ImportResult, Problem
-from tweetguard.stores.register_import.reading import HEADER_SEARCH_ROWS, read_table
+from tweetguard.stores.register_import.reading import HEADER_SEARCH_ROWS, read_tables
 from tweetguard.stores.register_import.rows import read_rows
 
 __all__ = [
@@ -46,35 +46,46 @@ def read_register(
 ) -> ImportResult:
     """Pupils from an export. `mapping` (file header -> register column) wins over
     the built-in header names; `required_headers` must all be in the file (the
-    ones IT named on the command line, where a typo must not pass silently)."""
+    ones IT named on the command line, where a typo must not pass silently).
+
+    A workbook is read sheet by sheet: every sheet with a register header adds its
+    pupils, and a sheet with names but not the columns needed refuses the file,
+    because its pupils would otherwise be lost. Sheets with no header are said."""
     columns = dict(mapping or {})
-    table = read_table(data, score=lambda cells: header_score(cells, columns), encoding=encoding)
-    rows = [(line, cells) for line, cells in table.rows if any(_filled(c) for c in cells)]
-    if not rows:
-        raise ImportRefused("the file has no rows; export the register with a header row")
-    position = _header_position(rows, columns)
-    line, cells = rows[position]
-    headers = [str(c) for c in cells]
-    found = layout(headers, columns)
-    absent = missing(found)
-    folded = {fold_header(h) for h in headers}
-    unknown = [h for h in required_headers if fold_header(h) not in folded]
+    tables = read_tables(data, score=lambda cells: header_score(cells, columns), encoding=encoding)
+    result = ImportResult()
+    seen: dict[tuple[str, ...], int] = {}
+    read: list[str] = []
+    headers_seen: set[str] = set()
+    for table in tables:
+        rows = [(line, cells) for line, cells in table.rows if any(_filled(c) for c in cells)]
+        position = _header_position(rows, columns)
+        if table.sheet is not None and (not rows or position is None):
+            result.ignored_sheets.append(table.sheet)
+            continue
+        if not rows:
+            raise ImportRefused("the file has no rows; export the register with a header row")
+        line, cells = rows[position or 0]
+        headers = [str(c) for c in cells]
+        headers_seen |= {fold_header(h) for h in headers}
+        found = layout(headers, columns)
+        absent = missing(found)
+        in_sheet = f" (sheet “{table.sheet}”)" if table.sheet else ""
+        if absent:
+            raise ImportRefused(_missing_message(absent, headers, line) + in_sheet, line)
+        where = f"header on line {line}" if position else "header on the first line"
+        read.append(f"{table.description}, {where}")
+        if not result.layout:
+            result.columns = {use.column: use.header for use in found.uses}
+            result.layout = found.describe()
+        result.ignored += [h for h in found.unknown if h.strip() and h not in result.ignored]
+        read_rows(rows[(position or 0) + 1 :], found, result, seen, table.sheet)
+    unknown = [h for h in required_headers if fold_header(h) not in headers_seen]
     if unknown:
         raise ImportRefused(
-            f"--map names {', '.join(repr(h) for h in unknown)}, not a column of this file; "
-            f"its columns are: {', '.join(h for h in headers if h.strip())}",
-            line,
+            f"--map names {', '.join(repr(h) for h in unknown)}, not a column of this file"
         )
-    if absent:
-        raise ImportRefused(_missing_message(absent, headers, line), line)
-    where = f"header on line {line}" if position else "header on the first line"
-    result = ImportResult(
-        description=f"{table.description}, {where}",
-        columns={use.column: use.header for use in found.uses},
-        layout=found.describe(),
-        ignored=[h for h in found.unknown if h.strip()],
-    )
-    read_rows(rows[position + 1 :], found, result)
+    result.description = "; ".join(read)
     if not result.pupils:
         raise ImportRefused(
             "no row named a pupil, so the register would be empty; the current register is kept"
@@ -86,12 +97,12 @@ def _filled(cell: object) -> bool:
     return not isinstance(cell, str) or bool(cell.strip())
 
 
-def _header_position(rows: list[tuple[int, list[Cell]]], mapping: Mapping[str, str]) -> int:
-    """The first of the early rows that reads as a header; else the first row."""
+def _header_position(rows: list[tuple[int, list[Cell]]], mapping: Mapping[str, str]) -> int | None:
+    """The first of the early rows that reads as a header; None when none does."""
     for position, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         if header_score([str(c) for c in cells], mapping):
             return position
-    return 0
+    return None
 
 
 def _missing_message(absent: list[str], headers: list[str], line: int) -> str:

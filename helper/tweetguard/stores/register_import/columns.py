@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from typing import Any
 
 from tweetguard.stores.register_import.model import ImportRefused
 
@@ -36,7 +37,6 @@ FIELDS: dict[str, str] = {
     "consent_expires": "the date the consent runs out",
 }
 IGNORE = "ignore"
-REQUIRED = ("first_name", "last_name", "social_media_consent")
 CONSENTS = ("social_media_consent", "website_consent", "press_consent")
 
 # Header names, folded, by the column they are (data in mis_headers.toml).
@@ -67,7 +67,8 @@ _EXPIRY = re.compile(r"\b(?:expir\w*|valid (?:until|to|till)|ends?|end date|unti
 # A consent column that says the opposite: "Consent Denied", "Opted out of...".
 _NEGATED = re.compile(
     r"\b(?:denied|refused|withheld|withdrawn|declined|no consent|not permitted|opt(?:ed)? out|"
-    r"objection|objects?)\b"
+    r"objection|objects?|exclude[ds]?|exclusion|do not|don ?t|not consented|not given|"
+    r"not allowed|restrict\w*|without|never|ban(?:ned)?|prohibit\w*|block(?:ed)?)\b|^no\b"
 )
 
 
@@ -85,6 +86,7 @@ class Use:
     index: int  # position in the row
     header: str  # as the file wrote it
     inverted: bool = False  # "Consent Denied": yes means no consent
+    purpose: str | None = None  # an expiry's consent: "Website consent expires" is website's
 
 
 @dataclass
@@ -125,13 +127,23 @@ def parse_mapping(text: str) -> dict[str, str]:
     return mapping
 
 
-def check_mapping(mapping: Mapping[str, str], where: str) -> None:
+def mapping_problem(mapping: Mapping[Any, Any], where: str) -> str | None:
+    """What is wrong with a header mapping (from --map or policy.toml), or None."""
     for header, column in mapping.items():
+        if not isinstance(header, str) or not isinstance(column, str):
+            return f'{where} must map header names to column names, as "Header" = "column"'
         if column != IGNORE and column not in FIELDS:
-            raise ImportRefused(
+            return (
                 f"{where} maps {header!r} to {column!r}, which is not a register column; "
                 f"use one of {', '.join(FIELDS)}, or {IGNORE}"
             )
+    return None
+
+
+def check_mapping(mapping: Mapping[str, str], where: str) -> None:
+    problem = mapping_problem(mapping, where)
+    if problem:
+        raise ImportRefused(problem)
 
 
 def layout(headers: Sequence[str], mapping: Mapping[str, str] = {}) -> Layout:
@@ -147,20 +159,20 @@ def layout(headers: Sequence[str], mapping: Mapping[str, str] = {}) -> Layout:
         if folded in mapped:
             column = mapped[folded]
             if column != IGNORE:
-                result.uses.append(Use(column, index, header, _negated(folded, column)))
+                result.uses.append(_use(column, index, header, folded))
                 taken.add(column)
             continue
         pending.append((index, header, folded))
     for index, header, folded in pending:
         columns = _recognise(folded)
-        columns = [c for c in columns if c not in taken or c in CONSENTS]
+        columns = [c for c in columns if c not in taken or c in _SEVERAL]
         if not columns:
             result.unknown.append(header)
             continue
         for column in columns:
-            if column in taken and column not in CONSENTS:
+            if column in taken and column not in _SEVERAL:
                 continue
-            result.uses.append(Use(column, index, header, _negated(folded, column)))
+            result.uses.append(_use(column, index, header, folded))
             taken.add(column)
     # A column read twice would be ambiguous ("Forename" and "Legal Forename"):
     # keep the first, by how specific its header is.
@@ -170,6 +182,11 @@ def layout(headers: Sequence[str], mapping: Mapping[str, str] = {}) -> Layout:
         if not found.has(legal) and found.has(known):
             found.uses = [replace(u, column=legal) if u.column == known else u for u in found.uses]
     return found
+
+
+def _use(column: str, index: int, header: str, folded: str) -> Use:
+    purposes = _purposes(folded) if column == "consent_expires" else []
+    return Use(column, index, header, _negated(folded, column), purposes[0] if purposes else None)
 
 
 def _recognise(folded: str) -> list[str]:
@@ -192,6 +209,11 @@ def _purposes(folded: str) -> list[str]:
     return [column for column, pattern in _PURPOSES if pattern.search(folded)]
 
 
+# Columns a file may have several of: a consent given in two columns must be given in
+# both, and of several expiry dates the earliest counts.
+_SEVERAL = (*CONSENTS, "consent_expires")
+
+
 def _negated(folded: str, column: str) -> bool:
     return column in CONSENTS and bool(_NEGATED.search(folded))
 
@@ -202,10 +224,10 @@ _SPECIFIC = ("legal", "preferred", "known", "chosen")
 def _one_per_column(result: Layout) -> Layout:
     kept: dict[str, Use] = {}
     extra: list[str] = []
-    consents = [use for use in result.uses if use.column in CONSENTS]
+    consents = [use for use in result.uses if use.column in _SEVERAL]
     for use in result.uses:
-        if use.column in CONSENTS:
-            continue  # several consent columns for one purpose must all say yes
+        if use.column in _SEVERAL:
+            continue  # several consent (or expiry) columns: all are read
         earlier = kept.get(use.column)
         if earlier is None:
             kept[use.column] = use

@@ -29,8 +29,7 @@ class Table:
 
     rows: list[tuple[int, list[Cell]]]  # (1-based line or sheet row, cells)
     description: str  # how it was read, for the person importing: "UTF-8 text, comma-separated"
-    encoding: str | None = None  # the codec used for a text file
-    separator: str | None = None
+    sheet: str | None = None  # the workbook sheet these rows are from
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,7 @@ class Problem:
     message: str
     reason: str  # short label the summary counts by: "no surname", "consent unreadable"
     skipped: bool  # True when the row could not be loaded at all
+    sheet: str | None = None  # in a workbook, the sheet the line is on
 
 
 @dataclass
@@ -49,6 +49,7 @@ class ImportResult:
     columns: dict[str, str] = field(default_factory=dict)  # register column -> file's header
     layout: str = ""  # “Legal Surname” → last_name, ...
     ignored: list[str] = field(default_factory=list)  # the file's headers nothing reads
+    ignored_sheets: list[str] = field(default_factory=list)  # workbook sheets with no register
     rows: int = 0  # data rows read (not counting blank lines and the header)
 
     def skipped_by_reason(self) -> Counter[str]:

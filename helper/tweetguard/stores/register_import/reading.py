@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -32,7 +33,8 @@ HEADER_SEARCH_ROWS = 20
 Score = Callable[[Sequence[str]], int]
 
 
-def read_table(data: bytes, *, score: Score, encoding: str | None = None) -> Table:
+def read_tables(data: bytes, *, score: Score, encoding: str | None = None) -> list[Table]:
+    """The file's rows: one table for a CSV, one per sheet for a workbook."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportRefused(
             f"the file is {len(data) // (1024 * 1024)} MB, far larger than a register; "
@@ -41,7 +43,7 @@ def read_table(data: bytes, *, score: Score, encoding: str | None = None) -> Tab
     if not data.strip():
         raise ImportRefused("the file is empty; export the register with a header row")
     if data.startswith(b"PK\x03\x04"):
-        return _read_workbook(data, score)
+        return _read_workbook(data)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportRefused(
             "this is an old Excel .xls file; save it as Excel Workbook (.xlsx) or CSV UTF-8"
@@ -49,12 +51,7 @@ def read_table(data: bytes, *, score: Score, encoding: str | None = None) -> Tab
     text, codec = decode(data, encoding)
     separator = _separator(text, score)
     rows = _csv_rows(text, separator)
-    return Table(
-        rows=rows,
-        description=f"{label(codec)} text, {SEPARATORS[separator]}-separated",
-        encoding=codec,
-        separator=separator,
-    )
+    return [Table(rows=rows, description=f"{label(codec)} text, {SEPARATORS[separator]}-separated")]
 
 
 def _separator(text: str, score: Score) -> str:
@@ -80,12 +77,13 @@ def _separator(text: str, score: Score) -> str:
 def _csv_rows(text: str, separator: str) -> list[tuple[int, list[Cell]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     rows: list[tuple[int, list[Cell]]] = []
+    spanning: list[tuple[int, int, list[str]]] = []
     end = 0
     try:
         for row in reader:
             start, end = end + 1, reader.line_num
             if end > start:
-                _check_spanning(row, start, end, separator, rows, text)
+                spanning.append((start, end, row))
             rows.append((start, list(row)))
     except csv.Error as exc:
         line = reader.line_num or 1
@@ -93,22 +91,33 @@ def _csv_rows(text: str, separator: str) -> list[tuple[int, list[Cell]]]:
             f"line {line} is not valid CSV ({exc}); fix that line or export the file again",
             line,
         ) from None
+    widths = Counter(len(cells) for _, cells in rows if len(cells) > 1)
+    width = widths.most_common(1)[0][0] if widths else 1
+    for start, end, row in spanning:
+        _check_spanning(row, start, end, separator, width, text)
+    if rows and not spanning and _unclosed(text):
+        line = rows[-1][0]
+        raise ImportRefused(
+            f'line {line:,}: a double quote (") opens a cell that is never closed. Fix that '
+            "line, or export the register again, then import it again.",
+            line,
+        )
     return rows
 
 
 def _check_spanning(
-    row: list[str],
-    start: int,
-    end: int,
-    separator: str,
-    rows_so_far: list[tuple[int, list[Cell]]],
-    text: str,
+    row: list[str], start: int, end: int, separator: str, width: int, text: str
 ) -> None:
-    """A row over several lines is fine only as a short note with a line break in it."""
+    """A row over several lines is fine as a quoted note or address with line breaks
+    in it. It is a broken file when the cell runs to the end, is longer than any
+    name, or holds lines shaped like whole rows: those rows were swallowed."""
     for cell in row:
         if "\n" not in cell and "\r" not in cell:
             continue
-        if separator in cell or len(cell) > MAX_CELL_CHARS or _runs_to_end(text, start, end):
+        row_shaped = any(
+            line.count(separator) >= max(2, width - 1) for line in cell.splitlines()[1:]
+        )
+        if row_shaped or len(cell) > MAX_CELL_CHARS or _runs_to_end(text, start, end):
             total = text.count("\n") + (0 if text.endswith("\n") else 1)
             ending = (
                 "is never closed" if _runs_to_end(text, start, end) else f"runs on to line {end:,}"
@@ -129,7 +138,14 @@ def _runs_to_end(text: str, start: int, end: int) -> bool:
     return end >= last_line and not tail.endswith('"')
 
 
-def _read_workbook(data: bytes, score: Score) -> Table:
+def _unclosed(text: str) -> bool:
+    """The last line opens a quote it never closes ("Cat,Lee,\"yes")."""
+    line = re.split(r"\r\n|\r|\n", text.rstrip("\r\n"))[-1]
+    return line.count('"') % 2 == 1 and bool(re.search(r'(?:^|[,;\t|])\s*"[^"]*$', line))
+
+
+def _read_workbook(data: bytes) -> list[Table]:
+    """Every sheet: schools export a sheet per year group as often as one for all."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         names = set(archive.namelist())
@@ -148,26 +164,24 @@ def _read_workbook(data: bytes, score: Score) -> Table:
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise ImportRefused(f"the Excel workbook cannot be read ({type(exc).__name__})") from None
     try:
-        best: tuple[int, str, list[tuple[int, list[Cell]]]] | None = None
-        for sheet in book.worksheets:
-            rows = [
-                (number, [_cell(value) for value in values])
-                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-            ]
-            found = max(
-                (score([str(c) for c in cells]) for _, cells in rows[:HEADER_SEARCH_ROWS]),
-                default=0,
+        tables = [
+            Table(
+                rows=[
+                    (number, [_cell(value) for value in values])
+                    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+                ],
+                description=f"Excel workbook, sheet “{sheet.title}”",
+                sheet=sheet.title,
             )
-            if best is None or found > best[0]:
-                best = (found, sheet.title, rows)
+            for sheet in book.worksheets
+        ]
     except Exception as exc:
         raise ImportRefused(f"the Excel workbook cannot be read ({type(exc).__name__})") from None
     finally:
         book.close()
-    if best is None:
+    if not tables:
         raise ImportRefused("the Excel workbook has no sheets")
-    _, title, rows = best
-    return Table(rows=rows, description=f"Excel workbook, sheet “{title}”")
+    return tables
 
 
 def _cell(value: object) -> Cell:

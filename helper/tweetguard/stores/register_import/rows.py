@@ -20,7 +20,14 @@ from tweetguard.stores.register_import.reading import MAX_CELL_CHARS
 from tweetguard.stores.register_import.values import Answer, DateProblem
 
 
-def read_rows(rows: list[tuple[int, list[Cell]]], found: Layout, result: ImportResult) -> None:
+def read_rows(
+    rows: list[tuple[int, list[Cell]]],
+    found: Layout,
+    result: ImportResult,
+    seen: dict[tuple[str, ...], int],
+    sheet: str | None = None,
+) -> None:
+    """Adds the rows' pupils to `result`; `seen` (identity -> index) spans the sheets."""
     width = max((use.index for use in found.uses), default=0) + 1
     expiry_uses = found.index("consent_expires")
     month_first = any(
@@ -29,15 +36,31 @@ def read_rows(rows: list[tuple[int, list[Cell]]], found: Layout, result: ImportR
         for use in expiry_uses
         if use.index < len(cells)
     )
-    seen: dict[tuple[str, ...], int] = {}
+    ids: dict[str, Pupil] = {p.pupil_id.lower(): p for p in result.pupils if p.pupil_id}
     for line, cells in rows:
         if not any(_text(c) for c in cells):
             continue
         result.rows += 1
         _check_lengths(line, cells, found)
-        pupil = _pupil(line, cells, found, width, month_first, result)
+        pupil = _pupil(line, cells, found, width, month_first, result, sheet)
         if pupil is None:
             continue
+        other = ids.get(pupil.pupil_id.lower()) if pupil.pupil_id else None
+        if other is not None and _fold(other.first_name + other.last_name) != _fold(
+            pupil.first_name + pupil.last_name
+        ):
+            result.problems.append(
+                Problem(
+                    line,
+                    f"{pupil.first_name} {pupil.last_name} has the id {pupil.pupil_id} of "
+                    f"{other.first_name} {other.last_name} (line {other.line}); both kept",
+                    "shared id",
+                    skipped=False,
+                    sheet=sheet,
+                )
+            )
+        elif pupil.pupil_id:
+            ids[pupil.pupil_id.lower()] = pupil
         key = _identity(pupil)
         if key in seen:
             index = seen[key]
@@ -50,6 +73,7 @@ def read_rows(rows: list[tuple[int, list[Cell]]], found: Layout, result: ImportR
                     f"{first.line}); kept once, with the stricter consent",
                     "duplicate",
                     skipped=False,
+                    sheet=sheet,
                 )
             )
             continue
@@ -81,6 +105,7 @@ def _pupil(
     width: int,
     month_first: bool,
     result: ImportResult,
+    sheet: str | None,
 ) -> Pupil | None:
     def cell(column: str) -> str:
         for use in found.index(column):
@@ -89,7 +114,7 @@ def _pupil(
         return ""
 
     def problem(message: str, reason: str, skipped: bool = False) -> None:
-        result.problems.append(Problem(line, message, reason, skipped))
+        result.problems.append(Problem(line, message, reason, skipped, sheet))
 
     first, last = cell("first_name"), cell("last_name")
     if not (first or last) and cell("full_name"):
@@ -131,14 +156,18 @@ def _pupil(
         consents[column] = bool(uses) and given
     expires: date | None = None
     for use in found.index("consent_expires"):
+        if use.purpose not in (None, "social_media_consent"):
+            continue  # "Website consent expires": not the consent the checks use
         raw = cells[use.index] if use.index < len(cells) else ""
         if not _text(raw):
             continue
         try:
-            expires = values.parse_date(raw, month_first_column=month_first)
+            day = values.parse_date(raw, month_first_column=month_first)
         except DateProblem as exc:
             problem(f"“{use.header}” {exc}; treated as expired", "expiry unreadable")
             consents = dict.fromkeys(consents, False)
+            continue
+        expires = day if expires is None else min(expires, day)  # the stricter date
     preferred = cell("preferred_name")
     preferred_last = cell("preferred_last_name")
     return Pupil(
@@ -177,8 +206,10 @@ def _split_full_name(text: str) -> tuple[str, str]:
 
 
 def _identity(pupil: Pupil) -> tuple[str, ...]:
+    """One pupil listed twice: the same id and name, or (without ids) the same name,
+    class and year. Two pupils who share an id by mistake stay two."""
     if pupil.pupil_id:
-        return ("id", pupil.pupil_id.lower())
+        return ("id", pupil.pupil_id.lower(), _fold(pupil.first_name), _fold(pupil.last_name))
     return (
         "name",
         _fold(pupil.first_name),

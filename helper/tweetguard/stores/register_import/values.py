@@ -196,7 +196,10 @@ def parse_date(cell: Cell, *, month_first_column: bool = False) -> date:
 
 
 def _year(text: str) -> int:
-    return 2000 + int(text) if len(text) == 2 else int(text)
+    """ "31/07/27" is 2027; "31/07/99" is 1999 (so it has long expired), not 2099."""
+    if len(text) != 2:
+        return int(text)
+    return 2000 + int(text) if int(text) < 70 else 1900 + int(text)
 
 
 def _make(year: int, month: int, day: int, raw: str) -> date:
