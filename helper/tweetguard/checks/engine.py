@@ -139,6 +139,7 @@ class Checker:
         self.register = ConsentRegister(register_path(home))
         self._names: NameIndex | None = None
         self._names_version: tuple[tuple[int, int] | None, int] | None = None
+        self._register_loaded = False  # as names() last found it
         self._policy: Policy | None = None
         self._policy_stamp: tuple[int, int] | None = None
         self._name_context = NameContext()
@@ -164,7 +165,8 @@ class Checker:
     def names(self) -> NameIndex:
         # A set-up school without a register would silently check no names at all:
         # most likely the launcher points at another data folder. Hold instead.
-        if not self.register.exists() and self.policy().exists:
+        self._register_loaded = self.register.exists()
+        if not self._register_loaded and self.policy().exists:
             raise RegisterMissing(f"no consent register at {self.register.path}")
         version = self.register.version()
         if self._names is None or version != self._names_version:
@@ -203,16 +205,17 @@ class Checker:
         # An account the policy does not know is treated as public: the stricter case.
         visibility = approved.visibility if approved else "public"
         view = clean(text)
+        names = self.names()  # also finds whether a register is loaded at all
         post = Post(
             text=view.text,
             policy=policy,
-            names=self.names(),
+            names=names,
             name_context=self._name_context,
             has_media=has_media,
             visibility=visibility,
             today=today or date.today(),
             account=account,
-            register_loaded=self.register.exists(),
+            register_loaded=self._register_loaded,
         )
         found = [finding for family in FAMILIES for finding in family.check(post)]
         findings = _to_typed_text(resolve(found, policy, visibility), view, len(text))

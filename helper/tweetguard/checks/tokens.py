@@ -64,9 +64,7 @@ class Clean:
 
 
 def clean(text: str) -> Clean:
-    if text.isascii() and not INVISIBLE.search(text):
-        return Clean(text)
-    if not INVISIBLE.search(text) and not _COMBINING.search(text):
+    if not INVISIBLE.search(text) and (text.isascii() or not _COMBINING.search(text)):
         return Clean(text)
     out: list[str] = []
     starts: list[int] = []

@@ -10,6 +10,7 @@ starts does not rebuild it, and can never read it out of step with the pupils.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -243,9 +244,9 @@ class ConsentRegister:
             raise sqlite3.DatabaseError(f"database disk image is malformed ({result})")
 
     def pupils(self) -> Iterator[Pupil]:
-        return iter(self.load()[0])
+        return iter(self.load(derived=False)[0])
 
-    def load(self) -> tuple[list[Pupil], dict[str, bytes]]:
+    def load(self, *, derived: bool = True) -> tuple[list[Pupil], dict[str, bytes]]:
         """The pupils and what the import stored beside them, read in one transaction,
         so they can never be out of step with each other."""
         if not self.path.exists():
@@ -261,13 +262,14 @@ class ConsentRegister:
                 return [], {}
             columns = ", ".join(c if c in present else f"NULL AS {c}" for c in _COLUMNS)
             rows = conn.execute(f"SELECT {columns} FROM pupils ORDER BY id").fetchall()
-            try:
-                derived = dict(conn.execute("SELECT name, data FROM derived").fetchall())
-            except sqlite3.OperationalError:
-                derived = {}  # a register from before derived data existed
+            stored: dict[str, bytes] = {}
+            # A register from before derived data existed has no such table.
+            with contextlib.suppress(sqlite3.OperationalError):
+                if derived:
+                    stored = dict(conn.execute("SELECT name, data FROM derived").fetchall())
         finally:
             conn.execute("COMMIT")
-        return [_pupil(r) for r in rows], {k: bytes(v) for k, v in derived.items()}
+        return [_pupil(r) for r in rows], {k: bytes(v) for k, v in stored.items()}
 
     def derived(self, name: str) -> bytes | None:
         """What an import stored for `name`, or None (an older register, or none)."""
