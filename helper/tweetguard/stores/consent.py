@@ -271,10 +271,6 @@ class ConsentRegister:
             conn.execute("COMMIT")
         return [_pupil(r) for r in rows], {k: bytes(v) for k, v in stored.items()}
 
-    def derived(self, name: str) -> bytes | None:
-        """What an import stored for `name`, or None (an older register, or none)."""
-        return self.load()[1].get(name)
-
     def revision(self) -> int:
         if not self.path.exists():
             return 0

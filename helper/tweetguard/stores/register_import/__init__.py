@@ -76,7 +76,6 @@ def read_register(
         where = f"header on line {line}" if position else "header on the first line"
         read.append(f"{table.description}, {where}")
         if not result.layout:
-            result.columns = {use.column: use.header for use in found.uses}
             result.layout = found.describe()
         result.ignored += [h for h in found.unknown if h.strip() and h not in result.ignored]
         read_rows(rows[(position or 0) + 1 :], found, result, seen, table.sheet)

@@ -46,7 +46,6 @@ class ImportResult:
     pupils: list[Pupil] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     description: str = ""  # how the file was read and which columns were used
-    columns: dict[str, str] = field(default_factory=dict)  # register column -> file's header
     layout: str = ""  # “Legal Surname” → last_name, ...
     ignored: list[str] = field(default_factory=list)  # the file's headers nothing reads
     ignored_sheets: list[str] = field(default_factory=list)  # workbook sheets with no register
