@@ -11,6 +11,7 @@ starts does not rebuild it, and can never read it out of step with the pupils.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import sqlite3
@@ -45,6 +46,17 @@ class Pupil:
         if self.year_group:
             return year_label(self.year_group)
         return self.class_name
+
+
+def person_ref(person: Pupil, role: str = "pupil") -> str:
+    """A stable handle for one person, used by the extension's "who is pictured" picker
+    and by face templates. Row ids change on every import; this changes only when the
+    person's name, class or MIS id does, so a choice made before a re-import still
+    points at the same child or at no one, never at another."""
+    key = "|".join(
+        (person.first_name, person.last_name, person.class_name or "", person.pupil_id or "")
+    ).casefold()
+    return f"{role}:{hashlib.sha256(key.encode('utf-8')).hexdigest()[:12]}"
 
 
 def year_label(raw: str) -> str:
