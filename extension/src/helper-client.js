@@ -28,7 +28,9 @@ export class HelperClient {
     this.pending = new Map();
   }
 
-  request(message) {
+  /** `timeoutMs` overrides the client's limit for one request: the last chunk of a
+   * photo is answered only once the helper has analysed it. */
+  request(message, { timeoutMs = this.timeoutMs } = {}) {
     return new Promise((resolve) => {
       let port;
       try {
@@ -40,10 +42,10 @@ export class HelperClient {
       const id = this.nextId++;
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve(unavailable(`no answer within ${this.timeoutMs} ms`, NO_ANSWER_MESSAGE));
+        resolve(unavailable(`no answer within ${timeoutMs} ms`, NO_ANSWER_MESSAGE));
         // A helper that stops answering is restarted on the next request.
         this.drop(port, 'helper stopped answering');
-      }, this.timeoutMs);
+      }, timeoutMs);
       this.pending.set(id, (reply) => {
         clearTimeout(timer);
         resolve(reply);
