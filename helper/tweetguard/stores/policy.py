@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,61 @@ class Posting:
         }
 
 
+# --- [photos]: opt-in face matching (docs/face-matching.md) ---
+@dataclass(frozen=True)
+class PhotoSettings:
+    """Face matching against enrolled pupils who must never appear. Off by default:
+    templates of children's faces are biometric data, so turning it on requires the
+    date the school's data protection impact assessment (DPIA) was signed off."""
+
+    matching: bool = False
+    dpia_signed: date | None = None
+    # Face-to-template distances (dlib's ResNet descriptor): under match_threshold
+    # the post is blocked and the pupil named; under uncertain_threshold the teacher
+    # is asked to confirm. Calibrated on real photos, see docs/face-matching.md.
+    match_threshold: float = 0.45
+    uncertain_threshold: float = 0.6
+
+
+def _photos(raw: dict[str, Any], where: str, today: date | None = None) -> PhotoSettings:
+    _only(raw, set(PhotoSettings.__dataclass_fields__), f"{where}: [photos]")
+    defaults = PhotoSettings()
+    matching = raw.get("matching", defaults.matching)
+    if not isinstance(matching, bool):
+        raise PolicyError(f"{where}: photos.matching must be true or false")
+    signed = raw.get("dpia_signed")
+    if signed is not None and (not isinstance(signed, date) or isinstance(signed, datetime)):
+        raise PolicyError(
+            f"{where}: photos.dpia_signed must be a date without quotes, e.g. 2026-09-14"
+        )
+    if matching and signed is None:
+        raise PolicyError(
+            f"{where}: photos.matching = true needs photos.dpia_signed, the date the school's "
+            "data protection impact assessment for face matching was signed off "
+            "(e.g. dpia_signed = 2026-09-14): face templates of children are biometric data"
+        )
+    if signed is not None and signed > (today or date.today()):
+        raise PolicyError(
+            f"{where}: photos.dpia_signed is {signed.isoformat()}, a date in the future; "
+            "face matching can be turned on once the assessment has been signed off"
+        )
+    thresholds = {}
+    for key in ("match_threshold", "uncertain_threshold"):
+        value = raw.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1.5:
+            raise PolicyError(f"{where}: photos.{key} must be a number between 0 and 1.5")
+        thresholds[key] = float(value)
+    if thresholds["match_threshold"] > thresholds["uncertain_threshold"]:
+        raise PolicyError(
+            f"{where}: photos.match_threshold ({thresholds['match_threshold']}) must not be "
+            f"above photos.uncertain_threshold ({thresholds['uncertain_threshold']})"
+        )
+    return PhotoSettings(matching=matching, dpia_signed=signed, **thresholds)
+
+
+# --- end [photos] ---
+
+
 @dataclass(frozen=True)
 class Policy:
     school: str
@@ -104,6 +160,7 @@ class Policy:
     # The [posting] keys the file sets itself; the extension lets IT's managed
     # browser settings fill in the rest.
     posting_set: frozenset[str] = frozenset()
+    photos: PhotoSettings = field(default_factory=PhotoSettings)  # [photos]
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -159,6 +216,7 @@ _TOP_LEVEL = {
     "posting",
     "staff",
     "register",
+    "photos",
 }
 
 
@@ -189,6 +247,7 @@ def parse_policy(data: dict[str, Any], where: str) -> Policy:
         register_columns=_register_columns(_table(data, "register", where), where),
         posting=_posting(_table(data, "posting", where), where),
         posting_set=frozenset(_table(data, "posting", where)),
+        photos=_photos(_table(data, "photos", where), where),
     )
 
 
