@@ -60,6 +60,10 @@ class Finding:
     params: dict[str, str | int] = field(default_factory=dict)
     fix: str | None = None
     severity: Severity | None = None  # set by the engine from rule and policy
+    # About the post's media item at this index rather than its text; with `part`
+    # "alt", the offsets point into that item's image description.
+    media: int | None = None
+    part: str | None = None
 
     @property
     def message(self) -> str:

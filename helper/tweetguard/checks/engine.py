@@ -10,7 +10,8 @@ once, rather than in each family.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -29,16 +30,23 @@ from tweetguard.checks import length as length_check
 from tweetguard.checks.base import VERDICTS, Finding, Post, Rule, Severity
 from tweetguard.checks.name_index import NameIndex
 from tweetguard.checks.name_reading import NameContext
+from tweetguard.checks.photos import pictured
+from tweetguard.checks.photos import rules as photo_rules
+from tweetguard.checks.photos.pictured import Attached
 from tweetguard.checks.tokens import Clean, clean
 from tweetguard.stores.consent import ConsentRegister, RegisterMissing, RegisterSummary
 from tweetguard.stores.home import policy_path, register_path
+from tweetguard.stores.people import People
 from tweetguard.stores.policy import Policy, PolicyError, load_policy
 
 # Every family with a check(post) function, in the order findings are listed.
 FAMILIES = (setup, accounts, names, personal, trips, sensitive, language, links, lexicon)
+# Families that read text: a post's, and each image description (alt text).
+TEXT_FAMILIES = (names, personal, trips, sensitive, language, links, lexicon)
 BUILTIN_RULES: tuple[Rule, ...] = (
     *length_check.RULES,
     *(rule for family in FAMILIES for rule in family.RULES),
+    *photo_rules.RULES,
 )
 
 
@@ -64,20 +72,31 @@ class Report:
     length: length_check.Length
     text: str
     visibility: str = "public"  # of the account it would go out from (unknown: public)
+    alts: dict[int, str] = field(default_factory=dict)  # media index -> its alt text
 
     def findings_json(self) -> list[dict[str, object]]:
-        to_utf16 = OffsetMap(self.text)
-        return [
-            {
+        maps = {None: OffsetMap(self.text)}
+        out: list[dict[str, object]] = []
+        for f in self.findings:
+            item: dict[str, object] = {
                 "rule": f.rule.id,
                 "severity": (f.severity or f.rule.severity).label,
                 "message": f.message,
-                "start": to_utf16(f.start),
-                "end": to_utf16(f.end),
+                "start": 0,
+                "end": 0,
                 "fix": f.fix,
             }
-            for f in self.findings
-        ]
+            if f.media is None or f.part == "alt":
+                key = f.media if f.part == "alt" else None
+                if key not in maps:
+                    maps[key] = OffsetMap(self.alts.get(key or 0, ""))
+                item["start"], item["end"] = maps[key](f.start), maps[key](f.end)
+            if f.media is not None:
+                item["media"] = f.media
+            if f.part is not None:
+                item["field"] = f.part
+            out.append(item)
+        return out
 
     def length_json(self) -> dict[str, object]:
         return {
@@ -143,6 +162,8 @@ class Checker:
         self._policy: Policy | None = None
         self._policy_stamp: tuple[int, int] | None = None
         self._name_context = NameContext()
+        self._people: People | None = None
+        self._people_version: tuple[tuple[int, int] | None, int] | None = None
 
     def policy(self) -> Policy:
         """The current policy; raises PolicyError when the file is broken."""
@@ -182,6 +203,15 @@ class Checker:
         index = NameIndex.load(stored, pupils) if stored is not None else None
         return index if index is not None else NameIndex(pupils)
 
+    def people(self) -> People:
+        """Pupils and staff for the "who is pictured" picker and photo consent."""
+        version = self.register.version()
+        if self._people is None or version != self._people_version:
+            pupils, _ = self.register.load(derived=False)
+            self._people = People(pupils, self.register.staff())
+            self._people_version = version
+        return self._people
+
     def register_summary(self) -> RegisterSummary:
         return self.register.summary()
 
@@ -196,9 +226,12 @@ class Checker:
         has_media: bool = False,
         account: tuple[str | None, str | None] | None = None,
         today: date | None = None,
+        media: Sequence[Attached] = (),
     ) -> Report:
         """Checks one post. `account` is (handle, user_id) when the caller knows who
-        is signed in; the account rules run only then."""
+        is signed in; the account rules run only then. `media` are its photos with
+        the teacher's answers about them; `has_media` alone says there are photos
+        the caller could not describe (they hold the post as unchecked)."""
         policy = self.policy()  # a broken policy holds every post
         handle, user_id = account or (None, None)
         approved = policy.account(handle, user_id)
@@ -222,13 +255,36 @@ class Checker:
         length = length_check.measure(text)
         findings += resolve(length_check.check(text, length), policy, visibility)
         findings.sort(key=lambda f: (f.start, -(f.severity or f.rule.severity)))
+        alts: dict[int, str] = {}
+        if media:
+            day = post.today
+            photo_found: list[Finding] = []
+            for index, item in enumerate(media):
+                for pf in pictured.findings(item, self.people(), day):
+                    fix = photo_rules.REMEDY.get(pf.rule.id)
+                    photo_found.append(Finding(pf.rule, 0, 0, pf.params, fix, media=index))
+                if item.alt and item.alt.strip():
+                    alts[index] = item.alt
+                    photo_found += self._alt_findings(item.alt, post, index)
+            findings += resolve(photo_found, policy, visibility)
         return Report(
             verdict=verdict_of(findings),
             findings=findings,
             length=length,
             text=text,
             visibility=visibility,
+            alts=alts,
         )
+
+    def _alt_findings(self, alt: str, post: Post, index: int) -> list[Finding]:
+        """An image description goes out with the post (screen readers read it
+        aloud to anyone), so it is checked like the text, minus length and account."""
+        view = clean(alt)
+        alt_post = replace(post, text=view.text)
+        found = [f for family in TEXT_FAMILIES for f in family.check(alt_post)]
+        return [
+            replace(f, media=index, part="alt") for f in _to_typed_text(found, view, len(alt))
+        ]
 
     def close(self) -> None:
         self.register.close()

@@ -73,6 +73,18 @@ class ErrorCode(Enum):
         "The safety helper cannot read the consent register, so posts are held. "
         "Ask IT to re-import it with `tweetguard consent import`.",
     )
+    MEDIA_UNKNOWN = (
+        "media_unknown",
+        "The safety helper no longer has this photo, so it is being sent again. Wait a moment.",
+    )
+    MEDIA_TOO_LARGE = (
+        "media_too_large",
+        "This photo is too large to check (over 20 MB). Attach a smaller copy.",
+    )
+    MEDIA_MISMATCH = (
+        "media_mismatch",
+        "This photo did not reach the safety helper whole. Remove it and attach it again.",
+    )
     INTERNAL = (
         "internal",
         "The safety helper hit an unexpected problem, so the post is held. "

@@ -6,22 +6,39 @@ so scripts see exactly the replies the extension sees.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from tweetguard import __version__
-from tweetguard.checks.engine import Checker
+from tweetguard.checks.engine import Checker, effective
+from tweetguard.checks.photos import blur as photo_blur
+from tweetguard.checks.photos import clean as photo_clean
+from tweetguard.checks.photos.decode import Unreadable
+from tweetguard.checks.photos.pictured import Attached
+from tweetguard.checks.photos.report import PhotoReport, analyse, sha256_of
 from tweetguard.protocol.errors import ErrorCode, ProtocolError
+from tweetguard.protocol.media import Entry, MediaError, MediaStore
 from tweetguard.protocol.messages import (
     MAX_FINDINGS,
+    MAX_GET_CHUNK,
     PROTOCOL_VERSION,
     Account,
     CheckRequest,
     HelloRequest,
     LogoutRequest,
+    Media,
+    MediaGetRequest,
+    MediaPutRequest,
     OverrideRequest,
+    PeopleRequest,
+    PhotoBlurRequest,
+    PhotoCleanRequest,
     RequestId,
     error_reply,
     parse_request,
@@ -36,6 +53,27 @@ from tweetguard.stores.policy import PolicyError
 NEVER_OVERRIDDEN = ("accounts.",)
 
 log = logging.getLogger("tweetguard.protocol")
+# How long a check waits for a photo the worker is still analysing before it
+# reports the photo as unchecked (the extension waits for the analysis first).
+PENDING_WAIT_SECONDS = 20.0
+# Boxes overlapping a blurred face by this much are that face, not a new one.
+BLURRED_OVERLAP = 0.3
+
+Reply = dict[str, Any]
+
+
+@dataclass
+class Deferred:
+    """Photo work (decoding, face detection, a clean copy) that the transport runs
+    on its photo worker, so text checks are answered while it runs. `run` never
+    raises: failures become error replies like any other."""
+
+    request_id: RequestId
+    work: Callable[[], Reply]
+    translate: Callable[[RequestId, Callable[[], Reply]], Reply]
+
+    def run(self) -> Reply:
+        return self.translate(self.request_id, self.work)
 
 
 class Handler:
@@ -43,29 +81,62 @@ class Handler:
         self.checker = checker
         self.origin_allowed = origin_allowed
         self.events = EventLog(events_path(checker.home))
+        self.media = MediaStore()
 
-    def handle_payload(self, payload: bytes) -> dict[str, Any]:
+    def handle_payload(self, payload: bytes) -> Reply:
+        reply = self.start_payload(payload)
+        return reply.run() if isinstance(reply, Deferred) else reply
+
+    def start_payload(self, payload: bytes) -> Reply | Deferred:
+        """The reply, or photo work for the transport to run off the main thread."""
         try:
             message = json.loads(payload)
         except (ValueError, RecursionError) as exc:
             error = ProtocolError(ErrorCode.BAD_JSON, f"not JSON: {exc}"[:300])
             log.info("frame of %d bytes answered with bad_json: %s", len(payload), error.detail)
             return error_reply(None, error)
-        return self.handle(message)
+        return self.start(message)
 
-    def handle(self, message: object) -> dict[str, Any]:
+    def handle(self, message: object) -> Reply:
+        reply = self.start(message)
+        return reply.run() if isinstance(reply, Deferred) else reply
+
+    def start(self, message: object) -> Reply | Deferred:
         request_id = read_id(message)
+        return self._translate(request_id, lambda: self._dispatch(message))
+
+    def _dispatch(self, message: object) -> Reply | Deferred:  # type: ignore[return]
+        if not self.origin_allowed:
+            raise ProtocolError(ErrorCode.FORBIDDEN_ORIGIN)
+        request = parse_request(message)
+        if isinstance(request, HelloRequest):
+            return self._hello(request)
+        if isinstance(request, OverrideRequest):
+            return self._override(request)
+        if isinstance(request, LogoutRequest):
+            return self._logout(request)
+        if isinstance(request, MediaPutRequest):
+            return self._media_put(request)
+        if isinstance(request, MediaGetRequest):
+            return self._media_get(request)
+        if isinstance(request, PhotoCleanRequest | PhotoBlurRequest):
+            return self._remedy(request)
+        if isinstance(request, PeopleRequest):
+            return self._people(request)
+        return self._check(request)
+
+    def _translate(self, request_id: RequestId | None, work: Callable[[], Any]) -> Any:
+        """Runs `work`, turning every failure into the error reply the protocol names."""
         try:
-            if not self.origin_allowed:
-                raise ProtocolError(ErrorCode.FORBIDDEN_ORIGIN)
-            request = parse_request(message)
-            if isinstance(request, HelloRequest):
-                return self._hello(request)
-            if isinstance(request, OverrideRequest):
-                return self._override(request)
-            if isinstance(request, LogoutRequest):
-                return self._logout(request)
-            return self._check(request)
+            return work()
+        except MediaError as exc:
+            code = {
+                "media_too_large": ErrorCode.MEDIA_TOO_LARGE,
+                "media_mismatch": ErrorCode.MEDIA_MISMATCH,
+                "media_unknown": ErrorCode.MEDIA_UNKNOWN,
+            }.get(exc.code, ErrorCode.BAD_FIELD)
+            log.info("request %r answered with %s: %s", request_id, code.code, exc)
+            return error_reply(request_id, ProtocolError(code, str(exc)))
         except ProtocolError as exc:
             log.info("request %r answered with %s: %s", request_id, exc.code.code, exc.detail)
             return error_reply(request_id, exc)
@@ -99,10 +170,12 @@ class Handler:
 
     def _check(self, request: CheckRequest) -> dict[str, Any]:
         account = request.account
+        attached = self._attached(request.media)
         report = self.checker.check(
             request.text,
             has_media=bool(request.media),
             account=(account.handle, account.user_id) if account else None,
+            media=attached,
         )
         findings = report.findings_json()
         reply: dict[str, Any] = {
@@ -114,6 +187,10 @@ class Handler:
         }
         if len(findings) > MAX_FINDINGS:
             reply["findings_total"] = len(findings)
+        if attached:
+            reply["photos"] = [
+                self._report_json(a.report) if a.report is not None else None for a in attached
+            ]
         if account is not None:
             approved = not any(f.rule.id.startswith("accounts.") for f in report.findings)
             reply["account"] = {
@@ -134,6 +211,7 @@ class Handler:
             request.text,
             has_media=bool(request.media),
             account=(account.handle, account.user_id),
+            media=self._attached(request.media),
         )
         posting = self.checker.policy().posting
         overridden = []
@@ -174,6 +252,159 @@ class Handler:
         except OSError as exc:
             raise ProtocolError(ErrorCode.EVENTS_UNAVAILABLE, str(exc)) from None
         return {"id": request.id, "ok": True, "recorded": True}
+
+
+    # --- photos -------------------------------------------------------------
+
+    def _attached(self, media: tuple[Media, ...]) -> list[Attached]:
+        """Each media item with its report: inline data is analysed here; a file sent
+        ahead is looked up, waiting for the worker if its analysis is under way."""
+        attached = []
+        for item in media:
+            report: PhotoReport | None = None
+            if item.data is not None:
+                entry = self.media.add(
+                    sha256_of(item.data), Entry(item.data, item.mime, item.name or "", item.kind)
+                )
+                report = self._analysed(entry)
+            elif item.sha256 is not None:
+                found = self.media.get(item.sha256)
+                if found is not None and found.done.wait(PENDING_WAIT_SECONDS):
+                    report = found.report
+            attached.append(
+                Attached(
+                    report=report,
+                    pictured=item.pictured,
+                    nobody_identifiable=item.nobody_identifiable,
+                    confirmed_not=item.confirmed_not,
+                    alt=item.alt,
+                    kind=item.kind,
+                )
+            )
+        return attached
+
+    def _analysed(self, entry: Entry) -> PhotoReport:
+        """The entry's report, analysing it now if no one has yet."""
+        with entry.analysing:
+            return self._analyse_once(entry)
+
+    def _analyse_once(self, entry: Entry) -> PhotoReport:
+        if entry.report is None:
+            report = analyse(entry.data, mime=entry.mime, name=entry.name, kind=entry.kind)
+            if entry.blurred:
+                report.boxes = [b for b in report.boxes if not _overlaps_any(b, entry.blurred)]
+                if not report.boxes:
+                    report.findings = [f for f in report.findings if f.rule.id != "photos.who-pictured"]
+            entry.report = report
+            entry.done.set()
+        return entry.report
+
+    def _report_json(self, report: PhotoReport) -> Reply:
+        policy = self.checker.policy()
+
+        def severity_of(rule: Any) -> Any:
+            enabled, severity = effective(rule, policy)
+            return severity if enabled else None
+
+        return report.to_json(severity_of)
+
+    def _media_put(self, request: MediaPutRequest) -> Reply | Deferred:
+        existing = self.media.get(request.sha256)
+        if existing is not None and request.offset == 0:
+            return self._when_analysed(request.id, existing, received=len(existing.data))
+        received, entry = self.media.put_chunk(
+            request.sha256,
+            request.mime,
+            request.name,
+            request.kind,
+            request.size,
+            request.offset,
+            request.data,
+        )
+        if entry is None:
+            return {"id": request.id, "ok": True, "received": received}
+        return self._when_analysed(request.id, entry, received=received)
+
+    def _when_analysed(self, request_id: RequestId, entry: Entry, *, received: int) -> Deferred:
+        def work() -> Reply:
+            report = self._analysed(entry)
+            return {
+                "id": request_id,
+                "ok": True,
+                "received": received,
+                "photo": self._report_json(report),
+            }
+
+        return Deferred(request_id, work, self._translate)
+
+    def _media_get(self, request: MediaGetRequest) -> Reply:
+        entry = self._entry(request.sha256)
+        chunk = entry.data[request.offset : request.offset + MAX_GET_CHUNK]
+        end = request.offset + len(chunk)
+        return {
+            "id": request.id,
+            "ok": True,
+            "sha256": request.sha256,
+            "mime": entry.mime,
+            "name": entry.name,
+            "size": len(entry.data),
+            "offset": request.offset,
+            "data": base64.b64encode(chunk).decode("ascii"),
+            "done": end >= len(entry.data),
+        }
+
+    def _entry(self, sha256: str) -> Entry:
+        entry = self.media.get(sha256)
+        if entry is None:
+            raise MediaError("media_unknown", f"no file {sha256[:12]}… here")
+        return entry
+
+    def _remedy(self, request: PhotoCleanRequest | PhotoBlurRequest) -> Deferred:
+        source = self._entry(request.sha256)
+
+        def work() -> Reply:
+            report = self._analysed(source)
+            boxes: list[tuple[int, int, int, int]] = []
+            try:
+                if isinstance(request, PhotoBlurRequest):
+                    chosen = (
+                        range(len(report.boxes)) if request.faces is None else request.faces
+                    )
+                    boxes = [report.boxes[i] for i in chosen if i < len(report.boxes)]
+                    made = photo_blur.blurred_copy(source.data, boxes)
+                    suffix = "-blurred"
+                else:
+                    made = photo_clean.clean_copy(source.data)
+                    suffix = "-clean"
+            except Unreadable as exc:
+                raise ProtocolError(ErrorCode.BAD_FIELD, f"cannot make a copy: {exc}") from None
+            stem = (source.name or "photo").rsplit(".", 1)[0][:200]
+            entry = Entry(made.data, made.mime, f"{stem}{suffix}{made.suffix}", "image")
+            entry.blurred = boxes + source.blurred
+            entry = self.media.add(sha256_of(made.data), entry)
+            copy = self._analysed(entry)
+            return {"id": request.id, "ok": True, "photo": self._report_json(copy)}
+
+        return Deferred(request.id, work, self._translate)
+
+    def _people(self, request: PeopleRequest) -> Reply:
+        today = date.today()
+        found = self.checker.people().search(request.query, request.limit)
+        return {"id": request.id, "ok": True, "people": [p.to_json(today) for p in found]}
+
+
+def _overlaps_any(box: tuple[int, int, int, int], others: list[tuple[int, int, int, int]]) -> bool:
+    return any(_overlap(box, other) >= BLURRED_OVERLAP for other in others)
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over the smaller box: a detector may box a blurred face smaller."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return (w * h) / smaller if smaller > 0 else 0.0
 
 
 def _account_fields(account: Account | None) -> dict[str, str | None]:

@@ -6,6 +6,9 @@ the request's id where one could be read, so the host can answer and go on.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +20,17 @@ PROTOCOL_VERSION = 1
 # A post is at most 280 weighted characters, but links count 23 however long they
 # are, so real posts can be a few thousand characters. Far beyond that is not a post.
 MAX_TEXT_CHARS = 50_000
-# X attaches at most four photos to a post.
-MAX_MEDIA = 4
+# X attaches at most four photos to a post; a video travels as two items
+# (its metadata excerpt and its first frame), so leave room.
+MAX_MEDIA = 8
+MAX_PICTURED = 60
+MAX_ALT = 1000
+MEDIA_KINDS = ("image", "video", "video-frame")
+# A media_put chunk before base64 (protocol/media.py enforces it on the bytes).
+MAX_CHUNK_BASE64 = (1024 * 1024 * 4) // 3 + 4
+MAX_GET_CHUNK = 512 * 1024
+MAX_PEOPLE = 50
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 # Findings beyond this are summarised, keeping replies far below Chrome's 1 MB cap.
 MAX_FINDINGS = 100
 
@@ -33,9 +45,17 @@ class Account:
 
 @dataclass(frozen=True)
 class Media:
+    """One attached file as a check names it, with the teacher's answers about it."""
+
     mime: str
     name: str | None
-    data: str | None  # base64; decoded only by the photo checks
+    data: bytes | None = None  # the whole file inline (scripts, the CLI)
+    sha256: str | None = None  # a file sent ahead with media_put
+    kind: str = "image"
+    pictured: tuple[str, ...] = ()
+    nobody_identifiable: bool = False
+    confirmed_not: tuple[str, ...] = ()
+    alt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +96,58 @@ class LogoutRequest:
     account: Account | None
 
 
-Request = HelloRequest | CheckRequest | OverrideRequest | LogoutRequest
+@dataclass(frozen=True)
+class MediaPutRequest:
+    """One chunk of a file, sent ahead of the check (docs/protocol.md, media_put)."""
+
+    id: RequestId
+    sha256: str
+    mime: str
+    name: str
+    kind: str
+    size: int
+    offset: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class MediaGetRequest:
+    id: RequestId
+    sha256: str
+    offset: int
+
+
+@dataclass(frozen=True)
+class PhotoCleanRequest:
+    id: RequestId
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PhotoBlurRequest:
+    id: RequestId
+    sha256: str
+    faces: tuple[int, ...] | None  # None: every face
+
+
+@dataclass(frozen=True)
+class PeopleRequest:
+    id: RequestId
+    query: str
+    limit: int
+
+
+Request = (
+    HelloRequest
+    | CheckRequest
+    | OverrideRequest
+    | LogoutRequest
+    | MediaPutRequest
+    | MediaGetRequest
+    | PhotoCleanRequest
+    | PhotoBlurRequest
+    | PeopleRequest
+)
 
 
 def read_id(message: object) -> RequestId | None:
@@ -215,17 +286,121 @@ def _parse_media(value: object) -> tuple[Media, ...]:
         field = f"media[{index}]"
         if not isinstance(item, dict):
             raise ProtocolError(ErrorCode.BAD_FIELD, f"'{field}' must be an object")
-        mime = item.get("mime")
-        if not isinstance(mime, str) or not mime:
-            raise ProtocolError(ErrorCode.BAD_FIELD, f"'{field}.mime' must be a non-empty string")
+        mime = _optional_str(item, "mime", max_len=100, field=f"{field}.mime") or ""
+        sha = item.get("sha256")
+        if sha is not None and (not isinstance(sha, str) or not _SHA256.fullmatch(sha)):
+            raise ProtocolError(ErrorCode.BAD_FIELD, f"'{field}.sha256' must be 64 hex digits")
+        raw = _optional_str(item, "data", max_len=None, field=f"{field}.data")
+        kind = item.get("kind", "image")
+        if kind not in MEDIA_KINDS:
+            raise ProtocolError(
+                ErrorCode.BAD_FIELD, f"'{field}.kind' must be one of {', '.join(MEDIA_KINDS)}"
+            )
+        nobody = item.get("nobody_identifiable", False)
+        if not isinstance(nobody, bool):
+            raise ProtocolError(ErrorCode.BAD_FIELD, f"'{field}.nobody_identifiable' must be true or false")
+        alt = _optional_str(item, "alt", max_len=MAX_ALT, field=f"{field}.alt")
         items.append(
             Media(
                 mime=mime,
                 name=_optional_str(item, "name", max_len=500, field=f"{field}.name"),
-                data=_optional_str(item, "data", max_len=None, field=f"{field}.data"),
+                data=_base64(raw, f"{field}.data") if raw is not None else None,
+                sha256=sha,
+                kind=str(kind),
+                pictured=_refs(item.get("pictured"), f"{field}.pictured"),
+                nobody_identifiable=nobody,
+                confirmed_not=_refs(item.get("confirmed_not"), f"{field}.confirmed_not"),
+                alt=alt,
             )
         )
     return tuple(items)
+
+
+def _refs(value: object, field: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_PICTURED
+        or not all(isinstance(r, str) and 0 < len(r) <= 100 for r in value)
+    ):
+        raise ProtocolError(
+            ErrorCode.BAD_FIELD, f"'{field}' must be a list of at most {MAX_PICTURED} refs"
+        )
+    return tuple(value)
+
+
+def _base64(value: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError(ErrorCode.BAD_FIELD, f"'{field}' is not base64") from None
+
+
+def _sha(message: dict[str, Any]) -> str:
+    sha = message.get("sha256")
+    if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
+        raise ProtocolError(ErrorCode.BAD_FIELD, "'sha256' must be 64 lowercase hex digits")
+    return sha
+
+
+def _count(message: dict[str, Any], key: str, *, low: int, high: int, default: int | None = None) -> int:
+    value = message.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ProtocolError(ErrorCode.BAD_FIELD, f"'{key}' must be a whole number from {low} to {high}")
+    return value
+
+
+def _parse_media_put(request_id: RequestId, message: dict[str, Any]) -> MediaPutRequest:
+    kind = message.get("kind", "image")
+    if kind not in MEDIA_KINDS:
+        raise ProtocolError(ErrorCode.BAD_FIELD, f"'kind' must be one of {', '.join(MEDIA_KINDS)}")
+    raw = message.get("data")
+    if not isinstance(raw, str) or len(raw) > MAX_CHUNK_BASE64:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "'data' must be base64 of at most 1 MiB")
+    return MediaPutRequest(
+        id=request_id,
+        sha256=_sha(message),
+        mime=_optional_str(message, "mime", max_len=100) or "",
+        name=_optional_str(message, "name", max_len=500) or "",
+        kind=str(kind),
+        size=_count(message, "size", low=1, high=1 << 40),
+        offset=_count(message, "offset", low=0, high=1 << 40),
+        data=_base64(raw, "data"),
+    )
+
+
+def _parse_media_get(request_id: RequestId, message: dict[str, Any]) -> MediaGetRequest:
+    return MediaGetRequest(
+        id=request_id, sha256=_sha(message), offset=_count(message, "offset", low=0, high=1 << 40, default=0)
+    )
+
+
+def _parse_photo_clean(request_id: RequestId, message: dict[str, Any]) -> PhotoCleanRequest:
+    return PhotoCleanRequest(id=request_id, sha256=_sha(message))
+
+
+def _parse_photo_blur(request_id: RequestId, message: dict[str, Any]) -> PhotoBlurRequest:
+    faces = message.get("faces", "all")
+    if faces == "all":
+        chosen: tuple[int, ...] | None = None
+    elif (
+        isinstance(faces, list)
+        and faces
+        and len(faces) <= 500
+        and all(isinstance(f, int) and not isinstance(f, bool) and f >= 0 for f in faces)
+    ):
+        chosen = tuple(faces)
+    else:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "'faces' must be \"all\" or a list of face indexes")
+    return PhotoBlurRequest(id=request_id, sha256=_sha(message), faces=chosen)
+
+
+def _parse_people(request_id: RequestId, message: dict[str, Any]) -> PeopleRequest:
+    query = _optional_str(message, "query", max_len=200) or ""
+    return PeopleRequest(
+        id=request_id, query=query, limit=_count(message, "limit", low=1, high=MAX_PEOPLE, default=8)
+    )
 
 
 def _optional_str(
@@ -247,6 +422,11 @@ _PARSERS: dict[str, Callable[[RequestId, dict[str, Any]], Request]] = {
     "check": _parse_check,
     "override": _parse_override,
     "logout": _parse_logout,
+    "media_put": _parse_media_put,
+    "media_get": _parse_media_get,
+    "photo_clean": _parse_photo_clean,
+    "photo_blur": _parse_photo_blur,
+    "people": _parse_people,
 }
 
 REQUEST_TYPES = tuple(_PARSERS)

@@ -84,7 +84,7 @@ def is_corrupt(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: a staff table beside the pupils
 _COLUMNS = (
     "first_name",
     "last_name",
@@ -101,7 +101,7 @@ _COLUMNS = (
     "pupil_id",
 )
 _SCHEMA = """
-CREATE TABLE pupils (
+CREATE TABLE {table} (
     id INTEGER PRIMARY KEY,
     first_name TEXT NOT NULL,
     last_name TEXT NOT NULL,
@@ -192,6 +192,20 @@ class ConsentRegister:
         Raises RegisterUnwritable when the folder or file cannot be written; a
         damaged file is left for set_aside() to move, never silently overwritten.
         """
+        return self._replace("pupils", pupils, source, derived)
+
+    def replace_staff(self, staff: Iterable[Pupil], source: str) -> RegisterSummary:
+        """Replaces every member of staff (their own export, their own consent);
+        the pupils and their name index are left as they are."""
+        return self._replace("staff", staff, source, None)
+
+    def _replace(
+        self,
+        table: str,
+        people: Iterable[Pupil],
+        source: str,
+        derived: Mapping[str, bytes] | None,
+    ) -> RegisterSummary:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
@@ -202,24 +216,28 @@ class ConsentRegister:
             for statement in _SUPPORT:
                 conn.execute(statement)
             revision = self._read_revision(conn) + 1
-            conn.execute("DROP TABLE IF EXISTS pupils")
-            conn.execute(_SCHEMA)
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.execute(_SCHEMA.format(table=table))
             conn.executemany(
-                f"INSERT INTO pupils ({', '.join(_COLUMNS)})"
+                f"INSERT INTO {table} ({', '.join(_COLUMNS)})"
                 f" VALUES ({', '.join('?' for _ in _COLUMNS)})",
-                (_row(p) for p in pupils),
+                (_row(p) for p in people),
             )
-            conn.execute("DELETE FROM derived")
-            conn.executemany(
-                "INSERT INTO derived (name, data) VALUES (?, ?)", (derived or {}).items()
-            )
+            prefix = ""
+            if table == "pupils":
+                conn.execute("DELETE FROM derived")
+                conn.executemany(
+                    "INSERT INTO derived (name, data) VALUES (?, ?)", (derived or {}).items()
+                )
+            else:
+                prefix = f"{table}_"
             now = datetime.now(UTC).isoformat(timespec="seconds")
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                 [
                     ("revision", str(revision)),
-                    ("imported_at", now),
-                    ("source", source),
+                    (f"{prefix}imported_at", now),
+                    (f"{prefix}source", source),
                     ("schema", str(SCHEMA_VERSION)),
                 ],
             )
@@ -282,6 +300,18 @@ class ConsentRegister:
         finally:
             conn.execute("COMMIT")
         return [_pupil(r) for r in rows], {k: bytes(v) for k, v in stored.items()}
+
+    def staff(self) -> list[Pupil]:
+        """Staff with their own photo consent (`consent import --staff`); [] when none
+        were imported. They are never in the name index: staff names are allowed."""
+        if not self.path.exists():
+            return []
+        conn = self._connect()
+        present = {row[1] for row in conn.execute("PRAGMA table_info(staff)")}
+        if not present:
+            return []
+        columns = ", ".join(c if c in present else f"NULL AS {c}" for c in _COLUMNS)
+        return [_pupil(r) for r in conn.execute(f"SELECT {columns} FROM staff ORDER BY id")]
 
     def revision(self) -> int:
         if not self.path.exists():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import struct
 import sys
 import threading
@@ -20,7 +21,7 @@ from typing import Any, BinaryIO
 
 from tweetguard import identity
 from tweetguard.protocol.errors import ErrorCode, ProtocolError
-from tweetguard.protocol.handlers import Handler, reply_for_oversize
+from tweetguard.protocol.handlers import Deferred, Handler, reply_for_oversize
 from tweetguard.protocol.messages import error_reply, read_id
 
 # Photos travel base64-encoded inside the check request: four large phone photos
@@ -88,6 +89,50 @@ def write_frame(stream: BinaryIO, message: dict[str, Any]) -> None:
     stream.flush()
 
 
+class _Writer:
+    """Writes frames from the main thread and the photo worker, one at a time."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def write(self, message: dict[str, Any]) -> bool:
+        with self.lock:
+            if self.closed:
+                return False
+            try:
+                write_frame(self.stream, message)
+            except (BrokenPipeError, ValueError, OSError):
+                self.closed = True
+                log.info("browser went away before reply %r", read_id(message))
+                return False
+            return True
+
+
+class PhotoWorker:
+    """Runs photo work in order on one thread, so decoding and face detection
+    (hundreds of ms) never delay the answer to a text check."""
+
+    def __init__(self, writer: _Writer) -> None:
+        self.writer = writer
+        self.jobs: queue.Queue[Deferred | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="photos", daemon=True)
+        self.thread.start()
+
+    def submit(self, job: Deferred) -> None:
+        self.jobs.put(job)
+
+    def _run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            self.writer.write(job.run())
+
+    def finish(self, timeout: float) -> None:
+        """Lets queued work finish (its replies may still be read) before the host ends."""
+        self.jobs.put(None)
+        self.thread.join(timeout)
+
+
 def serve(
     stdin: BinaryIO,
     stdout: BinaryIO,
@@ -97,32 +142,40 @@ def serve(
     """Answers frames until the browser closes the pipe. Returns the exit status.
 
     `after_first_reply` runs once the first reply is out, while the host would
-    otherwise wait for the next frame.
+    otherwise wait for the next frame. Photo work goes to the photo worker, whose
+    replies may overtake or follow others: the browser matches replies by id.
     """
-    while True:
-        try:
-            payload = read_frame(stdin)
-        except FrameTooLarge as exc:
-            log.error("%s; ending", exc)
-            write_frame(
-                stdout, error_reply(None, ProtocolError(ErrorCode.FRAME_TOO_LARGE, str(exc)))
-            )
-            return 1
-        except FrameError as exc:
-            log.error("%s; ending", exc)
-            return 1
-        if payload is None:
-            log.info("browser closed the connection; ending")
-            return 0
-        reply = handler.handle_payload(payload)
-        try:
-            write_frame(stdout, reply)
-        except BrokenPipeError:
-            log.info("browser went away before reply %r; ending", read_id(reply))
-            return 0
-        if after_first_reply is not None:
-            after_first_reply()
-            after_first_reply = None
+    writer = _Writer(stdout)
+    worker: PhotoWorker | None = None
+    try:
+        while True:
+            try:
+                payload = read_frame(stdin)
+            except FrameTooLarge as exc:
+                log.error("%s; ending", exc)
+                writer.write(
+                    error_reply(None, ProtocolError(ErrorCode.FRAME_TOO_LARGE, str(exc)))
+                )
+                return 1
+            except FrameError as exc:
+                log.error("%s; ending", exc)
+                return 1
+            if payload is None:
+                log.info("browser closed the connection; ending")
+                return 0
+            reply = handler.start_payload(payload)
+            if isinstance(reply, Deferred):
+                if worker is None:
+                    worker = PhotoWorker(writer)
+                worker.submit(reply)
+            elif not writer.write(reply):
+                return 0
+            if after_first_reply is not None:
+                after_first_reply()
+                after_first_reply = None
+    finally:
+        if worker is not None:
+            worker.finish(timeout=10.0)
 
 
 def origin_allowed(argv: Sequence[str], allowed: Sequence[str]) -> bool:

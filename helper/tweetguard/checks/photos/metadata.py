@@ -1,0 +1,295 @@
+"""What a file says about itself beyond its pixels: where, who, when.
+
+Read from EXIF (IFD0, the Exif and GPS sub-IFDs), XMP, IPTC, JPEG comments and
+PNG text chunks; for a video, from the atoms QuickTime and MP4 keep their
+location and date in. Only what can locate or identify is reported: the camera's
+make and model are everywhere and say nothing about a child.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from PIL import Image, IptcImagePlugin
+
+_EXIF_IFD = 0x8769
+_GPS_IFD = 0x8825
+
+# (IFD, tag) -> what a teacher is told the field is.
+_IDENTIFYING_EXIF = {
+    (0, 0x013B): "Author",  # Artist
+    (0, 0x8298): "Copyright holder",
+    (0, 0x010E): "Description",
+    (0, 0x9C9D): "Author",  # XPAuthor
+    (0, 0x9C9C): "Comment",  # XPComment
+    (0, 0x9C9F): "Subject",  # XPSubject
+    (0, 0x9C9E): "Keywords",  # XPKeywords
+    (_EXIF_IFD, 0xA430): "Camera owner",
+    (_EXIF_IFD, 0xA431): "Camera serial number",
+    (_EXIF_IFD, 0xA435): "Lens serial number",
+    (_EXIF_IFD, 0x9286): "Comment",  # UserComment
+    (_EXIF_IFD, 0xA420): "Photo ID",  # ImageUniqueID
+}
+_DATE_EXIF = ((_EXIF_IFD, 0x9003), (_EXIF_IFD, 0x9004), (0, 0x0132))
+
+# IPTC IIM (record 2) datasets.
+_IPTC_PLACE = {(2, 90): "City", (2, 92): "Sublocation", (2, 95): "Region", (2, 101): "Country"}
+_IPTC_IDENTIFYING = {
+    (2, 80): "Author",
+    (2, 116): "Copyright holder",
+    (2, 120): "Caption",
+    (2, 25): "Keywords",
+    (2, 5): "Title",
+    (2, 118): "Contact",
+}
+
+# XMP properties, by local name: place ones locate, the others identify.
+_XMP_PLACE = {
+    "City": "City",
+    "Sublocation": "Sublocation",
+    "Location": "Location",
+    "LocationShown": "Location",
+    "LocationCreated": "Location",
+    "State": "Region",
+    "CountryName": "Country",
+}
+_XMP_IDENTIFYING = {
+    "creator": "Author",
+    "rights": "Copyright holder",
+    "description": "Caption",
+    "PersonInImage": "People tagged",
+    "SerialNumber": "Camera serial number",
+    "LensSerialNumber": "Lens serial number",
+    "OwnerName": "Camera owner",
+    "CameraOwnerName": "Camera owner",
+    "subject": "Keywords",
+    "Name": "People tagged",  # mwg-rs face regions: Region/Name
+}
+_PNG_TEXT_IDENTIFYING = {
+    "author": "Author",
+    "comment": "Comment",
+    "description": "Description",
+    "copyright": "Copyright holder",
+    "title": "Title",
+    "location": "Location",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # for a teacher: "Camera serial number"
+    value: str
+    locates: bool = False  # a place rather than a person
+
+
+@dataclass
+class Metadata:
+    gps: tuple[float, float] | None = None  # latitude, longitude
+    fields: list[Field] = field(default_factory=list)
+    taken: str | None = None
+
+    def add(self, name: str, value: object, *, locates: bool = False) -> None:
+        text = _text(value)
+        if text and not any(f.name == name and f.value == text for f in self.fields):
+            self.fields.append(Field(name, text, locates))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "gps": {"lat": round(self.gps[0], 6), "lon": round(self.gps[1], 6)}
+            if self.gps
+            else None,
+            "fields": [{"name": f.name, "value": f.value} for f in self.fields]
+            + ([{"name": "Date taken", "value": self.taken}] if self.taken else []),
+        }
+
+
+def read(image: Image.Image) -> Metadata:
+    """Everything identifying in an opened picture. Damaged metadata is skipped,
+    never fatal: the pixels may still be checked, and a clean copy drops it all."""
+    found = Metadata()
+    for reader in (_read_exif, _read_xmp, _read_iptc, _read_text_chunks):
+        try:
+            reader(image, found)
+        except Exception:  # noqa: BLE001 - a broken block of metadata must not stop the check
+            continue
+    return found
+
+
+def _read_exif(image: Image.Image, found: Metadata) -> None:
+    exif = image.getexif()
+    if not exif:
+        return
+    ifds: dict[int, object] = {0: exif}
+    for ifd in (_EXIF_IFD, _GPS_IFD):
+        try:
+            ifds[ifd] = exif.get_ifd(ifd)
+        except Exception:  # noqa: BLE001
+            ifds[ifd] = {}
+    for (ifd, tag), name in _IDENTIFYING_EXIF.items():
+        block = ifds.get(ifd)
+        if isinstance(block, dict) or hasattr(block, "get"):
+            value = block.get(tag)  # type: ignore[union-attr]
+            if value is not None:
+                found.add(name, value)
+    for ifd, tag in _DATE_EXIF:
+        block = ifds.get(ifd)
+        value = block.get(tag) if hasattr(block, "get") else None  # type: ignore[union-attr]
+        if value and not found.taken:
+            found.taken = _text(value)
+    gps = ifds.get(_GPS_IFD)
+    if hasattr(gps, "get"):
+        position = _gps_position(gps)  # type: ignore[arg-type]
+        if position:
+            found.gps = position
+
+
+def _gps_position(gps: dict[int, object]) -> tuple[float, float] | None:
+    lat, lon = _dms(gps.get(2)), _dms(gps.get(4))
+    if lat is None or lon is None:
+        return None
+    if str(gps.get(1, "N")).upper().startswith("S"):
+        lat = -lat
+    if str(gps.get(3, "E")).upper().startswith("W"):
+        lon = -lon
+    if lat == 0 and lon == 0:
+        return None  # cameras write 0,0 when they had no fix
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
+def _dms(value: object) -> float | None:
+    if not isinstance(value, tuple | list) or not value:
+        return None
+    try:
+        parts = [float(v) for v in value]  # IFDRational converts
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    degrees = parts[0] + (parts[1] / 60 if len(parts) > 1 else 0) + (parts[2] / 3600 if len(parts) > 2 else 0)
+    return degrees if degrees == degrees else None  # NaN from 0/0
+
+
+_XMP_PROPERTY = re.compile(
+    r"<(?:[\w-]+):(\w+)(?:\s[^>]*)?>(.*?)</(?:[\w-]+):\1>|\s(?:[\w-]+):(\w+)=\"([^\"]*)\"", re.S
+)
+_XML_TAG = re.compile(r"<[^>]+>")
+_XMP_GPS = re.compile(
+    r"exif:GPS(Latitude|Longitude)(?:=\"|>)\s*(\d{1,3}),(\d{1,2}(?:\.\d+)?)(?:,(\d{1,2}(?:\.\d+)?))?([NSEW])"
+)
+
+
+def _xmp_bytes(image: Image.Image) -> bytes:
+    for key in ("xmp", "XML:com.adobe.xmp"):
+        value = image.info.get(key)
+        if isinstance(value, bytes):
+            return value
+        if isinstance(value, str):
+            return value.encode("utf-8", "replace")
+    return b""
+
+
+def _read_xmp(image: Image.Image, found: Metadata) -> None:
+    raw = _xmp_bytes(image)
+    if not raw:
+        return
+    xmp = raw.decode("utf-8", "replace")
+    for match in _XMP_PROPERTY.finditer(xmp):
+        local = match.group(1) or match.group(3)
+        value = match.group(2) if match.group(1) else match.group(4)
+        value = " ".join(_XML_TAG.sub(" ", value or "").split())
+        if not value:
+            continue
+        if local in _XMP_PLACE:
+            found.add(_XMP_PLACE[local], value, locates=True)
+        elif local in _XMP_IDENTIFYING:
+            found.add(_XMP_IDENTIFYING[local], value)
+        elif local == "DateTimeOriginal" and not found.taken:
+            found.taken = value
+    if found.gps is None:
+        coords: dict[str, float] = {}
+        for axis, deg, minutes, seconds, hemisphere in _XMP_GPS.findall(xmp):
+            value = float(deg) + float(minutes) / 60 + (float(seconds) / 3600 if seconds else 0)
+            coords[axis] = -value if hemisphere in "SW" else value
+        if "Latitude" in coords and "Longitude" in coords:
+            found.gps = (coords["Latitude"], coords["Longitude"])
+
+
+def _read_iptc(image: Image.Image, found: Metadata) -> None:
+    info = IptcImagePlugin.getiptcinfo(image)  # type: ignore[no-untyped-call]
+    if not info:
+        return
+    for key, name in _IPTC_PLACE.items():
+        if key in info:
+            found.add(name, info[key], locates=True)
+    for key, name in _IPTC_IDENTIFYING.items():
+        if key in info:
+            found.add(name, info[key])
+
+
+def _read_text_chunks(image: Image.Image, found: Metadata) -> None:
+    comment = image.info.get("comment")
+    if comment:
+        found.add("Comment", comment)
+    for key, value in image.info.items():
+        if not isinstance(key, str) or not isinstance(value, str | bytes):
+            continue
+        name = _PNG_TEXT_IDENTIFYING.get(key.casefold())
+        if name:
+            found.add(name, value, locates=name == "Location")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(t for t in (_text(v) for v in value) if t)
+    if isinstance(value, bytes):
+        # EXIF UserComment starts with an 8-byte character code ("ASCII\0\0\0", "UNICODE\0").
+        if value[:8] in (b"ASCII\0\0\0", b"UNICODE\0", b"\0" * 8, b"JIS\0\0\0\0\0"):
+            code, value = value[:8], value[8:]
+            text = value.decode("utf-16" if code.startswith(b"UNICODE") else "latin-1", "replace")
+        elif len(value) > 1 and value[1:2] == b"\0":
+            text = value.decode("utf-16-le", "replace")  # Windows XP* tags
+        else:
+            text = value.decode("utf-8", "replace")
+    else:
+        text = str(value)
+    text = " ".join(text.replace("\0", " ").split())
+    return text[:200]
+
+
+# Video: QuickTime/MP4 keep a position as an ISO 6709 string ("+51.5014-000.1419+010.000/")
+# in the '©xyz' user-data atom, or under the Apple key com.apple.quicktime.location.ISO6709.
+_ISO6709 = re.compile(rb"([+-]\d{1,2}(?:\.\d+)?)([+-]\d{1,3}(?:\.\d+)?)(?:[+-]\d+(?:\.\d+)?)?/")
+_VIDEO_LOCATION_MARKERS = (b"\xa9xyz", b"location.ISO6709", b"loci")
+_VIDEO_DATE = re.compile(rb"(?:\xa9day|creationdate).{0,40}?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)", re.S)
+_VIDEO_OWNER = (
+    (b"com.apple.quicktime.author", "Author"),
+    (b"\xa9aut", "Author"),
+    (b"\xa9ART", "Author"),
+)
+
+
+def read_video(excerpt: bytes) -> Metadata:
+    """Location and date from the first and last few MiB of a video file, where
+    MP4 and QuickTime keep their metadata atoms."""
+    found = Metadata()
+    for marker in _VIDEO_LOCATION_MARKERS:
+        at = excerpt.find(marker)
+        while at != -1 and found.gps is None:
+            match = _ISO6709.search(excerpt, at, at + 200)
+            if match:
+                lat, lon = float(match.group(1)), float(match.group(2))
+                if -90 <= lat <= 90 and -180 <= lon <= 180 and (lat, lon) != (0, 0):
+                    found.gps = (lat, lon)
+            at = excerpt.find(marker, at + 1)
+    date = _VIDEO_DATE.search(excerpt)
+    if date:
+        found.taken = date.group(1).decode("ascii")
+    for marker, name in _VIDEO_OWNER:
+        at = excerpt.find(marker)
+        if at != -1:
+            tail = excerpt[at + len(marker) : at + len(marker) + 120]
+            text = re.search(rb"[\x20-\x7e]{3,80}", tail.split(b"data", 1)[-1])
+            if text:
+                found.add(name, text.group(0))
+    return found
