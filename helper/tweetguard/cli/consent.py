@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tweetguard.cli import faces
 from tweetguard.cli.exits import (
     EX_CANTCREAT,
     EX_CONFIG,
@@ -71,9 +72,12 @@ def add(sub: Any, parser_class: type) -> None:
     )
     imp.add_argument("--show-all", action="store_true", help="list every problem line")
     consent_sub.add_parser("list", help="list the pupils in the register")
+    faces.add(consent_sub, parser_class)  # enrol, forget, faces: face matching (cli/faces.py)
 
 
 def run(args: argparse.Namespace, home: Path) -> int:
+    if args.consent_command in faces.COMMANDS:
+        return faces.run(args, home)
     if args.consent_command == "import":
         return cmd_import(args, home)
     return cmd_list(home)
