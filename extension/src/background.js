@@ -1,6 +1,7 @@
 // The extension's service worker: the only place that talks to the helper, and
 // the one that signs the browser out of X (after a post, when idle, on lock).
 import { HelperClient, HOST_NAME } from './helper-client.js';
+import { MediaClient } from './media-client.js';
 import { clearXData } from './logout.js';
 import { hostName, mergeSettings } from './settings.js';
 
@@ -9,6 +10,7 @@ const IDLE_ALARM = 'tweetguard-idle';
 
 let managed = {};
 let helper = null;
+let media = null; // photos on their way to the helper, and its reports (by SHA-256)
 let hello = null; // the last hello reply, ok or not
 let helloAt = 0;
 let idleTimer = null;
@@ -23,7 +25,10 @@ const MANAGED_WAIT_MS = 300;
 function useManaged(values) {
   managed = values || {};
   const name = hostName(managed) || HOST_NAME;
-  if (!helper || helper.hostName !== name) helper = new HelperClient(chrome.runtime, { hostName: name });
+  if (!helper || helper.hostName !== name) {
+    helper = new HelperClient(chrome.runtime, { hostName: name });
+    media = new MediaClient(helper);
+  }
 }
 
 const ready = (async () => {
@@ -129,12 +134,38 @@ async function status() {
   };
 }
 
+// The bytes of a photo stay in the tab that attached it; the media client pulls
+// them a chunk at a time (and again if the helper restarts and forgets them).
+function tabReader(sender, sha256) {
+  const tabId = sender.tab && sender.tab.id;
+  const options = typeof sender.frameId === 'number' ? { frameId: sender.frameId } : {};
+  return async (offset, length) => {
+    if (tabId === undefined) throw new Error('no tab');
+    const reply = await chrome.tabs.sendMessage(tabId, { kind: 'tweetguard:media-read', sha256, offset, length }, options);
+    if (!reply || typeof reply.data !== 'string') throw new Error((reply && reply.error) || 'the tab no longer has this file');
+    return reply.data;
+  };
+}
+
+const MEDIA_TYPES = new Set(['check', 'override']);
+
 const handlers = {
   async ask({ request }) {
     await ready;
     // Noting activity (storage, maybe a hello) must not delay the check itself.
     if (request.type === 'check' && request.account) noteActivity(request.account).catch(() => {});
+    if (MEDIA_TYPES.has(request.type) && Array.isArray(request.media) && request.media.length) {
+      return media.request(request);
+    }
     return helper.request(request);
+  },
+  async mediaPut({ meta }, sender) {
+    await ready;
+    return media.put(meta, tabReader(sender, meta.sha256));
+  },
+  async remedy({ type, sha256, faces }) {
+    await ready;
+    return media.remedy(type, sha256, faces);
   },
   settings: () => settings(),
   async activity({ account }) {
@@ -163,11 +194,11 @@ const handlers = {
   },
 };
 
-chrome.runtime.onMessage.addListener((message, _sender, sendResponse) => {
+chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   const kind = message && typeof message.kind === 'string' && message.kind.replace(/^tweetguard:/, '');
   const handler = kind && Object.hasOwn(handlers, kind) ? handlers[kind] : null;
   if (!handler) return false;
-  Promise.resolve(handler(message))
+  Promise.resolve(handler(message, sender))
     .then(sendResponse)
     .catch((error) => sendResponse({ ok: false, error: { code: 'extension', message: String(error) } }));
   return true; // answer asynchronously

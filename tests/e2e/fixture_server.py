@@ -2,7 +2,8 @@
 
 Chromium resolves x.com to this server (--host-resolver-rules), so the real
 extension's content scripts match as they would on X. The server records every
-CreateTweet request: a test knows a post went out because the server saw it.
+CreateTweet request: a test knows a post went out because the server saw it. It
+also keeps every media upload, so a test can look at the very bytes X would publish.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -69,6 +71,7 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
 class FixtureSite:
     port: int
     posts: list[dict[str, Any]] = field(default_factory=list)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     server: ThreadingHTTPServer | None = None
     posted: threading.Condition = field(default_factory=threading.Condition)
 
@@ -109,6 +112,8 @@ def start(directory: Path) -> FixtureSite:
             self._send(200, page, "text/html; charset=utf-8", cookies=signed_in)
 
         def do_POST(self) -> None:
+            if self.path.startswith("/i/media/upload.json"):
+                return self._upload()
             if not self.path.endswith("/CreateTweet"):
                 return self._send(404, b"{}", "application/json")
             length = int(self.headers.get("content-length", "0"))
@@ -119,12 +124,31 @@ def start(directory: Path) -> FixtureSite:
                 or self.headers.get("x-csrf-token") != COOKIES["ct0"][0]
             ):
                 return self._send(403, b'{"errors":[{"message":"csrf"}]}', "application/json")
+            entities = (body["variables"].get("media") or {}).get("media_entities") or []
             with site.posted:
                 site.posts.append(
-                    {"text": body["variables"]["tweet_text"], "host": self.headers.get("host")}
+                    {
+                        "text": body["variables"]["tweet_text"],
+                        "host": self.headers.get("host"),
+                        "media": [site.uploads[e["media_id"]] for e in entities],
+                    }
                 )
                 site.posted.notify_all()
             self._send(200, b'{"data":{"create_tweet":{}}}', "application/json")
+
+        def _upload(self) -> None:
+            length = int(self.headers.get("content-length", "0"))
+            data = self.rfile.read(length)
+            query = parse_qs(urlsplit(self.path).query)
+            with site.posted:
+                media_id = str(len(site.uploads) + 1)
+                site.uploads[media_id] = {
+                    "name": query.get("name", [""])[0],
+                    "mime": self.headers.get("content-type", ""),
+                    "data": data,
+                }
+            body = json.dumps({"media_id_string": media_id}).encode()
+            self._send(200, body, "application/json")
 
         def _send(self, status: int, body: bytes, kind: str, cookies: bool = False) -> None:
             self.send_response(status)

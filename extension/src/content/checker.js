@@ -16,9 +16,9 @@
   });
 
   /** One message to the service worker; resolves to its answer or UNAVAILABLE. */
-  function send(message) {
+  function send(message, timeoutMs = TIMEOUT_MS) {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(UNAVAILABLE), TIMEOUT_MS);
+      const timer = setTimeout(() => resolve(UNAVAILABLE), timeoutMs);
       try {
         chrome.runtime.sendMessage(message, (reply) => {
           clearTimeout(timer);
@@ -32,30 +32,49 @@
     });
   }
 
+  const MEDIA_ASK_TIMEOUT_MS = 90_000; // the worker may send a forgotten photo again first
+
   function ask(request) {
-    return send({ kind: 'tweetguard:ask', request });
+    const slow = Array.isArray(request.media) && request.media.length > 0;
+    return send({ kind: 'tweetguard:ask', request }, slow ? MEDIA_ASK_TIMEOUT_MS : TIMEOUT_MS);
   }
 
-  /** Checks every box of the composer; {texts, replies, account, verdict}. */
-  async function checkComposer(composer) {
+  const attachments = () => globalThis.TweetGuardAttachments;
+
+  /** Checks every box of the composer with its own photos and videos;
+   * {texts, replies, account, media, verdict}. A photo still being checked holds
+   * the check until it is done (`onWait` is told, so the panel can say so). */
+  async function checkComposer(composer, { onWait } = {}) {
     const before = snapshot(composer); // what is being checked, taken before any wait
     const texts = dom.composerTexts(composer);
     const account = dom.activeAccount();
-    const media = dom.attachedMedia(composer);
-    const replies = await Promise.all(texts.map((text) => ask({ type: 'check', text, account, media })));
+    const gathered = await attachments().mediaFor(composer, { onWait });
+    if (gathered.failed) {
+      return { texts, replies: [], account, media: [], labels: [], snapshot: before, failed: gathered.failed, verdict: null };
+    }
+    const media = texts.map((_, i) => gathered.perPost[i] || []);
+    const replies = await Promise.all(texts.map((text, i) => ask({ type: 'check', text, account, media: media[i] })));
+    attachments().noteResults(composer, gathered, replies);
     const failed = replies.find((r) => !r || !r.ok);
     return {
       texts, replies, account, media,
+      labels: gathered.labels,
       snapshot: before,
       failed: failed || null,
       verdict: failed ? null : worst(replies),
     };
   }
 
-  /** What a check covered: the texts, the photos and the account. A post goes out
-   * only if this is still exactly what the composer holds. */
+  /** What a check covered: the texts, the photos (with their descriptions and who
+   * is pictured) and the account. A post goes out only if this is still exactly
+   * what the composer holds. */
   function snapshot(composer) {
-    return JSON.stringify([dom.composerTexts(composer), dom.attachedMedia(composer), dom.activeAccount()]);
+    return JSON.stringify([
+      dom.composerTexts(composer),
+      dom.attachedMedia(composer),
+      attachments().signature(composer),
+      dom.activeAccount(),
+    ]);
   }
 
   function unchanged(composer, check) {
@@ -74,7 +93,12 @@
   }
 
   function results(check) {
-    return check.texts.map((text, i) => ({ text, reply: check.replies[i] }));
+    return check.texts.map((text, i) => ({
+      text,
+      reply: check.replies[i],
+      media: (check.media && check.media[i]) || [],
+      labels: (check.labels && check.labels[i]) || [],
+    }));
   }
 
   globalThis.TweetGuardChecker = Object.freeze({

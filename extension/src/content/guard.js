@@ -63,8 +63,9 @@
         return;
       }
       panel.checking(composer, anchor);
+      const onWait = () => panel.checking(composer, anchor, 'tweetguard is still checking a photo or video: the post waits here until that check is done.');
       const [check, settings] = await Promise.all([
-        checker.checkComposer(composer),
+        checker.checkComposer(composer, { onWait }),
         checker.send({ kind: 'tweetguard:settings' }),
       ]);
       if (!checker.unchanged(composer, check)) {
@@ -107,7 +108,7 @@
       const rules = check.replies[i].findings.filter((f) => f.severity !== 'info').map((f) => f.rule);
       if (rules.length === 0) continue;
       const reply = await checker.ask({
-        type: 'override', text: check.texts[i], rules, reason, account: check.account, media: check.media,
+        type: 'override', text: check.texts[i], rules, reason, account: check.account, media: check.media[i] || [],
       });
       if (!reply.ok) {
         panel.error(composer, anchor, reply.error.message);

@@ -92,6 +92,12 @@
       paused.delete(composer);
     },
     recheck: (composer) => schedule(composer, 0),
+    /** The teacher changed the post outside the text (a photo, its description,
+     * who is pictured): live findings take the panel back, as after typing. */
+    edited(composer) {
+      paused.delete(composer);
+      schedule(composer, 0);
+    },
     fix,
   });
 })();

@@ -84,6 +84,7 @@
     const li = el('li', {});
     li.dataset.rule = finding.rule;
     li.dataset.severity = finding.severity;
+    if (finding.field) li.dataset.field = finding.field;
     // Offsets are UTF-16 code units, which is how JavaScript strings index.
     const quoted = text.slice(finding.start, finding.end);
     li.dataset.span = quoted;
@@ -105,14 +106,32 @@
     return li;
   }
 
+  // Findings about a photo itself are shown beside the photo (photo-panel.js), with
+  // its remedies; findings in a photo's description are shown here, like the text's.
+  const aboutPhoto = (f) => Number.isInteger(f.media) && f.field !== 'alt';
+
   function findingList(results, onFix) {
     const list = el('ul', {});
-    results.forEach(({ text, reply }, box) => {
-      const prefix = results.length > 1 ? `Post ${box + 1}: ` : '';
+    results.forEach(({ text, reply, media = [], labels = [] }, box) => {
+      const post = results.length > 1 ? `Post ${box + 1}: ` : '';
       for (const finding of reply.findings) {
-        list.append(findingItem(finding, text, prefix, onFix ? (f, quoted) => onFix(box, f, quoted) : null));
+        if (aboutPhoto(finding)) continue;
+        if (finding.field === 'alt') {
+          const label = labels[finding.media] || `Photo ${finding.media + 1}`;
+          const alt = (media[finding.media] && media[finding.media].alt) || '';
+          list.append(findingItem({ ...finding, fix: null }, alt, `${post}${label} description: `, null));
+          continue;
+        }
+        list.append(findingItem(finding, text, post, onFix ? (f, quoted) => onFix(box, f, quoted) : null));
       }
     });
+    return list;
+  }
+
+  function photoOnly(list, verdict) {
+    if (list.children.length === 0 && verdict !== 'allow') {
+      list.append(el('li', {}, 'A photo or video in this post needs attention: see what is wrong and how to fix it under the photo.'));
+    }
     return list;
   }
 
@@ -129,13 +148,13 @@
   };
 
   const api = {
-    checking(composer, anchor) {
-      render(composer, anchor, { kind: 'checking', title: 'tweetguard is checking this post…' });
+    checking(composer, anchor, title = 'tweetguard is checking this post…') {
+      render(composer, anchor, { kind: 'checking', title });
     },
 
     /** Findings as the teacher types; hidden when there are none. */
     live(composer, anchor, results, verdict, onFix) {
-      const count = results.reduce((n, r) => n + r.reply.findings.length, 0);
+      const count = results.reduce((n, r) => n + r.reply.findings.filter((f) => !aboutPhoto(f)).length, 0);
       if (count === 0) {
         api.clear(composer);
         return;
@@ -146,7 +165,7 @@
 
     /** The answer to pressing Post: findings, and a way past them where the policy allows. */
     held(composer, anchor, results, verdict, { onFix, override } = {}) {
-      const children = [findingList(results, onFix)];
+      const children = [photoOnly(findingList(results, onFix), verdict)];
       if (override) {
         const id = `tg-reason-${Math.random().toString(36).slice(2)}`;
         const input = el('input', { id, type: 'text', maxlength: '1000', autocomplete: 'off' });

@@ -129,13 +129,104 @@
     return `${location.origin}/i/flow/login`;
   }
 
-  /** Photos and videos attached to the composer, as {mime} (bytes are read elsewhere). */
+  // --- Media: the file input, the attachment previews, their remove buttons and alt text.
+  const FILE_INPUT = 'input[type="file"][data-testid="fileInput"]';
+  const FILE_INPUT_FALLBACK = 'input[type="file"]';
+  const ATTACHMENTS = '[data-testid="attachments"]';
+  const REMOVE_MEDIA = [
+    '[data-testid="removeMedia"]',
+    '[aria-label="Remove media" i]',
+    'button[aria-label^="Remove" i]',
+    '[role="button"][aria-label^="Remove" i]',
+  ];
+  const GENERIC_ALT = /^(image|media|photo|video|gif|)$/i;
+
+  function isFileInput(element) {
+    return element instanceof HTMLInputElement && element.type === 'file';
+  }
+
+  /** X's hidden file input for this composer: data-testid first, then any file input in it. */
+  function fileInput(composer) {
+    if (!composer) return null;
+    return composer.querySelector(FILE_INPUT) || composer.querySelector(FILE_INPUT_FALLBACK);
+  }
+
+  /** The composer a pasted or dropped file is for. */
+  function composerFrom(target) {
+    const element = target instanceof Element ? target : target && target.parentElement;
+    return element ? composerAround(element) : null;
+  }
+
+  // Which post of a thread an element belongs to: the text box before it in the page.
+  function postIndexOf(element, boxes) {
+    let index = 0;
+    boxes.forEach((box, i) => {
+      if (box === element || box.compareDocumentPosition(element) & Node.DOCUMENT_POSITION_FOLLOWING) index = i;
+    });
+    return index;
+  }
+
+  function previewOf(media, area) {
+    let node = media;
+    while (node.parentElement && node.parentElement !== area) node = node.parentElement;
+    return node.parentElement === area ? node : media;
+  }
+
+  function altOf(preview, media) {
+    const alt = (media.getAttribute('alt') || media.getAttribute('aria-label') || '').trim();
+    if (!GENERIC_ALT.test(alt)) return alt;
+    const label = preview.querySelector('[data-testid="altTextLabel"]');
+    return label ? (label.textContent || '').trim() : '';
+  }
+
+  /** Attachment previews per post of the composer, in the order X shows them:
+   * [[{key, kind, src, alt, element}]] (one list per text box). `key` is the
+   * preview's media URL, which stays the same when X re-renders the preview. */
+  function previewsByPost(composer) {
+    const boxes = textBoxesIn(composer);
+    const posts = boxes.map(() => []);
+    if (!composer || posts.length === 0) return posts;
+    const seen = new Set();
+    for (const area of composer.querySelectorAll(ATTACHMENTS)) {
+      const post = postIndexOf(area, boxes);
+      for (const media of area.querySelectorAll('img, video')) {
+        const src = media.currentSrc || media.getAttribute('src') || '';
+        const element = previewOf(media, area);
+        if (!src || seen.has(element)) continue;
+        seen.add(element);
+        posts[post].push({ key: src, kind: media.tagName === 'VIDEO' ? 'video' : 'image', src, alt: altOf(element, media), element });
+      }
+    }
+    return posts;
+  }
+
+  /** Photos and videos attached to the composer, flat: [{mime, name, key, alt}]. */
   function attachedMedia(composer) {
-    const area = composer && composer.querySelector('[data-testid="attachments"]');
-    if (!area) return [];
-    return [...area.querySelectorAll('img, video')]
-      .filter((el) => /^(blob|data):/.test(el.getAttribute('src') || ''))
-      .map((el) => ({ mime: el.tagName === 'VIDEO' ? 'video/*' : 'image/*', name: (el.getAttribute('src') || '').slice(0, 200) }));
+    return previewsByPost(composer)
+      .flat()
+      .map((p) => ({ mime: p.kind === 'video' ? 'video/*' : 'image/*', name: p.src.slice(0, 200), key: p.key, alt: p.alt }));
+  }
+
+  /** X's remove button on one attachment preview, or null. */
+  function removeButton(preview) {
+    const element = preview && (preview.element || preview);
+    if (!element || !element.querySelector) return null;
+    for (const selector of REMOVE_MEDIA) {
+      const found = element.querySelector(selector);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  /** Whether a mutation may have changed the attachments (a preview added,
+   * removed, re-pointed, or its description edited). */
+  function touchesAttachments(mutation) {
+    const target = mutation.target instanceof Element ? mutation.target : mutation.target.parentElement;
+    if (!target) return false;
+    if (target.closest(ATTACHMENTS)) return true;
+    return [...mutation.addedNodes, ...mutation.removedNodes].some(
+      (n) => n instanceof Element && (n.matches(ATTACHMENTS) || n.querySelector(ATTACHMENTS) || n.matches('img, video')),
+    );
   }
 
   /** The element the findings panel is appended to: the composer itself, so the
@@ -180,6 +271,12 @@
     panelAnchor,
     activeAccount,
     attachedMedia,
+    previewsByPost,
+    fileInput,
+    isFileInput,
+    composerFrom,
+    removeButton,
+    touchesAttachments,
     composers,
     sentToast,
     timelineHas,

@@ -109,38 +109,119 @@ function tweet(text) {
   return article;
 }
 
-function inlineComposer() {
-  const button = h('button', { type: 'button', 'data-testid': 'tweetButtonInline', disabled: true }, 'Post');
-  const attachments = h('div', { 'data-testid': 'attachments' });
-  const input = h('input', { type: 'file', 'data-testid': 'fileInput', accept: 'image/*', multiple: true, style: 'display:none' });
-  // Like X: each chosen file becomes a blob: preview inside the attachments area.
-  input.addEventListener('change', () => {
-    for (const file of input.files) {
-      attachments.append(h('div', { 'data-testid': 'attachmentPreview' },
-        h('img', { src: URL.createObjectURL(file), alt: '', width: '120' })));
+// --- Media, as X does it: a hidden file input (also fed by paste and drag and
+// drop), blob: previews in an attachments area per post, X's remove button and
+// an image description editor. The files are uploaded when the post is sent,
+// and the server records them (what X would publish).
+const previewFiles = new WeakMap(); // preview element -> File
+
+function attachmentsArea() {
+  return h('div', { 'data-testid': 'attachments' });
+}
+
+function addFiles(area, files) {
+  for (const file of files) {
+    if (!/^(image|video)\//.test(file.type)) continue;
+    const url = URL.createObjectURL(file);
+    const media = file.type.startsWith('video/')
+      ? h('video', { src: url, muted: true, width: '120' })
+      : h('img', { src: url, alt: '', width: '120' });
+    const remove = h('button', { type: 'button', 'aria-label': 'Remove media' }, '✕');
+    const describe = h('button', { type: 'button', 'aria-label': 'Add description', 'data-testid': 'altTextEdit' }, '+ALT');
+    const preview = h('div', { 'data-testid': 'attachmentPreview' }, media, remove, describe);
+    remove.addEventListener('click', () => {
+      preview.remove();
+      URL.revokeObjectURL(url);
+      updateButtons();
+    });
+    describe.addEventListener('click', () => altEditor(media));
+    previewFiles.set(preview, file);
+    area.append(preview);
+  }
+  updateButtons();
+}
+
+// X's description editor: a dialog over the page; saving puts the text on the preview.
+function altEditor(media) {
+  const input = h('textarea', { 'data-testid': 'altTextInput', 'aria-label': 'Description', maxlength: '1000' });
+  input.value = media.getAttribute('alt') || '';
+  const save = h('button', { type: 'button', 'data-testid': 'altTextSave' }, 'Save');
+  const dialog = h('div', { role: 'dialog', 'aria-modal': 'true', 'aria-label': 'Edit image description', 'data-testid': 'altTextDialog' },
+    input, save);
+  save.addEventListener('click', () => {
+    media.setAttribute('alt', input.value);
+    dialog.remove();
+  });
+  layers.append(dialog);
+  input.focus();
+}
+
+// Paste into a post's text box and drop onto the composer attach files, like X.
+function acceptFiles(cell, area) {
+  cell.addEventListener('paste', (event) => {
+    const files = event.clipboardData && event.clipboardData.files;
+    if (files && files.length) {
+      event.preventDefault();
+      addFiles(area, files);
     }
   });
-  return h('div', { class: 'composer', 'data-fixture': 'inline' },
+  cell.addEventListener('dragover', (event) => event.preventDefault());
+  cell.addEventListener('drop', (event) => {
+    event.preventDefault();
+    addFiles(area, event.dataTransfer.files);
+  });
+}
+
+function fileInput(areaFor) {
+  const input = h('input', {
+    type: 'file', 'data-testid': 'fileInput', accept: 'image/*,video/*', multiple: true, style: 'display:none',
+  });
+  input.addEventListener('change', () => {
+    addFiles(areaFor(), input.files);
+    input.value = ''; // X clears it, so the same file can be chosen again
+  });
+  return input;
+}
+
+function inlineComposer() {
+  const button = h('button', { type: 'button', 'data-testid': 'tweetButtonInline', disabled: true }, 'Post');
+  const attachments = attachmentsArea();
+  const input = fileInput(() => attachments);
+  const composer = h('div', { class: 'composer', 'data-fixture': 'inline' },
     editor(0),
     attachments,
     h('div', { class: 'toolbar' }, input, button));
+  acceptFiles(composer, attachments);
+  return composer;
 }
 
 // The modal composer: a new post or thread, a reply, or a quote.
 function modalComposer({ replyTo = null, quote = null } = {}) {
-  const boxes = h('div', { class: 'thread' }, editor(0));
+  // Each post of a thread has its own attachments; the toolbar's file input adds
+  // to the post being edited.
+  let active = null;
+  const cell = (index) => {
+    const area = attachmentsArea();
+    const node = h('div', { class: 'cell', 'data-testid': 'cellInnerDiv' }, editor(index), area);
+    node.addEventListener('focusin', () => { active = area; });
+    acceptFiles(node, area);
+    active = area;
+    return node;
+  };
+  const boxes = h('div', { class: 'thread' }, cell(0));
   const add = h('button', { type: 'button', 'data-testid': 'addButton', 'aria-label': 'Add post' }, '+');
   add.addEventListener('click', () => {
-    boxes.append(editor(boxes.children.length));
+    boxes.append(cell(boxes.children.length));
     updateButtons();
   });
+  const input = fileInput(() => active);
   const header = replyTo ? `Replying to @OakfieldPrimary` : 'New post';
   const dialog = h('div', { role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'modal-header' },
     h('div', { id: 'modal-header' }, header),
     replyTo ? h('blockquote', {}, replyTo) : '',
     boxes,
     quote ? h('div', { 'data-testid': 'quoteTweet' }, quote) : '',
-    h('div', { class: 'toolbar' }, replyTo || quote ? '' : add,
+    h('div', { class: 'toolbar' }, input, replyTo || quote ? '' : add,
       h('button', { type: 'button', 'data-testid': 'tweetButton', disabled: true }, replyTo ? 'Reply' : 'Post')));
   layers.replaceChildren(dialog);
 }
@@ -148,8 +229,8 @@ function modalComposer({ replyTo = null, quote = null } = {}) {
 function updateButtons() {
   for (const composer of document.querySelectorAll('.composer, [role="dialog"]')) {
     const button = composer.querySelector('[data-testid^="tweetButton"]');
-    const texts = [...composer.querySelectorAll('[data-testid^="tweetTextarea_"][contenteditable]')].map(editorText);
-    if (button) button.disabled = texts.some((t) => !t.trim());
+    const boxes = [...composer.querySelectorAll('[data-testid^="tweetTextarea_"][contenteditable]')];
+    if (button) button.disabled = boxes.some((box) => !editorText(box).trim() && postFiles(composer, box).length === 0);
   }
 }
 
@@ -181,14 +262,26 @@ async function post(composer) {
   const ct0 = (document.cookie.split('; ').find((c) => c.startsWith('ct0=')) || '').slice(4);
   for (const box of boxes) {
     const text = editorText(box);
+    const mediaIds = [];
+    for (const file of postFiles(composer, box)) {
+      const upload = await fetch(`/i/media/upload.json?name=${encodeURIComponent(file.name)}`, {
+        method: 'POST', headers: { 'content-type': file.type || 'application/octet-stream', 'x-csrf-token': ct0 }, body: file,
+      });
+      if (!upload.ok) return;
+      mediaIds.push((await upload.json()).media_id_string);
+    }
     const response = await fetch('/i/api/graphql/fixture/CreateTweet', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-csrf-token': ct0 },
-      body: JSON.stringify({ variables: { tweet_text: text }, queryId: 'fixture' }),
+      body: JSON.stringify({
+        variables: { tweet_text: text, media: { media_entities: mediaIds.map((id) => ({ media_id: id })) } },
+        queryId: 'fixture',
+      }),
     });
     if (!response.ok) return;
     document.getElementById('timeline').prepend(tweet(text));
   }
+  for (const area of composer.querySelectorAll('[data-testid="attachments"]')) area.replaceChildren();
   if (composer.getAttribute('role') === 'dialog') {
     if (location.pathname === '/compose/post') navigate('/home');
     else composer.remove();
@@ -198,6 +291,13 @@ async function post(composer) {
   }
   const toast = h('div', { 'data-testid': 'toast', role: 'alert' }, 'Your post was sent. ', h('a', { href: '/home' }, 'View'));
   layers.append(toast);
+}
+
+// The files of one post: the attachments area in its cell (a thread), else the composer's.
+function postFiles(composer, box) {
+  const cell = box.closest('.cell') || composer;
+  const area = cell.querySelector('[data-testid="attachments"]');
+  return area ? [...area.children].map((p) => previewFiles.get(p)).filter(Boolean) : [];
 }
 
 function composerOf(node) {
