@@ -88,3 +88,29 @@ test('a display name with an @handle in it does not pass as the account', () => 
   );
   assert.deepEqual(plain(x.activeAccount()), { handle: 'mrsjones_teach', user_id: '42' });
 });
+
+test('media: previews per post of a thread, their alt text, remove buttons and the file input', () => {
+  const { document, x } = load('thread-media.html');
+  const [composer] = x.composers();
+  const posts = x.previewsByPost(composer);
+  assert.deepEqual(plain(posts.map((list) => list.map((p) => [p.key, p.kind, p.alt]))), [
+    [['blob:https://x.com/aaa', 'image', 'Children planting bulbs'], ['blob:https://x.com/bbb', 'image', '']],
+    [['blob:https://x.com/ccc', 'video', '']],
+  ]);
+  // The remove button: X's data-testid first, else its label.
+  assert.equal(x.removeButton(posts[0][1]).dataset.testid, 'removeMedia');
+  assert.equal(x.removeButton(posts[0][0]).getAttribute('aria-label'), 'Remove media');
+  assert.equal(x.removeButton(posts[1][0]).tagName, 'BUTTON');
+  assert.equal(x.fileInput(composer).dataset.testid, 'fileInput');
+  assert.equal(x.isFileInput(x.fileInput(composer)), true);
+  assert.equal(x.composerFrom(document.querySelector('video')), composer);
+  assert.deepEqual(plain(x.attachedMedia(composer).map((m) => m.mime)), ['image/*', 'image/*', 'video/*']);
+});
+
+test('media: a composer without attachments has an empty list per post; no file input is null', () => {
+  const { x } = load('modal-thread.html');
+  const [composer] = x.composers();
+  assert.deepEqual(plain(x.previewsByPost(composer)), [[], []]);
+  assert.equal(x.fileInput(composer), null);
+  assert.equal(x.removeButton(null), null);
+});

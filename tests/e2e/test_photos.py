@@ -8,8 +8,11 @@ Every test image is made here (Pillow, numpy) or comes from tests/data/photos/.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
+import os
 import re
+import signal
 
 import numpy as np
 from PIL import Image
@@ -17,6 +20,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import DATA
 from tests.e2e.test_compose import PANEL, type_post
+from tests.e2e.test_helper_restart import host_pids
 
 PHOTOS = DATA / "photos"
 CARDS = "[data-tweetguard-photos] .card"
@@ -370,3 +374,57 @@ def test_each_post_of_a_thread_has_its_own_photos(launch) -> None:
     posts = x.site.wait_for_posts(2)
     assert [len(p["media"]) for p in posts] == [0, 1]
     assert not has_gps(posts[1]["media"][0]["data"])
+
+
+def add_preview_behind_our_back(page: Page, data: bytes, mime: str, revoked: bool = False) -> None:
+    """A preview X shows without any event the extension saw (attached before it
+    loaded, or by a route it does not know): only the preview's blob: URL is left."""
+    page.evaluate(
+        """([data, mime, revoked]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const area = document.querySelector('.composer [data-testid="attachments"]');
+            addFiles(area, [new File([bytes], 'old.jpg', { type: mime })]);
+            if (revoked) URL.revokeObjectURL(area.querySelector('img').src);
+        }""",
+        [base64.b64encode(data).decode(), mime, revoked],
+    )
+
+
+def test_a_preview_without_a_known_file_is_checked_from_the_preview(launch) -> None:
+    x = home(launch)
+    type_post(x.page, "Sunflowers again")
+    add_preview_behind_our_back(x.page, jpeg_with_gps(), "image/jpeg")
+    photo = card(x.page)
+    expect(photo).to_have_attribute("data-route", "preview")
+    expect(photo).to_have_attribute("data-verdict", "block")
+    x.page.locator(INLINE_POST).click()
+    expect(x.page.locator(PANEL)).to_contain_text("tweetguard held this post")
+    assert x.site.posts == []
+
+
+def test_a_preview_that_cannot_be_read_holds_the_post(launch) -> None:
+    x = home(launch)
+    type_post(x.page, "A lovely day")
+    add_preview_behind_our_back(x.page, png_without_faces(), "image/png", revoked=True)
+    expect(card(x.page)).to_have_attribute("data-verdict", "error")
+    expect(card(x.page)).to_contain_text("could not read this photo")
+    x.page.locator(INLINE_POST).click()
+    expect(x.page.locator(PANEL)).to_contain_text("could not read this photo")
+    assert x.site.posts == []
+
+
+def test_a_photo_is_sent_again_after_the_helper_restarts(launch) -> None:
+    x = home(launch)
+    photo = png_without_faces(seed=21)
+    type_post(x.page, "Cake sale raised lots")
+    attach(x.page, "input", [file("cake.png", photo, "image/png")], FILE_INPUT)
+    expect(card(x.page)).to_have_attribute("data-verdict", "allow")
+    before = host_pids(x.home)
+    for pid in before:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    # The next check starts a fresh helper, which has never seen the photo.
+    x.page.locator(INLINE_POST).click()
+    [post] = x.site.wait_for_posts(1)
+    assert [m["data"] for m in post["media"]] == [photo]
+    assert len(host_pids(x.home)) > len(before)
