@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from tweetguard.cli import accounts, check, consent, install, policy
+from tweetguard.cli import accounts, check, consent, install, photo, policy
 from tweetguard.cli.exits import EX_IOERR, EX_SOFTWARE, EX_USAGE, fail
 
 # The conventional status of a program whose reader went away (`| head`).
@@ -50,6 +50,7 @@ def build_parser() -> Parser:
     consent.add(sub, Parser)
     accounts.add(sub, Parser)
     policy.add(sub, Parser)
+    photo.add(sub, Parser)
     install.add(sub)
     return parser
 
@@ -59,6 +60,7 @@ COMMANDS: dict[str, Command] = {
     "version": lambda args, home: cmd_version(),
     "check": check.run,
     "consent": consent.run,
+    "photo": photo.run,
     "accounts": accounts.run,
     "rules": policy.run,
     "policy": policy.run,

@@ -33,6 +33,21 @@ def add(sub: Any) -> None:
     check.add_argument("--account", metavar="HANDLE", help="the X account that would post it")
     check.add_argument("--user-id", metavar="ID", help="that account's numeric X id")
     check.add_argument("--json", action="store_true", help="print the protocol's reply object")
+    check.add_argument(
+        "--photo", action="append", default=[], metavar="FILE", help="an attached photo (repeat for more)"
+    )
+    check.add_argument(
+        "--pictured",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="who is in the photos, as the register names them (repeat for more)",
+    )
+    check.add_argument(
+        "--nobody-identifiable",
+        action="store_true",
+        help="the photos' faces cannot be recognised (backs of heads, far away)",
+    )
 
 
 def run(args: argparse.Namespace, home: Path) -> int:
@@ -60,6 +75,8 @@ def run(args: argparse.Namespace, home: Path) -> int:
             text = sys.stdin.buffer.read().decode("utf-8")
         except UnicodeDecodeError as exc:
             return fail(EX_DATAERR, f"standard input is not UTF-8 text: {exc}")
+    elif args.photo:
+        text = ""
     else:
         return fail(
             EX_USAGE,
@@ -68,12 +85,58 @@ def run(args: argparse.Namespace, home: Path) -> int:
     request: dict[str, Any] = {"id": 1, "type": "check", "text": text}
     if args.account or args.user_id:
         request["account"] = {"handle": args.account, "user_id": args.user_id}
+    if args.pictured and not args.photo:
+        return fail(EX_USAGE, "--pictured needs --photo")
+    if args.photo:
+        media = _media(handler, args)
+        if isinstance(media, int):
+            return media
+        request["media"] = media
     reply = handler.handle(request)
     if args.json:
         print(json.dumps(reply, ensure_ascii=False))
     else:
         _print_human(reply)
     return _exit_for(reply)
+
+
+def _media(handler: Any, args: argparse.Namespace) -> list[dict[str, Any]] | int:
+    """The --photo files as media items, with --pictured resolved against the register."""
+    import base64
+
+    from tweetguard.protocol.messages import MAX_MEDIA
+
+    if len(args.photo) > MAX_MEDIA:
+        return fail(EX_USAGE, f"at most {MAX_MEDIA} photos in one post")
+    refs = []
+    for name in args.pictured:
+        people = handler.checker.people().search(name, 50)
+        wanted = " ".join(name.casefold().split())
+        exact = [p for p in people if p.name.casefold() == wanted]
+        chosen = exact or people
+        if len(chosen) != 1:
+            if not chosen:
+                return fail(EX_USAGE, f"--pictured {name!r}: no one in the register by that name")
+            names = "; ".join(f"{p.name} ({p.group})" for p in chosen[:8])
+            return fail(EX_USAGE, f"--pictured {name!r} could be: {names}. Add the class or surname")
+        refs.append(chosen[0].ref)
+    media = []
+    for file in args.photo:
+        path = Path(file)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return fail(EX_NOINPUT, f"no such file: {path}")
+        except OSError as exc:
+            return fail(EX_NOINPUT, f"cannot read {path}: {exc.strerror}")
+        item: dict[str, Any] = {
+            "name": path.name,
+            "data": base64.b64encode(data).decode("ascii"),
+            "pictured": refs,
+            "nobody_identifiable": args.nobody_identifiable,
+        }
+        media.append(item)
+    return media
 
 
 def _exit_for(reply: dict[str, Any]) -> int:
@@ -139,7 +202,28 @@ def _print_human(reply: dict[str, Any]) -> None:
         f"{reply['verdict'].upper()}: {len(findings)} finding(s), "
         f"length {length['weighted']}/{length['max']}"
     )
+    for index, photo in enumerate(reply.get("photos") or []):
+        if photo is None:
+            continue
+        details = [f"{photo['faces']} face(s)"] if photo.get("width") else ["not readable"]
+        gps = photo["metadata"]["gps"]
+        if gps:
+            details.append(f"GPS {gps['lat']:.5f}, {gps['lon']:.5f}")
+        details += [f"{f['name']}: {f['value']}" for f in photo["metadata"]["fields"]]
+        print(f"  photo {index + 1} ({photo['name']}): " + "; ".join(details))
+        for number, box in enumerate(photo["boxes"], start=1):
+            print(f"         face {number}: {box[0]},{box[1]} to {box[2]},{box[3]}")
     for finding in findings:
-        print(f"  {_MARK[finding['severity']]} {finding['rule']}: {finding['message']}")
-        if finding.get("fix"):
-            print(f"         fix: replace with “{finding['fix']}”")
+        where = f"photo {finding['media'] + 1}: " if "media" in finding else ""
+        print(f"  {_MARK[finding['severity']]} {finding['rule']}: {where}{finding['message']}")
+        fix = finding.get("fix")
+        if fix and "media" in finding and "field" not in finding:
+            remedy = {
+                "clean": "tweetguard photo clean FILE -o COPY",
+                "blur": "tweetguard photo blur FILE -o COPY",
+                "pictured": "--pictured NAME (or --nobody-identifiable)",
+            }.get(fix)
+            if remedy:
+                print(f"         fix: {remedy}")
+        elif fix:
+            print(f"         fix: replace with “{fix}”")

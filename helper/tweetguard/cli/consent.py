@@ -71,6 +71,11 @@ def add(sub: Any, parser_class: type) -> None:
         help="import even if the file would remove most of the register",
     )
     imp.add_argument("--show-all", action="store_true", help="list every problem line")
+    imp.add_argument(
+        "--staff",
+        action="store_true",
+        help="the file lists staff and their photo consent (replaces the staff only)",
+    )
     consent_sub.add_parser("list", help="list the pupils in the register")
     faces.add(consent_sub, parser_class)  # enrol, forget, faces: face matching (cli/faces.py)
 
@@ -125,7 +130,7 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
     moved_to: Path | None = None
     try:
         try:
-            current = list(register.pupils())
+            current = register.staff() if args.staff else list(register.pupils())
         except sqlite3.Error as exc:
             if not is_corrupt(exc):
                 return fail(EX_IOERR, f"cannot read the register in use {register.path}: {exc}")
@@ -140,6 +145,16 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
                 "the register is unchanged",
             )
         removed = len(changes.removed)
+        if args.staff and damaged:
+            return fail(
+                EX_DATAERR,
+                "the register in use is damaged: import the pupils first, then the staff",
+            )
+        if args.staff and not args.dry_run:
+            # Staff are a short list beside the pupils: no name index, no shrink guard.
+            register.replace_staff(result.pupils, source=str(path.absolute()))
+            print(f"Imported {len(result.pupils):,} member(s) of staff into {register.path}.")
+            return 1 if result.problems else 0
         if (
             not args.force
             and changes.before >= SHRINK_MIN

@@ -73,13 +73,33 @@ def open_picture(data: bytes) -> Image.Image:
     except Image.DecompressionBombWarning as exc:
         raise TooManyPixels(_claimed_pixels(str(exc))) from None
     except UnidentifiedImageError:
-        raise Unreadable("not a picture file") from None
+        kind = _looks_like(data)
+        raise Unreadable(f"a damaged {kind} file" if kind else "not a picture file") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise Unreadable(f"damaged file: {exc}"[:120]) from None
     pixels = image.width * image.height
     if pixels > MAX_PIXELS:
         raise TooManyPixels(pixels)
     return image
+
+
+_SIGNATURES = (
+    (b"\xff\xd8", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF8", "GIF"),
+    (b"RIFF", "WebP"),
+)
+
+
+def _looks_like(data: bytes) -> str | None:
+    """What a file that Pillow cannot open says it is, so the teacher hears
+    "a damaged PNG file" rather than "not a picture"."""
+    for signature, kind in _SIGNATURES:
+        if data.startswith(signature):
+            return kind
+    if data[4:8] == b"ftyp":
+        return "HEIC" if data[8:12] in (b"heic", b"heix", b"mif1", b"msf1") else "video"
+    return None
 
 
 def _claimed_pixels(message: str) -> int:

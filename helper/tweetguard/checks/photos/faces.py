@@ -13,10 +13,10 @@ import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from PIL import Image
+if TYPE_CHECKING:  # numpy and Pillow load with the first photo, not with the helper
+    from PIL import Image
 
 MODEL = Path(__file__).with_name("models") / "centerface.onnx"
 # Heatmap score above which a point is a face centre. 0.5 found every face of the
@@ -52,6 +52,7 @@ def loaded() -> bool:
 def detect(picture: Image.Image, scale_back: float = 1.0) -> list[Face]:
     """Faces in `picture` (RGB), with boxes multiplied by `scale_back` and rounded."""
     import cv2
+    import numpy as np
 
     rgb = np.asarray(picture.convert("RGB"))
     height, width = rgb.shape[:2]
@@ -85,6 +86,7 @@ def _decode(
     heatmap: Any, box_scale: Any, offset: Any, width: int, height: int
 ) -> list[_RawFace]:
     import cv2
+    import numpy as np
 
     heat = heatmap[0, 0]
     rows, cols = np.nonzero(heat > THRESHOLD)

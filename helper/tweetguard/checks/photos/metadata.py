@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from PIL import Image, IptcImagePlugin
+if TYPE_CHECKING:  # Pillow loads with the first photo, not with the helper
+    from PIL import Image
 
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
@@ -170,13 +172,25 @@ def _dms(value: object) -> float | None:
     return degrees if degrees == degrees else None  # NaN from 0/0
 
 
-_XMP_PROPERTY = re.compile(
-    r"<(?:[\w-]+):(\w+)(?:\s[^>]*)?>(.*?)</(?:[\w-]+):\1>|\s(?:[\w-]+):(\w+)=\"([^\"]*)\"", re.S
-)
 _XML_TAG = re.compile(r"<[^>]+>")
 _XMP_GPS = re.compile(
     r"exif:GPS(Latitude|Longitude)(?:=\"|>)\s*(\d{1,3}),(\d{1,2}(?:\.\d+)?)(?:,(\d{1,2}(?:\.\d+)?))?([NSEW])"
 )
+
+
+def _xmp_values(xmp: str, local: str) -> list[str]:
+    """Values of every property with this local name, as an element (its text, list
+    items joined) or as an attribute, whatever the namespace prefix."""
+    values = []
+    element = rf"<[\w-]+:{local}\b[^>]*>(.*?)</[\w-]+:{local}>"
+    for match in re.finditer(element, xmp, re.S):
+        text = " ".join(_XML_TAG.sub(" ", match.group(1)).split())
+        if text:
+            values.append(text)
+    for match in re.finditer(rf"\s[\w-]+:{local}=\"([^\"]*)\"", xmp):
+        if match.group(1).strip():
+            values.append(match.group(1).strip())
+    return values
 
 
 def _xmp_bytes(image: Image.Image) -> bytes:
@@ -194,18 +208,15 @@ def _read_xmp(image: Image.Image, found: Metadata) -> None:
     if not raw:
         return
     xmp = raw.decode("utf-8", "replace")
-    for match in _XMP_PROPERTY.finditer(xmp):
-        local = match.group(1) or match.group(3)
-        value = match.group(2) if match.group(1) else match.group(4)
-        value = " ".join(_XML_TAG.sub(" ", value or "").split())
-        if not value:
-            continue
-        if local in _XMP_PLACE:
-            found.add(_XMP_PLACE[local], value, locates=True)
-        elif local in _XMP_IDENTIFYING:
-            found.add(_XMP_IDENTIFYING[local], value)
-        elif local == "DateTimeOriginal" and not found.taken:
-            found.taken = value
+    for local, name in (*_XMP_PLACE.items(), *_XMP_IDENTIFYING.items()):
+        if local == "Name" and "mwg-rs" not in xmp:
+            continue  # "Name" is a person only inside a face region (Metadata Working Group)
+        for value in _xmp_values(xmp, local):
+            found.add(name, value, locates=local in _XMP_PLACE)
+    if not found.taken:
+        taken = _xmp_values(xmp, "DateTimeOriginal")
+        if taken:
+            found.taken = taken[0]
     if found.gps is None:
         coords: dict[str, float] = {}
         for axis, deg, minutes, seconds, hemisphere in _XMP_GPS.findall(xmp):
@@ -216,6 +227,8 @@ def _read_xmp(image: Image.Image, found: Metadata) -> None:
 
 
 def _read_iptc(image: Image.Image, found: Metadata) -> None:
+    from PIL import IptcImagePlugin
+
     info = IptcImagePlugin.getiptcinfo(image)  # type: ignore[no-untyped-call]
     if not info:
         return

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tweetguard.checks.base import Rule, Severity
-from tweetguard.checks.photos import decode, faces, metadata
+from tweetguard.checks.photos import metadata
 from tweetguard.checks.photos import rules as R
 
 KINDS = ("image", "video", "video-frame")
@@ -125,6 +125,7 @@ def analyse(
     matcher: FaceMatcher | None = None,
 ) -> PhotoReport:
     """Checks one file. Never raises for a bad file: it gets a finding instead."""
+    from tweetguard.checks.photos import decode, faces  # Pillow, numpy, OpenCV: on first use
     report = PhotoReport(
         sha256=sha256_of(data), kind=kind, mime=mime, name=name or "the photo", size=len(data)
     )
@@ -175,15 +176,17 @@ def _faces_phrase(count: int) -> str:
 def _metadata_findings(report: PhotoReport) -> None:
     meta = report.metadata
     places = [f.value for f in meta.fields if f.locates]
+    # A video cannot be cleaned here (only an excerpt of it travels): its rule says what to do.
+    location = R.VIDEO_LOCATION if report.kind == "video" else R.LOCATION
     if meta.gps is not None:
         where = f"GPS {meta.gps[0]:.4f}, {meta.gps[1]:.4f}"
-        report.findings.append(PhotoFinding(R.LOCATION, {"where": where}))
+        report.findings.append(PhotoFinding(location, {"where": where}))
     elif places:
-        report.findings.append(PhotoFinding(R.LOCATION, {"where": ", ".join(places)[:80]}))
+        report.findings.append(PhotoFinding(location, {"where": ", ".join(places)[:80]}))
     identifying = sorted({f.name.lower() for f in meta.fields if not f.locates})
-    if identifying:
+    if identifying and report.kind != "video":
         report.findings.append(
             PhotoFinding(R.HIDDEN_DETAILS, {"fields": ", ".join(identifying)})
         )
-    if meta.taken:
+    if meta.taken and report.kind != "video":
         report.findings.append(PhotoFinding(R.DATE_TAKEN, {"when": meta.taken}))

@@ -108,6 +108,14 @@ POSSIBLE_MATCH = Rule(
     fix_hint="Blur the face, or say in “Who is in this photo?” that it is not them.",
     description="Face matching (opt-in) found a face close to an enrolled person, but not certainly them.",
 )
+VIDEO_LOCATION = Rule(
+    id="photos.video-location",
+    family="photos",
+    severity=Severity.BLOCK,
+    message="This video records where it was filmed ({where}). Share it again without its location, then attach that.",
+    fix_hint="On the phone, share the video with location turned off (iPhone: Options, Location), or export it again.",
+    description="A GPS position in a video's metadata (QuickTime or MP4 location atoms).",
+)
 VIDEO_PARTLY_CHECKED = Rule(
     id="photos.video-partly-checked",
     family="photos",
@@ -129,6 +137,7 @@ RULES = (
     NOT_IN_REGISTER,
     FACE_MATCH,
     POSSIBLE_MATCH,
+    VIDEO_LOCATION,
     VIDEO_PARTLY_CHECKED,
 )
 
