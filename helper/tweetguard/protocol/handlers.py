@@ -17,9 +17,6 @@ from typing import Any
 
 from tweetguard import __version__
 from tweetguard.checks.engine import Checker, effective
-from tweetguard.checks.photos import blur as photo_blur
-from tweetguard.checks.photos import clean as photo_clean
-from tweetguard.checks.photos.decode import Unreadable
 from tweetguard.checks.photos.pictured import Attached
 from tweetguard.checks.photos.report import PhotoReport, analyse, sha256_of
 from tweetguard.protocol.errors import ErrorCode, ProtocolError
@@ -363,6 +360,10 @@ class Handler:
         source = self._entry(request.sha256)
 
         def work() -> Reply:
+            from tweetguard.checks.photos import blur as photo_blur
+            from tweetguard.checks.photos import clean as photo_clean
+            from tweetguard.checks.photos.decode import Unreadable
+
             report = self._analysed(source)
             boxes: list[tuple[int, int, int, int]] = []
             try:
