@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 
 PHOTOS = Path(__file__).parent / "data" / "photos"
 
+
 def load(name: str) -> Image.Image:
     return Image.open(PHOTOS / name).convert("RGB")
 
@@ -121,7 +122,9 @@ def with_iptc(jpeg_data: bytes, datasets: dict[int, str]) -> bytes:
         b"\x1c\x02" + bytes([number]) + struct.pack(">H", len(v.encode())) + v.encode()
         for number, v in datasets.items()
     )
-    resource = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(iptc)) + iptc
+    resource = (
+        b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(iptc)) + iptc
+    )
     if len(iptc) % 2:
         resource += b"\x00"
     payload = b"Photoshop 3.0\x00" + resource
@@ -133,11 +136,15 @@ def claimed_size_png(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims width x height pixels (a decompression bomb)."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     rows = zlib.compress(b"\x00" * (width + 1) * 4, 9)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
 
 
 def mp4_excerpt(iso6709: str | None, created: str | None = None) -> bytes:

@@ -103,8 +103,8 @@ def test_boxes_are_in_the_upright_picture_whatever_the_exif_rotation(
     report = analyse(turned)
     assert (report.width, report.height) == upright.size
     assert len(report.boxes) == len(expected) == 2
-    for got, want in zip(sorted(report.boxes), sorted(expected)):
-        assert all(abs(g - w) <= 6 for g, w in zip(got, want)), (got, want)
+    for got, want in zip(sorted(report.boxes), sorted(expected), strict=True):
+        assert all(abs(g - w) <= 6 for g, w in zip(got, want, strict=True)), (got, want)
 
 
 def test_a_large_photo_is_decoded_reduced_but_boxes_are_in_its_own_pixels() -> None:
@@ -113,8 +113,8 @@ def test_a_large_photo_is_decoded_reduced_but_boxes_are_in_its_own_pixels() -> N
     big = upright.resize((upright.width * 4, upright.height * 4), Image.Resampling.BICUBIC)
     report = analyse(jpeg(big))
     assert (report.width, report.height) == big.size
-    for got, want in zip(sorted(report.boxes), sorted(small)):
-        assert all(abs(g - 4 * w) <= 24 for g, w in zip(got, want)), (got, want)
+    for got, want in zip(sorted(report.boxes), sorted(small), strict=True):
+        assert all(abs(g - 4 * w) <= 24 for g, w in zip(got, want, strict=True)), (got, want)
 
 
 def test_png_gif_and_webp_are_checked_like_jpeg() -> None:
@@ -266,7 +266,8 @@ def test_a_clean_copy_keeps_the_picture_and_nothing_else() -> None:
             ),
             {90: "Fenbridge"},
         ),
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><photoshop:City>Fenbridge</photoshop:City></x:xmpmeta>',
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        "<photoshop:City>Fenbridge</photoshop:City></x:xmpmeta>",
     )
     assert set(rules(dirty)) >= {"photos.location", "photos.hidden-details"}
     made = clean_copy(dirty)
@@ -298,7 +299,7 @@ def test_blurring_removes_the_chosen_faces_and_only_those() -> None:
     left_only = blurred_copy(data, [boxes[0]])
     after = analyse(left_only.data)
     assert after.faces == 1
-    x0, y0, x1, y1 = after.boxes[0]
+    x0, y0, _, _ = after.boxes[0]
     assert abs(x0 - boxes[1][0]) < 10 and abs(y0 - boxes[1][1]) < 10
     both = analyse(blurred_copy(data, boxes).data)
     assert both.faces == 0

@@ -75,7 +75,7 @@ class Report:
     alts: dict[int, str] = field(default_factory=dict)  # media index -> its alt text
 
     def findings_json(self) -> list[dict[str, object]]:
-        maps = {None: OffsetMap(self.text)}
+        maps: dict[int | None, OffsetMap] = {None: OffsetMap(self.text)}
         out: list[dict[str, object]] = []
         for f in self.findings:
             item: dict[str, object] = {
@@ -282,9 +282,7 @@ class Checker:
         view = clean(alt)
         alt_post = replace(post, text=view.text)
         found = [f for family in TEXT_FAMILIES for f in family.check(alt_post)]
-        return [
-            replace(f, media=index, part="alt") for f in _to_typed_text(found, view, len(alt))
-        ]
+        return [replace(f, media=index, part="alt") for f in _to_typed_text(found, view, len(alt))]
 
     def close(self) -> None:
         self.register.close()

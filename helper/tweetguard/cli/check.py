@@ -34,7 +34,11 @@ def add(sub: Any) -> None:
     check.add_argument("--user-id", metavar="ID", help="that account's numeric X id")
     check.add_argument("--json", action="store_true", help="print the protocol's reply object")
     check.add_argument(
-        "--photo", action="append", default=[], metavar="FILE", help="an attached photo (repeat for more)"
+        "--photo",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an attached photo (repeat for more)",
     )
     check.add_argument(
         "--pictured",
@@ -118,7 +122,9 @@ def _media(handler: Any, args: argparse.Namespace) -> list[dict[str, Any]] | int
             if not chosen:
                 return fail(EX_USAGE, f"--pictured {name!r}: no one in the register by that name")
             names = "; ".join(f"{p.name} ({p.group})" for p in chosen[:8])
-            return fail(EX_USAGE, f"--pictured {name!r} could be: {names}. Add the class or surname")
+            return fail(
+                EX_USAGE, f"--pictured {name!r} could be: {names}. Add the class or surname"
+            )
         refs.append(chosen[0].ref)
     media = []
     for file in args.photo:

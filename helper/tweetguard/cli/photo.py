@@ -18,10 +18,16 @@ def add(sub: Any, parser_class: type) -> None:
         "clean", help="copy a photo without GPS, camera serials, names or any other hidden detail"
     )
     clean.add_argument("file", metavar="FILE")
-    clean.add_argument("-o", "--output", metavar="OUT", required=True, help="where to write the copy")
-    blur = photo_sub.add_parser("blur", help="copy a photo with faces blurred (and no hidden details)")
+    clean.add_argument(
+        "-o", "--output", metavar="OUT", required=True, help="where to write the copy"
+    )
+    blur = photo_sub.add_parser(
+        "blur", help="copy a photo with faces blurred (and no hidden details)"
+    )
     blur.add_argument("file", metavar="FILE")
-    blur.add_argument("-o", "--output", metavar="OUT", required=True, help="where to write the copy")
+    blur.add_argument(
+        "-o", "--output", metavar="OUT", required=True, help="where to write the copy"
+    )
     blur.add_argument(
         "--faces",
         metavar="N,N",

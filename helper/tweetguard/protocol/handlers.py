@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from tweetguard import __version__
 from tweetguard.checks.engine import Checker, effective
@@ -57,6 +57,7 @@ PENDING_WAIT_SECONDS = 20.0
 BLURRED_OVERLAP = 0.3
 
 Reply = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass
@@ -102,7 +103,7 @@ class Handler:
         request_id = read_id(message)
         return self._translate(request_id, lambda: self._dispatch(message))
 
-    def _dispatch(self, message: object) -> Reply | Deferred:  # type: ignore[return]
+    def _dispatch(self, message: object) -> Reply | Deferred:
         if not self.origin_allowed:
             raise ProtocolError(ErrorCode.FORBIDDEN_ORIGIN)
         request = parse_request(message)
@@ -122,7 +123,7 @@ class Handler:
             return self._people(request)
         return self._check(request)
 
-    def _translate(self, request_id: RequestId | None, work: Callable[[], Any]) -> Any:
+    def _translate(self, request_id: RequestId | None, work: Callable[[], T]) -> T | Reply:
         """Runs `work`, turning every failure into the error reply the protocol names."""
         try:
             return work()
@@ -250,7 +251,6 @@ class Handler:
             raise ProtocolError(ErrorCode.EVENTS_UNAVAILABLE, str(exc)) from None
         return {"id": request.id, "ok": True, "recorded": True}
 
-
     # --- photos -------------------------------------------------------------
 
     def _attached(self, media: tuple[Media, ...]) -> list[Attached]:
@@ -291,7 +291,9 @@ class Handler:
             if entry.blurred:
                 report.boxes = [b for b in report.boxes if not _overlaps_any(b, entry.blurred)]
                 if not report.boxes:
-                    report.findings = [f for f in report.findings if f.rule.id != "photos.who-pictured"]
+                    report.findings = [
+                        f for f in report.findings if f.rule.id != "photos.who-pictured"
+                    ]
             entry.report = report
             entry.done.set()
         return entry.report
@@ -368,9 +370,7 @@ class Handler:
             boxes: list[tuple[int, int, int, int]] = []
             try:
                 if isinstance(request, PhotoBlurRequest):
-                    chosen = (
-                        range(len(report.boxes)) if request.faces is None else request.faces
-                    )
+                    chosen = range(len(report.boxes)) if request.faces is None else request.faces
                     boxes = [report.boxes[i] for i in chosen if i < len(report.boxes)]
                     made = photo_blur.blurred_copy(source.data, boxes)
                     suffix = "-blurred"

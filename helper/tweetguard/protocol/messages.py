@@ -298,7 +298,9 @@ def _parse_media(value: object) -> tuple[Media, ...]:
             )
         nobody = item.get("nobody_identifiable", False)
         if not isinstance(nobody, bool):
-            raise ProtocolError(ErrorCode.BAD_FIELD, f"'{field}.nobody_identifiable' must be true or false")
+            raise ProtocolError(
+                ErrorCode.BAD_FIELD, f"'{field}.nobody_identifiable' must be true or false"
+            )
         alt = _optional_str(item, "alt", max_len=MAX_ALT, field=f"{field}.alt")
         items.append(
             Media(
@@ -344,10 +346,14 @@ def _sha(message: dict[str, Any]) -> str:
     return sha
 
 
-def _count(message: dict[str, Any], key: str, *, low: int, high: int, default: int | None = None) -> int:
+def _count(
+    message: dict[str, Any], key: str, *, low: int, high: int, default: int | None = None
+) -> int:
     value = message.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ProtocolError(ErrorCode.BAD_FIELD, f"'{key}' must be a whole number from {low} to {high}")
+        raise ProtocolError(
+            ErrorCode.BAD_FIELD, f"'{key}' must be a whole number from {low} to {high}"
+        )
     return value
 
 
@@ -372,7 +378,9 @@ def _parse_media_put(request_id: RequestId, message: dict[str, Any]) -> MediaPut
 
 def _parse_media_get(request_id: RequestId, message: dict[str, Any]) -> MediaGetRequest:
     return MediaGetRequest(
-        id=request_id, sha256=_sha(message), offset=_count(message, "offset", low=0, high=1 << 40, default=0)
+        id=request_id,
+        sha256=_sha(message),
+        offset=_count(message, "offset", low=0, high=1 << 40, default=0),
     )
 
 
@@ -392,14 +400,18 @@ def _parse_photo_blur(request_id: RequestId, message: dict[str, Any]) -> PhotoBl
     ):
         chosen = tuple(faces)
     else:
-        raise ProtocolError(ErrorCode.BAD_FIELD, "'faces' must be \"all\" or a list of face indexes")
+        raise ProtocolError(
+            ErrorCode.BAD_FIELD, "'faces' must be \"all\" or a list of face indexes"
+        )
     return PhotoBlurRequest(id=request_id, sha256=_sha(message), faces=chosen)
 
 
 def _parse_people(request_id: RequestId, message: dict[str, Any]) -> PeopleRequest:
     query = _optional_str(message, "query", max_len=200) or ""
     return PeopleRequest(
-        id=request_id, query=query, limit=_count(message, "limit", low=1, high=MAX_PEOPLE, default=8)
+        id=request_id,
+        query=query,
+        limit=_count(message, "limit", low=1, high=MAX_PEOPLE, default=8),
     )
 
 

@@ -65,7 +65,7 @@ class People:
             return []
         found = [
             person
-            for person, words in zip(self.everyone, self._words)
+            for person, words in zip(self.everyone, self._words, strict=True)
             if all(any(w.startswith(t) for w in words) for t in terms)
         ]
         found.sort(key=lambda p: (p.role != "pupil", fold(p.name).casefold()))

@@ -153,9 +153,7 @@ def serve(
                 payload = read_frame(stdin)
             except FrameTooLarge as exc:
                 log.error("%s; ending", exc)
-                writer.write(
-                    error_reply(None, ProtocolError(ErrorCode.FRAME_TOO_LARGE, str(exc)))
-                )
+                writer.write(error_reply(None, ProtocolError(ErrorCode.FRAME_TOO_LARGE, str(exc))))
                 return 1
             except FrameError as exc:
                 log.error("%s; ending", exc)

@@ -82,9 +82,7 @@ def detect(picture: Image.Image, scale_back: float = 1.0) -> list[Face]:
     ]
 
 
-def _decode(
-    heatmap: Any, box_scale: Any, offset: Any, width: int, height: int
-) -> list[_RawFace]:
+def _decode(heatmap: Any, box_scale: Any, offset: Any, width: int, height: int) -> list[_RawFace]:
     import cv2
     import numpy as np
 
@@ -101,7 +99,10 @@ def _decode(
     y0 = np.clip((rows + o0 + 0.5) * 4 - s0 / 2, 0, height)
     x1 = np.minimum(x0 + s1, width)
     y1 = np.minimum(y0 + s0, height)
-    rects = [[float(a), float(b), float(c - a), float(d - b)] for a, b, c, d in zip(x0, y0, x1, y1)]
+    rects = [
+        [float(a), float(b), float(c - a), float(d - b)]
+        for a, b, c, d in zip(x0, y0, x1, y1, strict=True)
+    ]
     keep = cv2.dnn.NMSBoxes(rects, [float(s) for s in scores], THRESHOLD, NMS_OVERLAP)
     found = []
     for index in np.asarray(keep).reshape(-1):

@@ -9,6 +9,7 @@ make and model are everywhere and say nothing about a child.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -113,7 +114,7 @@ def read(image: Image.Image) -> Metadata:
     for reader in (_read_exif, _read_xmp, _read_iptc, _read_text_chunks):
         try:
             reader(image, found)
-        except Exception:  # noqa: BLE001 - a broken block of metadata must not stop the check
+        except Exception:
             continue
     return found
 
@@ -122,31 +123,26 @@ def _read_exif(image: Image.Image, found: Metadata) -> None:
     exif = image.getexif()
     if not exif:
         return
-    ifds: dict[int, object] = {0: exif}
+    ifds: dict[int, Mapping[int, object]] = {0: exif}
     for ifd in (_EXIF_IFD, _GPS_IFD):
         try:
             ifds[ifd] = exif.get_ifd(ifd)
-        except Exception:  # noqa: BLE001
+        except Exception:  # a damaged sub-IFD: read what else there is
             ifds[ifd] = {}
     for (ifd, tag), name in _IDENTIFYING_EXIF.items():
-        block = ifds.get(ifd)
-        if isinstance(block, dict) or hasattr(block, "get"):
-            value = block.get(tag)  # type: ignore[union-attr]
-            if value is not None:
-                found.add(name, value)
+        value = ifds[ifd].get(tag)
+        if value is not None:
+            found.add(name, value)
     for ifd, tag in _DATE_EXIF:
-        block = ifds.get(ifd)
-        value = block.get(tag) if hasattr(block, "get") else None  # type: ignore[union-attr]
+        value = ifds[ifd].get(tag)
         if value and not found.taken:
             found.taken = _text(value)
-    gps = ifds.get(_GPS_IFD)
-    if hasattr(gps, "get"):
-        position = _gps_position(gps)  # type: ignore[arg-type]
-        if position:
-            found.gps = position
+    position = _gps_position(ifds[_GPS_IFD])
+    if position:
+        found.gps = position
 
 
-def _gps_position(gps: dict[int, object]) -> tuple[float, float] | None:
+def _gps_position(gps: Mapping[int, object]) -> tuple[float, float] | None:
     lat, lon = _dms(gps.get(2)), _dms(gps.get(4))
     if lat is None or lon is None:
         return None
@@ -168,7 +164,11 @@ def _dms(value: object) -> float | None:
         parts = [float(v) for v in value]  # IFDRational converts
     except (TypeError, ValueError, ZeroDivisionError):
         return None
-    degrees = parts[0] + (parts[1] / 60 if len(parts) > 1 else 0) + (parts[2] / 3600 if len(parts) > 2 else 0)
+    degrees = (
+        parts[0]
+        + (parts[1] / 60 if len(parts) > 1 else 0)
+        + (parts[2] / 3600 if len(parts) > 2 else 0)
+    )
     return degrees if degrees == degrees else None  # NaN from 0/0
 
 
@@ -220,8 +220,8 @@ def _read_xmp(image: Image.Image, found: Metadata) -> None:
     if found.gps is None:
         coords: dict[str, float] = {}
         for axis, deg, minutes, seconds, hemisphere in _XMP_GPS.findall(xmp):
-            value = float(deg) + float(minutes) / 60 + (float(seconds) / 3600 if seconds else 0)
-            coords[axis] = -value if hemisphere in "SW" else value
+            angle = float(deg) + float(minutes) / 60 + (float(seconds) / 3600 if seconds else 0)
+            coords[axis] = -angle if hemisphere in "SW" else angle
         if "Latitude" in coords and "Longitude" in coords:
             found.gps = (coords["Latitude"], coords["Longitude"])
 
@@ -229,7 +229,7 @@ def _read_xmp(image: Image.Image, found: Metadata) -> None:
 def _read_iptc(image: Image.Image, found: Metadata) -> None:
     from PIL import IptcImagePlugin
 
-    info = IptcImagePlugin.getiptcinfo(image)  # type: ignore[no-untyped-call]
+    info = IptcImagePlugin.getiptcinfo(image)  # type: ignore[arg-type]
     if not info:
         return
     for key, name in _IPTC_PLACE.items():

@@ -76,9 +76,7 @@ class PhotoReport:
                     "fix": R.REMEDY.get(finding.rule.id),
                 }
             )
-        worst = max(
-            (Severity.parse(str(f["severity"])) for f in shown), default=None
-        )
+        worst = max((Severity.parse(str(f["severity"])) for f in shown), default=None)
         verdict = {None: "allow", Severity.INFO: "allow", Severity.WARN: "warn"}.get(worst, "block")
         if self.faces and verdict != "block":
             verdict = "block"  # until the teacher says who is pictured
@@ -126,6 +124,7 @@ def analyse(
 ) -> PhotoReport:
     """Checks one file. Never raises for a bad file: it gets a finding instead."""
     from tweetguard.checks.photos import decode, faces  # Pillow, numpy, OpenCV: on first use
+
     report = PhotoReport(
         sha256=sha256_of(data), kind=kind, mime=mime, name=name or "the photo", size=len(data)
     )
@@ -185,8 +184,6 @@ def _metadata_findings(report: PhotoReport) -> None:
         report.findings.append(PhotoFinding(location, {"where": ", ".join(places)[:80]}))
     identifying = sorted({f.name.lower() for f in meta.fields if not f.locates})
     if identifying and report.kind != "video":
-        report.findings.append(
-            PhotoFinding(R.HIDDEN_DETAILS, {"fields": ", ".join(identifying)})
-        )
+        report.findings.append(PhotoFinding(R.HIDDEN_DETAILS, {"fields": ", ".join(identifying)}))
     if meta.taken and report.kind != "video":
         report.findings.append(PhotoFinding(R.DATE_TAKEN, {"when": meta.taken}))
