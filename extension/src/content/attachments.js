@@ -190,6 +190,35 @@
     render(composer);
   }
 
+  /** Items the helper says it does not have, per post: after `media_unknown`
+   * every photo of that post, else those with a `photos.unchecked` finding. */
+  function unknownItems(gathered, replies) {
+    const found = [];
+    (gathered.owners || []).forEach((own, post) => {
+      const reply = replies[post];
+      let indexes = [];
+      if (reply && !reply.ok && reply.error && reply.error.code === 'media_unknown') indexes = own.map((_, i) => i);
+      else if (reply && reply.ok) {
+        indexes = (reply.findings || []).filter((f) => f.rule === 'photos.unchecked' && Number.isInteger(f.media)).map((f) => f.media);
+      }
+      for (const i of new Set(indexes)) if (own[i] && own[i].item.blob) found.push(own[i].item);
+    });
+    return found;
+  }
+
+  /** Sends the photos the helper no longer has again, from this page (the service
+   * worker does this itself, unless it restarted and forgot where they were).
+   * Resolves to whether anything was sent. */
+  async function resendUnknown(gathered, replies) {
+    const items = unknownItems(gathered, replies);
+    if (!items.length) return false;
+    const sent = await Promise.all(items.map((item) => media.upload(item)));
+    sent.forEach((result, i) => {
+      if (result.photo) items[i].photo = result.photo;
+    });
+    return sent.every((result) => !result.error);
+  }
+
   /** What the teacher said about the photos, for the check's snapshot. */
   function signature(composer) {
     return JSON.stringify(
@@ -250,6 +279,6 @@
   }).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['src', 'alt', 'aria-label'] });
 
   globalThis.TweetGuardAttachments = Object.freeze({
-    mediaFor, noteResults, signature, picksChanged, carryPicks, shown, sync,
+    mediaFor, noteResults, resendUnknown, signature, picksChanged, carryPicks, shown, sync,
   });
 })();

@@ -53,7 +53,10 @@
       return { texts, replies: [], account, media: [], labels: [], snapshot: before, failed: gathered.failed, verdict: null };
     }
     const media = texts.map((_, i) => gathered.perPost[i] || []);
-    const replies = await Promise.all(texts.map((text, i) => ask({ type: 'check', text, account, media: media[i] })));
+    const askAll = () => Promise.all(texts.map((text, i) => ask({ type: 'check', text, account, media: media[i] })));
+    let replies = await askAll();
+    // A helper that restarted with the service worker has forgotten the photos: once more.
+    if (await attachments().resendUnknown(gathered, replies)) replies = await askAll();
     attachments().noteResults(composer, gathered, replies);
     const failed = replies.find((r) => !r || !r.ok);
     return {

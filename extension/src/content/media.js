@@ -9,7 +9,7 @@
   const { videoExcerptRanges } = globalThis.TweetGuardAttachmentBook;
   const UPLOAD_TIMEOUT_MS = 150_000; // the worker waits up to 120 s for the analysis
   const FRAME_TIMEOUT_MS = 15_000;
-  const MAX_KEPT = 64;
+  const MAX_KEPT = 32; // as many as the helper keeps
 
   const blobs = new Map(); // sha256 -> Blob the worker may ask for
 
