@@ -313,6 +313,10 @@ def test_a_video_says_the_rest_of_it_is_not_checked(launch) -> None:
     expect(clip).to_have_attribute("data-kind", "video")
     expect(clip).to_contain_text("the rest of the video is not checked")
     expect(clip).to_have_attribute("data-state", "done")
+    expect(clip).to_have_attribute("data-verdict", "allow")  # no faces, no location
+    x.page.locator(INLINE_POST).click()
+    [post] = x.site.wait_for_posts(1)
+    assert [m["data"] for m in post["media"]] == [video]
 
 
 def describe_photo(page: Page, text: str) -> None:

@@ -94,7 +94,10 @@
       seen.add(key);
       return true;
     });
-    const lines = findings.map((f) => ({ severity: f.severity, text: f.message, rule: f.rule, fix: f.fix }));
+    const lines = findings
+      // The card says it for every video, in the same words (below).
+      .filter((f) => f.rule !== 'photos.video-partly-checked')
+      .map((f) => ({ severity: f.severity, text: f.message, rule: f.rule, fix: f.fix }));
     const needs = reports(entry).some((r) => r.needs_pictured);
     if (needs && !picked(entry) && !findings.some((f) => f.rule === 'photos.who-pictured')) {
       lines.push({ severity: 'block', text: WHO, rule: 'photos.who-pictured', fix: 'pictured' });
