@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
@@ -101,7 +102,7 @@ def speed(runs: int) -> None:
     from tweetguard.stores.face_templates import FaceTemplates
     from tweetguard.stores.policy import PhotoSettings
 
-    keyring.set_keyring(null.Keyring())  # the bench never touches the real keyring
+    keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]  # the bench never touches the real keyring
     home = Path(tempfile.mkdtemp(prefix="tweetguard-bench-"))
     start = time.perf_counter()
     obama = load(PHOTOS / "obama.jpg")
@@ -147,9 +148,11 @@ def speed(runs: int) -> None:
 
 
 def calibrate(folder: Path) -> None:
-    import dlib
+    import importlib
 
     from tweetguard.checks.photos import matching
+
+    dlib: Any = importlib.import_module("dlib")
 
     detector = dlib.get_frontal_face_detector()
     faces: list[tuple[str, str, np.ndarray, int]] = []  # who, where, descriptor, width
@@ -165,8 +168,10 @@ def calibrate(folder: Path) -> None:
             if vector is None:
                 continue
             faces.append((_who(path, box, i), f"{path.name}#{i}", vector, box[2] - box[0]))
-    same, different = [], []
-    ref_same, ref_different = [], []
+    same: list[float] = []
+    different: list[float] = []
+    ref_same: list[float] = []
+    ref_different: list[float] = []
     for (a, _, va, wa), (b, _, vb, wb) in itertools.combinations(faces, 2):
         distance = float(np.linalg.norm(va - vb))
         (same if a == b else different).append(distance)

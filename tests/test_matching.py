@@ -10,6 +10,7 @@ turn keyring off (PYTHON_KEYRING_BACKEND=null), so the 0600 file fallback is use
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 import stat
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import keyring
 import numpy as np
@@ -53,10 +55,10 @@ NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
 class MemoryKeyring(KeyringBackend):
     """A keyring that lives and dies with the test."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.entries: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -84,7 +86,7 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 @pytest.fixture
 def no_keyring() -> Iterator[None]:
-    keyring.set_keyring(fail_backend.Keyring())
+    keyring.set_keyring(fail_backend.Keyring())  # type: ignore[no-untyped-call]
     yield
 
 
@@ -98,8 +100,7 @@ def picture(name: str) -> npt.NDArray[np.uint8]:
 
 
 def hog_boxes(rgb: npt.NDArray[np.uint8]) -> list[Box]:
-    import dlib
-
+    dlib: Any = importlib.import_module("dlib")
     upsample = 1 if max(rgb.shape[:2]) < 1200 else 0
     rects = dlib.get_frontal_face_detector()(rgb, upsample)
     return sorted((r.left(), r.top(), r.right(), r.bottom()) for r in rects)
@@ -292,14 +293,14 @@ def test_thresholds_are_read_and_checked() -> None:
 
 def test_matching_is_available_here_and_says_why_when_not(monkeypatch: pytest.MonkeyPatch) -> None:
     assert matching.available() is None
-    real = matching.importlib.import_module
+    real = importlib.import_module
 
     def no_dlib(name: str, package: str | None = None) -> object:
         if name == "dlib":
             raise ImportError(name)
         return real(name, package)
 
-    monkeypatch.setattr(matching.importlib, "import_module", no_dlib)
+    monkeypatch.setattr(importlib, "import_module", no_dlib)
     reason = matching.available()
     assert reason and "dlib" in reason and "\n" not in reason
 
