@@ -7,6 +7,7 @@ so scripts see exactly the replies the extension sees.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import sqlite3
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 from tweetguard import __version__
 from tweetguard.checks.engine import Checker, effective
 from tweetguard.checks.photos.pictured import Attached
-from tweetguard.checks.photos.report import PhotoReport, analyse, sha256_of
+from tweetguard.checks.photos.report import FaceMatcher, Match, PhotoReport, analyse, sha256_of
 from tweetguard.protocol.errors import ErrorCode, ProtocolError
 from tweetguard.protocol.media import Entry, MediaError, MediaStore
 from tweetguard.protocol.messages import (
@@ -44,7 +45,7 @@ from tweetguard.protocol.messages import (
 from tweetguard.stores.consent import RegisterMissing
 from tweetguard.stores.events import EventLog
 from tweetguard.stores.home import events_path
-from tweetguard.stores.policy import PolicyError
+from tweetguard.stores.policy import PhotoSettings, PolicyError
 
 # Findings no teacher can post past, whatever the policy says: the wrong account.
 NEVER_OVERRIDDEN = ("accounts.",)
@@ -60,18 +61,30 @@ Reply = dict[str, Any]
 T = TypeVar("T")
 
 
+Progress = Callable[[int, int], None]
+
+
 @dataclass
 class Deferred:
-    """Photo work (decoding, face detection, a clean copy) that the transport runs
-    on its photo worker, so text checks are answered while it runs. `run` never
-    raises: failures become error replies like any other."""
+    """Photo work (decoding, face detection, matching, a clean copy) that the
+    transport runs on its photo worker, so text checks are answered while it runs.
+    `run` never raises: failures become error replies like any other. While it
+    works it may report progress (`notify`, set by the transport) as frames
+    `{"type": "progress", "for": <request id>, "done": n, "total": m}`."""
 
     request_id: RequestId
-    work: Callable[[], Reply]
+    work: Callable[[Progress], Reply]
     translate: Callable[[RequestId, Callable[[], Reply]], Reply]
+    notify: Callable[[Reply], object] | None = None
 
     def run(self) -> Reply:
-        return self.translate(self.request_id, self.work)
+        def progress(done: int, total: int) -> None:
+            if self.notify is not None:
+                self.notify(
+                    {"type": "progress", "for": self.request_id, "done": done, "total": total}
+                )
+
+        return self.translate(self.request_id, lambda: self.work(progress))
 
 
 class Handler:
@@ -80,6 +93,8 @@ class Handler:
         self.origin_allowed = origin_allowed
         self.events = EventLog(events_path(checker.home))
         self.media = MediaStore()
+        self._matcher: Any = None  # matching.Matcher, built when the policy turns matching on
+        self._matcher_settings: PhotoSettings | None = None
 
     def handle_payload(self, payload: bytes) -> Reply:
         reply = self.start_payload(payload)
@@ -256,6 +271,7 @@ class Handler:
     def _attached(self, media: tuple[Media, ...]) -> list[Attached]:
         """Each media item with its report: inline data is analysed here; a file sent
         ahead is looked up, waiting for the worker if its analysis is under way."""
+        settings = self.checker.policy().photos
         attached = []
         for item in media:
             report: PhotoReport | None = None
@@ -263,11 +279,14 @@ class Handler:
                 entry = self.media.add(
                     sha256_of(item.data), Entry(item.data, item.mime, item.name or "", item.kind)
                 )
-                report = self._analysed(entry)
+                report = self._analysed(entry, settings)
             elif item.sha256 is not None:
                 found = self.media.get(item.sha256)
                 if found is not None and found.done.wait(PENDING_WAIT_SECONDS):
                     report = found.report
+                    if report is not None and found.match_key != self._match_key(settings):
+                        # Matching was turned on, or someone enrolled, since: look again.
+                        report = self._analysed(found, settings)
             attached.append(
                 Attached(
                     report=report,
@@ -280,23 +299,74 @@ class Handler:
             )
         return attached
 
-    def _analysed(self, entry: Entry) -> PhotoReport:
-        """The entry's report, analysing it now if no one has yet."""
+    def _analysed(
+        self, entry: Entry, settings: PhotoSettings, progress: Progress | None = None
+    ) -> PhotoReport:
+        """The entry's report, analysing it now if no one has yet (or matching has
+        changed since)."""
         with entry.analysing:
-            return self._analyse_once(entry)
+            key = self._match_key(settings)
+            if entry.report is None or entry.match_key != key:
+                entry.report = self._analyse(entry, settings, progress)
+                entry.match_key = key
+                entry.done.set()
+            return entry.report
 
-    def _analyse_once(self, entry: Entry) -> PhotoReport:
-        if entry.report is None:
-            report = analyse(entry.data, mime=entry.mime, name=entry.name, kind=entry.kind)
-            if entry.blurred:
-                report.boxes = [b for b in report.boxes if not _overlaps_any(b, entry.blurred)]
-                if not report.boxes:
-                    report.findings = [
-                        f for f in report.findings if f.rule.id != "photos.who-pictured"
-                    ]
-            entry.report = report
-            entry.done.set()
-        return entry.report
+    def _analyse(
+        self, entry: Entry, settings: PhotoSettings, progress: Progress | None
+    ) -> PhotoReport:
+        from tweetguard.checks.photos import rules as photo_rules
+        from tweetguard.checks.photos.report import PhotoFinding
+
+        matcher, unavailable = self._face_matcher(settings, progress)
+        report = analyse(
+            entry.data, mime=entry.mime, name=entry.name, kind=entry.kind, matcher=matcher
+        )
+        if entry.blurred:
+            report.boxes = [b for b in report.boxes if not _overlaps_any(b, entry.blurred)]
+            if not report.boxes:
+                report.findings = [f for f in report.findings if f.rule.id != "photos.who-pictured"]
+        if unavailable and report.boxes:
+            report.findings.append(
+                PhotoFinding(photo_rules.MATCHING_UNAVAILABLE, {"why": unavailable})
+            )
+        return report
+
+    def _match_key(self, settings: PhotoSettings) -> object:
+        """What a report's matches depend on: off, or the enrolled templates' version."""
+        if not settings.matching:
+            return None
+        from tweetguard.stores.face_templates import FaceTemplates
+
+        try:
+            return (settings, FaceTemplates(self.checker.home).version())
+        except Exception:  # an unreadable store: the matcher reports it
+            return (settings, None)
+
+    def _face_matcher(
+        self, settings: PhotoSettings, progress: Progress | None
+    ) -> tuple[FaceMatcher | None, str | None]:
+        """A function matching faces against enrolled people, or why there is none
+        although the policy asks for one (which then holds photos with faces)."""
+        if not settings.matching:
+            return None, None
+        from tweetguard.checks.photos import matching
+
+        why = _matching_unavailable(matching)
+        if why:
+            return None, why
+        if self._matcher is None or self._matcher_settings != settings:
+            self._matcher = matching.Matcher(self.checker.home, settings)
+            self._matcher_settings = settings
+        matcher = self._matcher
+
+        def match(picture: Any, boxes: list[tuple[int, int, int, int]]) -> list[Match]:
+            import numpy as np
+
+            found = matcher.match(np.asarray(picture), boxes, progress)
+            return [Match(m.face, m.ref, m.name, m.confident) for m in found]
+
+        return match, None
 
     def _report_json(self, report: PhotoReport) -> Reply:
         policy = self.checker.policy()
@@ -325,8 +395,10 @@ class Handler:
         return self._when_analysed(request.id, entry, received=received)
 
     def _when_analysed(self, request_id: RequestId, entry: Entry, *, received: int) -> Deferred:
-        def work() -> Reply:
-            report = self._analysed(entry)
+        settings = self.checker.policy().photos  # read here, on the thread that owns it
+
+        def work(progress: Progress) -> Reply:
+            report = self._analysed(entry, settings, progress)
             return {
                 "id": request_id,
                 "ok": True,
@@ -360,13 +432,14 @@ class Handler:
 
     def _remedy(self, request: PhotoCleanRequest | PhotoBlurRequest) -> Deferred:
         source = self._entry(request.sha256)
+        settings = self.checker.policy().photos
 
-        def work() -> Reply:
+        def work(progress: Progress) -> Reply:
             from tweetguard.checks.photos import blur as photo_blur
             from tweetguard.checks.photos import clean as photo_clean
             from tweetguard.checks.photos.decode import Unreadable
 
-            report = self._analysed(source)
+            report = self._analysed(source, settings)
             boxes: list[tuple[int, int, int, int]] = []
             try:
                 if isinstance(request, PhotoBlurRequest):
@@ -383,7 +456,7 @@ class Handler:
             entry = Entry(made.data, made.mime, f"{stem}{suffix}{made.suffix}", "image")
             entry.blurred = boxes + source.blurred
             entry = self.media.add(sha256_of(made.data), entry)
-            copy = self._analysed(entry)
+            copy = self._analysed(entry, settings, progress)
             return {"id": request.id, "ok": True, "photo": self._report_json(copy)}
 
         return Deferred(request.id, work, self._translate)
@@ -392,6 +465,13 @@ class Handler:
         today = date.today()
         found = self.checker.people().search(request.query, request.limit)
         return {"id": request.id, "ok": True, "people": [p.to_json(today) for p in found]}
+
+
+@functools.cache
+def _matching_unavailable(matching: Any) -> str | None:
+    """Whether dlib and the models import here: asked once per process."""
+    why: str | None = matching.available()
+    return why
 
 
 def _overlaps_any(box: tuple[int, int, int, int], others: list[tuple[int, int, int, int]]) -> bool:

@@ -44,6 +44,7 @@ class Entry:
     report: PhotoReport | None = None  # None while the worker analyses it
     done: threading.Event = field(default_factory=threading.Event)
     analysing: threading.Lock = field(default_factory=threading.Lock)  # one analysis at a time
+    match_key: object = None  # what the report's face matches were made against (None: off)
     # Faces blurred in this copy (boxes in its pixels), so they are not asked about again.
     blurred: list[tuple[int, int, int, int]] = field(default_factory=list)
 

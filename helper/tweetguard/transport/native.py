@@ -165,6 +165,7 @@ def serve(
             if isinstance(reply, Deferred):
                 if worker is None:
                     worker = PhotoWorker(writer)
+                reply.notify = writer.write
                 worker.submit(reply)
             elif not writer.write(reply):
                 return 0

@@ -17,8 +17,9 @@ from tweetguard.checks.photos.clean import CleanFile, encode, upright_pixels
 
 # The box grows by this share of its size on each side: detectors box the face tightly.
 MARGIN = 0.25
-# Mosaic cells across a face: eight is not enough to recognise anyone.
-CELLS = 8
+# Mosaic cells across a face: six leave nothing to recognise (the matcher puts a blurred
+# face well past its "maybe" threshold; tests/test_matching.py).
+CELLS = 6
 
 
 def blur_faces(image: Image.Image, boxes: Sequence[tuple[int, int, int, int]]) -> Image.Image:

@@ -8,6 +8,7 @@ make and model are everywhere and say nothing about a child.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,8 +38,12 @@ _IDENTIFYING_EXIF = {
 _DATE_EXIF = ((_EXIF_IFD, 0x9003), (_EXIF_IFD, 0x9004), (0, 0x0132))
 
 # IPTC IIM (record 2) datasets.
-_IPTC_PLACE = {(2, 90): "City", (2, 92): "Sublocation", (2, 95): "Region", (2, 101): "Country"}
+# A city or a sublocation leads to a place; a region or a country alone does not, but
+# still says something about where the photo was taken, so it is listed as a detail.
+_IPTC_PLACE = {(2, 90): "City", (2, 92): "Sublocation"}
 _IPTC_IDENTIFYING = {
+    (2, 95): "Region",
+    (2, 101): "Country",
     (2, 80): "Author",
     (2, 116): "Copyright holder",
     (2, 120): "Caption",
@@ -54,10 +59,10 @@ _XMP_PLACE = {
     "Location": "Location",
     "LocationShown": "Location",
     "LocationCreated": "Location",
-    "State": "Region",
-    "CountryName": "Country",
 }
 _XMP_IDENTIFYING = {
+    "State": "Region",
+    "CountryName": "Country",
     "creator": "Author",
     "rights": "Copyright holder",
     "description": "Caption",
@@ -184,12 +189,12 @@ def _xmp_values(xmp: str, local: str) -> list[str]:
     values = []
     element = rf"<[\w-]+:{local}\b[^>]*>(.*?)</[\w-]+:{local}>"
     for match in re.finditer(element, xmp, re.S):
-        text = " ".join(_XML_TAG.sub(" ", match.group(1)).split())
+        text = " ".join(html.unescape(_XML_TAG.sub(" ", match.group(1))).split())
         if text:
             values.append(text)
     for match in re.finditer(rf"\s[\w-]+:{local}=\"([^\"]*)\"", xmp):
         if match.group(1).strip():
-            values.append(match.group(1).strip())
+            values.append(html.unescape(match.group(1)).strip())
     return values
 
 

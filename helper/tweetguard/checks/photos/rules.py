@@ -142,6 +142,20 @@ POSSIBLE_MATCH = Rule(
         "Face matching (opt-in) found a face close to an enrolled person, but not certainly them."
     ),
 )
+MATCHING_UNAVAILABLE = Rule(
+    id="photos.matching-unavailable",
+    family="photos",
+    severity=Severity.BLOCK,
+    message=(
+        "Your school checks faces against pupils who must not appear, but that check cannot "
+        "run on this computer. Ask IT ({why})."
+    ),
+    fix_hint="IT installs tweetguard[matching] on this computer, or the school turns matching off.",
+    description=(
+        "Face matching is on in the policy but dlib or its models are missing here: photos "
+        "with faces are held rather than passed unchecked."
+    ),
+)
 VIDEO_LOCATION = Rule(
     id="photos.video-location",
     family="photos",
@@ -180,6 +194,7 @@ RULES = (
     NOT_IN_REGISTER,
     FACE_MATCH,
     POSSIBLE_MATCH,
+    MATCHING_UNAVAILABLE,
     VIDEO_LOCATION,
     VIDEO_PARTLY_CHECKED,
 )
