@@ -256,14 +256,19 @@ def _face(path: Path) -> tuple[npt.NDArray[np.uint8], tuple[int, int, int, int]]
     import importlib
 
     import numpy as np
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import ImageOps
+
+    from tweetguard.checks.photos.decode import Unreadable, open_picture
 
     try:
-        with Image.open(path) as opened:
-            picture = ImageOps.exif_transpose(opened).convert("RGB")
+        # The same safe opening as an attached photo: header first, pixel cap, HEIC.
+        opened = open_picture(path.read_bytes())
+        picture = ImageOps.exif_transpose(opened).convert("RGB")
     except FileNotFoundError:
         return "no such file"
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except Unreadable as exc:
+        return f"cannot be read as a photo ({exc})"[:160]
+    except (OSError, ValueError, SyntaxError) as exc:
         return f"cannot be read as a photo ({exc})"[:160]
     scale = min(1.0, DETECT_SIZE / max(picture.size))
     small = picture.resize(

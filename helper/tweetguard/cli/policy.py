@@ -110,4 +110,12 @@ def cmd_policy_check(home: Path) -> int:
         f"  staff:    {len(policy.staff)} name(s), {len(policy.staff_titles)} extra title(s); "
         f"register columns mapped: {len(policy.register_columns)}"
     )
+    photos = policy.photos
+    if photos.matching:
+        print(
+            f"  photos:   face matching ON (DPIA signed {photos.dpia_signed}); thresholds "
+            f"{photos.match_threshold} match, {photos.uncertain_threshold} ask the teacher"
+        )
+    else:
+        print("  photos:   face matching off (faces are counted; teachers say who is pictured)")
     return 0
