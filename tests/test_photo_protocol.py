@@ -349,3 +349,17 @@ def test_the_helper_idles_without_loading_photo_libraries(host: HostProcess) -> 
     put = {"id": 3, "type": "media_put", "sha256": hashlib.sha256(TWO).hexdigest()}
     host.ask({**put, "size": len(TWO), "offset": 0, "data": base64.b64encode(TWO).decode()})
     assert "cv2" in Path(f"/proc/{host.proc.pid}/maps").read_text()
+
+
+def test_a_name_beside_a_photo_with_faces_is_held_but_beside_a_photo_of_work_is_not(
+    handler: Handler,
+) -> None:
+    faces = put(handler, TWO)["photo"]["sha256"]
+    work = put(handler, jpeg(scene(seed=5)))["photo"]["sha256"]
+    text = "Ffion's painting won the art prize!"
+    with_faces = check(handler, text, {"sha256": faces, "nobody_identifiable": True})
+    assert "names.pictured" in rules(with_faces)
+    of_work = check(handler, text, {"sha256": work})
+    assert "names.pictured" not in rules(of_work)
+    unseen = check(handler, text, {"sha256": "ef" * 32})
+    assert "names.pictured" in rules(unseen)

@@ -239,6 +239,13 @@ class Checker:
         visibility = approved.visibility if approved else "public"
         view = clean(text)
         names = self.names()  # also finds whether a register is loaded at all
+        if media:
+            # A name beside a photo matters when the photo may show the child: faces,
+            # a video, or a file not (yet) looked at. A photo of a painting does not.
+            has_media = any(
+                a.report is None or a.report.faces or not a.report.readable or a.kind != "image"
+                for a in media
+            )
         post = Post(
             text=view.text,
             policy=policy,

@@ -29,7 +29,11 @@ PICTURED = Rule(
     severity=Severity.BLOCK,
     message="“{name}” is a pupil's name in a post with a photo. Remove the name or the photo.",
     fix_hint="Remove the name, or post the photo without it.",
-    description="A pupil's first name in a post with photos: pictured pupils are never named.",
+    description=(
+        "A pupil's first name in a post with a photo that shows faces (or a video, or a photo "
+        "not checked): pictured pupils are never named. A photo with no one in it, such as "
+        "a child's painting, does not count."
+    ),
 )
 NO_CONSENT = Rule(
     id="names.no-consent",
