@@ -33,7 +33,9 @@ def findings(item: Attached, people: People, today: date) -> list[PhotoFinding]:
     report = item.report
     if report is None:
         return [PhotoFinding(R.UNCHECKED)]
-    found = [f for f in report.findings if f.rule is not R.WHO_PICTURED]
+    # The report's own match findings are made again below, with the teacher's answers.
+    answered_here = (R.WHO_PICTURED, R.FACE_MATCH, R.POSSIBLE_MATCH)
+    found = [f for f in report.findings if f.rule not in answered_here]
     answered = bool(item.pictured) or item.nobody_identifiable
     if report.faces and not answered:
         found.extend(f for f in report.findings if f.rule is R.WHO_PICTURED)

@@ -165,6 +165,9 @@ def analyse(
             for x0, y0, x1, y1 in report.boxes
         ]
         report.matches = matcher(picture, boxes) if boxes else []
+        for match in report.matches:
+            rule = R.FACE_MATCH if match.confident else R.POSSIBLE_MATCH
+            report.findings.append(PhotoFinding(rule, {"name": match.name}))
     return report
 
 
