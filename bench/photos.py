@@ -6,7 +6,7 @@ Prints, on this machine:
 - a 12-megapixel JPEG (4032 x 3024, with EXIF and GPS): decode + metadata + faces, in process,
   median and p90 over --runs (target <= 300 ms median);
 - the same through the real host: media_put in 1 MiB chunks to the photo report;
-- `tweetguard check --photo` with 1 and with 4 photos (wall clock, so the cost of each further photo);
+- `tweetguard check --photo` with 1 and with 4 photos (wall clock: the cost of a further photo);
 - the host's RSS idle (no photo seen: target <= 60 MB) and after its first photo;
 - with --group DIR (a folder of photos and a ground_truth.json as in ../shared/data/faces/group,
   the default when it exists): recall (all faces and small ones, < 4% of the long side) and false
@@ -28,8 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from host_latency import frame, read_reply
 from PIL import Image
+
+from host_latency import frame, read_reply
 from stats import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,10 +202,13 @@ def main() -> None:
         home = Path(tmp)
         host_times, idle, loaded = through_host(data, args.runs, home)
         print(
-            f"  through the host (media_put in 1 MiB chunks to the report): "
-            f"median {statistics.median(host_times):.0f} ms, p90 {percentile(host_times, 90):.0f} ms"
+            "  through the host (media_put in 1 MiB chunks to the report): "
+            f"median {statistics.median(host_times):.0f} ms, "
+            f"p90 {percentile(host_times, 90):.0f} ms"
         )
-        print(f"  host RSS: idle {idle / 1024:.0f} MB (target <= 60), after photos {loaded / 1024:.0f} MB")
+        print(
+            f"  host RSS: idle {idle / 1024:.0f} MB (target <= 60), after photos {loaded / 1024:.0f} MB"
+        )
         files = []
         for number in range(4):
             path = home / f"photo{number}.jpg"

@@ -71,7 +71,7 @@ def test_check_allow_and_block(host: HostProcess) -> None:
         (b'{"id": 12, "type": "check", "text": "x", "media": {}}', "bad_field", 12),
         (b'{"id": 13, "type": "check", "text": "x", "media": [{"mime": 1}]}', "bad_field", 13),
         (
-            b'{"id": 14, "type": "check", "text": "x", "media": [{}, {}, {}, {}, {}, {}, {}, {}, {}]}',
+            b'{"id": 14, "type": "check", "text": "x", "media": [' + b"{}, " * 8 + b"{}]}",
             "bad_field",
             14,
         ),
