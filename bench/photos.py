@@ -207,7 +207,8 @@ def main() -> None:
             f"p90 {percentile(host_times, 90):.0f} ms"
         )
         print(
-            f"  host RSS: idle {idle / 1024:.0f} MB (target <= 60), after photos {loaded / 1024:.0f} MB"
+            f"  host RSS: idle {idle / 1024:.0f} MB (target <= 60), "
+            f"after photos {loaded / 1024:.0f} MB"
         )
         files = []
         for number in range(4):
