@@ -153,6 +153,7 @@ def test_the_people_picker_finds_by_word_starts_pupils_first(handler: Handler) -
     assert names("ffi 5k") == ["Ffion Delacroix-Hughes"]
     assert names("bapt") == ["Ffion Baptiste", "Rhiannon Baptiste"]
     assert names("hughes") == ["Ffion Delacroix-Hughes"]
+    assert names("delacroix-hu") == ["Ffion Delacroix-Hughes"]
     assert names("staff") == ["Declan Furlong", "Grace Mbatha"]
     assert names("") == []
     assert names("iff") == []  # inside a word is not a start
@@ -363,3 +364,13 @@ def test_a_name_beside_a_photo_with_faces_is_held_but_beside_a_photo_of_work_is_
     assert "names.pictured" not in rules(of_work)
     unseen = check(handler, text, {"sha256": "ef" * 32})
     assert "names.pictured" in rules(unseen)
+
+
+def test_consent_list_shows_staff_after_pupils(school: Path) -> None:
+    listed = run_cli(school, "consent", "list")
+    lines = listed.stdout.decode().splitlines()
+    assert lines[-2:] == [
+        "Grace Mbatha\tstaff\tsocial media: yes",
+        "Declan Furlong\tstaff\tsocial media: no",
+    ]
+    assert "4 pupil(s), 2 member(s) of staff" in listed.stderr.decode()

@@ -302,6 +302,11 @@ def cmd_list(home: Path) -> int:
             social = "yes" if p.social_media else "no"
             expiry = f" until {p.consent_expires}" if p.consent_expires else ""
             print(f"{name}\t{p.group or '-'}\tsocial media: {social}{expiry}")
+        staff = register.staff()
+        for p in staff:
+            social = "yes" if p.social_media else "no"
+            expiry = f" until {p.consent_expires}" if p.consent_expires else ""
+            print(f"{p.first_name} {p.last_name}\tstaff\tsocial media: {social}{expiry}")
     except sqlite3.Error as exc:
         return fail(
             EX_IOERR,
@@ -311,7 +316,8 @@ def cmd_list(home: Path) -> int:
     finally:
         register.close()
     print(
-        f"{summary.pupils:,} pupil(s); imported {summary.imported_at or 'never'} "
+        f"{summary.pupils:,} pupil(s), {len(staff):,} member(s) of staff; "
+        f"imported {summary.imported_at or 'never'} "
         f"from {summary.source or '-'}",
         file=sys.stderr,
     )

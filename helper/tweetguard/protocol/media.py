@@ -20,7 +20,7 @@ MAX_FILE = 20 * 1024 * 1024  # an image or a video frame; X's own limits are 5 M
 MAX_EXCERPT = 8 * 1024 * 1024  # a video's first and last 4 MiB
 MAX_CHUNK = 1024 * 1024  # raw bytes per media_put
 MAX_FILES = 32
-MAX_BYTES = 256 * 1024 * 1024
+MAX_BYTES = 128 * 1024 * 1024
 MAX_PARTIAL = 8  # uploads in progress at once (a composer has at most 4 photos)
 
 

@@ -60,7 +60,7 @@ class People:
     def search(self, query: str, limit: int = 8) -> list[Person]:
         """People every word of whose query begins one of their words; pupils first,
         then by name. An empty query finds no one (a picker lists as you type)."""
-        terms = fold(query).casefold().split()
+        terms = fold(query).casefold().replace("-", " ").split()
         if not terms:
             return []
         found = [
