@@ -2,6 +2,7 @@
 // the one that signs the browser out of X (after a post, when idle, on lock).
 import { HelperClient, HOST_NAME } from './helper-client.js';
 import { MediaClient } from './media-client.js';
+import { progressToTab } from './progress.js';
 import { clearXData } from './logout.js';
 import { hostName, mergeSettings } from './settings.js';
 
@@ -161,11 +162,13 @@ const handlers = {
   },
   async mediaPut({ meta }, sender) {
     await ready;
-    return media.put(meta, tabReader(sender, meta.sha256));
+    const onProgress = progressToTab(chrome.tabs, sender, meta.sha256);
+    return media.put(meta, tabReader(sender, meta.sha256), { onProgress });
   },
-  async remedy({ type, sha256, faces }) {
+  async remedy({ type, sha256, faces }, sender) {
     await ready;
-    return media.remedy(type, sha256, faces);
+    // The progress of matching the new copy's faces is shown on the photo it replaces.
+    return media.remedy(type, sha256, faces, { onProgress: progressToTab(chrome.tabs, sender, sha256) });
   },
   settings: () => settings(),
   async activity({ account }) {

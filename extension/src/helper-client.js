@@ -29,8 +29,9 @@ export class HelperClient {
   }
 
   /** `timeoutMs` overrides the client's limit for one request: the last chunk of a
-   * photo is answered only once the helper has analysed it. */
-  request(message, { timeoutMs = this.timeoutMs } = {}) {
+   * photo is answered only once the helper has analysed it. `onProgress({done, total})`
+   * hears the helper's progress frames for this request while it waits. */
+  request(message, { timeoutMs = this.timeoutMs, onProgress = null } = {}) {
     return new Promise((resolve) => {
       let port;
       try {
@@ -46,10 +47,12 @@ export class HelperClient {
         // A helper that stops answering is restarted on the next request.
         this.drop(port, 'helper stopped answering');
       }, timeoutMs);
-      this.pending.set(id, (reply) => {
+      const settle = (reply) => {
         clearTimeout(timer);
         resolve(reply);
-      });
+      };
+      settle.onProgress = onProgress;
+      this.pending.set(id, settle);
       try {
         port.postMessage({ ...message, id });
       } catch (error) {
@@ -71,10 +74,28 @@ export class HelperClient {
   }
 
   onReply(reply) {
+    if (isProgress(reply)) {
+      this.onProgress(reply);
+      return;
+    }
     const settle = reply && this.pending.get(reply.id);
     if (!settle) return; // a late answer to a request we already gave up on
     this.pending.delete(reply.id);
     settle(reply);
+  }
+
+  // A progress frame is not a reply: it names the request it is about in `for`
+  // and leaves that request waiting for its real answer.
+  onProgress(frame) {
+    const settle = this.pending.get(frame.for);
+    if (!settle || !settle.onProgress) return;
+    const total = frame.total;
+    const done = Math.min(frame.done, total);
+    try {
+      settle.onProgress({ done, total });
+    } catch {
+      // a listener's failure must not cost the request its answer
+    }
   }
 
   drop(port, reason) {
@@ -89,4 +110,18 @@ export class HelperClient {
     this.pending.clear();
     for (const settle of waiting) settle(unavailable(reason));
   }
+}
+
+/** `{"type": "progress", "for": <request id>, "done": n, "total": m}` with no `id`. */
+export function isProgress(frame) {
+  return (
+    Boolean(frame) &&
+    frame.type === 'progress' &&
+    frame.id === undefined &&
+    (typeof frame.for === 'number' || typeof frame.for === 'string') &&
+    Number.isInteger(frame.done) &&
+    Number.isInteger(frame.total) &&
+    frame.done >= 0 &&
+    frame.total > 0
+  );
 }

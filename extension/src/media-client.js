@@ -68,21 +68,47 @@ export class MediaClient {
     this.reports = new Recent(KEEP); // sha256 -> photo report
     this.sources = new Recent(KEEP); // sha256 -> {meta, read}
     this.uploads = new Map(); // sha256 -> Promise of the last media_put reply
+    this.watchers = new Map(); // sha256 -> Set of onProgress callbacks of the puts waiting on it
+  }
+
+  /** Calls `onProgress` with the helper's progress on `sha` until `until` settles. */
+  watch(sha, onProgress, until) {
+    if (!onProgress) return until;
+    if (!this.watchers.has(sha)) this.watchers.set(sha, new Set());
+    const set = this.watchers.get(sha);
+    set.add(onProgress);
+    return until.finally(() => {
+      set.delete(onProgress);
+      if (!set.size && this.watchers.get(sha) === set) this.watchers.delete(sha);
+    });
+  }
+
+  /** Tells everyone waiting on `sha` how far the helper is. */
+  progress(sha, state) {
+    for (const onProgress of this.watchers.get(sha) || []) {
+      try {
+        onProgress(state);
+      } catch {
+        // one tab gone must not stop the others hearing
+      }
+    }
   }
 
   /** Sends a file unless the helper's report is already here. `meta` is
    * {sha256, mime, name, kind, size}; `read(offset, length)` resolves to base64.
-   * Resolves to the final media_put reply ({ok, photo}) or an error reply. */
-  put(meta, read, { force = false } = {}) {
+   * Resolves to the final media_put reply ({ok, photo}) or an error reply.
+   * `onProgress({done, total})` hears how far the helper's face matching is, also
+   * when another tab's upload of the same file is the one under way. */
+  put(meta, read, { force = false, onProgress = null } = {}) {
     const sha = meta.sha256;
     if (read) this.sources.set(sha, { meta, read });
     if (!force && this.reports.has(sha)) return Promise.resolve({ ok: true, photo: this.reports.get(sha) });
-    if (this.uploads.has(sha)) return this.uploads.get(sha);
+    if (this.uploads.has(sha)) return this.watch(sha, onProgress, this.uploads.get(sha));
     const source = this.sources.get(sha);
     if (!source) return Promise.resolve(failure('media_unknown', UNREADABLE, 'no source for this photo'));
     const upload = this.upload(source.meta, source.read).finally(() => this.uploads.delete(sha));
     this.uploads.set(sha, upload);
-    return upload;
+    return this.watch(sha, onProgress, upload);
   }
 
   async upload(meta, read) {
@@ -97,9 +123,11 @@ export class MediaClient {
         return failure('media_unreadable', UNREADABLE, error && error.message);
       }
       const last = offset + length >= size;
+      // The last chunk (or a first one the helper may answer from a file it has) is
+      // answered after the analysis, which reports its progress matching faces.
       const reply = await this.helper.request(
         { type: 'media_put', sha256, mime, name, kind, size, offset, data },
-        { timeoutMs: last ? ANALYSE_TIMEOUT_MS : PUT_TIMEOUT_MS },
+        { timeoutMs: last ? ANALYSE_TIMEOUT_MS : PUT_TIMEOUT_MS, onProgress: (state) => this.progress(sha256, state) },
       );
       if (!reply || !reply.ok) return reply;
       if (reply.photo) {
@@ -158,14 +186,16 @@ export class MediaClient {
     }
   }
 
-  /** photo_clean or photo_blur, then the new file: {ok, photo, file}. */
-  async remedy(type, sha256, faces = 'all') {
+  /** photo_clean or photo_blur, then the new file: {ok, photo, file}.
+   * `onProgress({done, total})` hears the helper matching the faces of the new copy. */
+  async remedy(type, sha256, faces = 'all', { onProgress = null } = {}) {
     const request = type === 'photo_blur' ? { type, sha256, faces } : { type: 'photo_clean', sha256 };
-    let reply = await this.helper.request(request, { timeoutMs: REMEDY_TIMEOUT_MS });
+    const options = { timeoutMs: REMEDY_TIMEOUT_MS, onProgress };
+    let reply = await this.helper.request(request, options);
     if (reply && !reply.ok && reply.error && reply.error.code === 'media_unknown' && this.sources.has(sha256)) {
-      const again = await this.put({ sha256 }, null, { force: true });
+      const again = await this.put({ sha256 }, null, { force: true, onProgress });
       if (!again.ok) return again;
-      reply = await this.helper.request(request, { timeoutMs: REMEDY_TIMEOUT_MS });
+      reply = await this.helper.request(request, options);
     }
     if (!reply || !reply.ok) return reply;
     if (!reply.photo || !reply.photo.sha256) return failure('media_no_report', NO_REPORT, `${type} without a report`);

@@ -85,3 +85,68 @@ test('a host that does not answer in time holds the post and is dropped', async 
   client.request({ type: 'hello' });
   assert.equal(runtime.connects, 2);
 });
+
+test('progress frames reach the request they are for, which still waits for its reply', async () => {
+  const runtime = fakeRuntime();
+  const client = new HelperClient(runtime);
+  const heard = [];
+  const other = [];
+  const put = client.request({ type: 'media_put' }, { onProgress: (p) => heard.push(p) });
+  const check = client.request({ type: 'check', text: 'a' }, { onProgress: (p) => other.push(p) });
+  const [port] = runtime.ports;
+  const [a, b] = port.sent;
+  let settled = false;
+  put.then(() => {
+    settled = true;
+  });
+  port.onMessage.fire({ type: 'progress', for: a.id, done: 1, total: 3 });
+  port.onMessage.fire({ type: 'progress', for: a.id, done: 2, total: 3 });
+  await Promise.resolve();
+  assert.deepEqual(heard, [{ done: 1, total: 3 }, { done: 2, total: 3 }]);
+  assert.deepEqual(other, [], 'only the request named in "for" hears');
+  assert.equal(settled, false, 'a progress frame is not the reply');
+  port.onMessage.fire({ id: a.id, ok: true, received: 10, photo: { faces: 3 } });
+  assert.equal((await put).photo.faces, 3);
+  port.onMessage.fire({ id: b.id, ok: true, verdict: 'allow' });
+  assert.equal((await check).verdict, 'allow');
+});
+
+test('progress for a request no longer waiting, or without a listener, or malformed, is ignored', async () => {
+  const runtime = fakeRuntime();
+  const client = new HelperClient(runtime);
+  const heard = [];
+  const quiet = client.request({ type: 'photo_blur' }); // no onProgress
+  const loud = client.request({ type: 'media_put' }, { onProgress: (p) => heard.push(p) });
+  const [port] = runtime.ports;
+  const [q, l] = port.sent;
+  port.onMessage.fire({ type: 'progress', for: q.id, done: 1, total: 2 });
+  port.onMessage.fire({ type: 'progress', for: 999, done: 1, total: 2 });
+  port.onMessage.fire({ type: 'progress', for: l.id, done: 1, total: 0 });
+  port.onMessage.fire({ type: 'progress', for: l.id, done: 'x', total: 2 });
+  // With an id it is not a progress frame but a reply (here to nothing).
+  port.onMessage.fire({ id: 999, type: 'progress', for: l.id, done: 1, total: 2 });
+  // done past total is shown as all of them.
+  port.onMessage.fire({ type: 'progress', for: l.id, done: 5, total: 4 });
+  assert.deepEqual(heard, [{ done: 4, total: 4 }]);
+  port.onMessage.fire({ id: l.id, ok: true });
+  port.onMessage.fire({ id: q.id, ok: true });
+  assert.equal((await loud).ok, true);
+  assert.equal((await quiet).ok, true);
+  // After the reply, late progress for it goes nowhere.
+  port.onMessage.fire({ type: 'progress', for: l.id, done: 4, total: 4 });
+  assert.equal(heard.length, 1);
+});
+
+test('a listener that throws does not cost the request its reply', async () => {
+  const runtime = fakeRuntime();
+  const client = new HelperClient(runtime);
+  const put = client.request({ type: 'media_put' }, {
+    onProgress: () => {
+      throw new Error('tab gone');
+    },
+  });
+  const [port] = runtime.ports;
+  port.onMessage.fire({ type: 'progress', for: port.sent[0].id, done: 1, total: 1 });
+  port.onMessage.fire({ id: port.sent[0].id, ok: true });
+  assert.equal((await put).ok, true);
+});

@@ -177,3 +177,55 @@ test('media_get is asked until done; the chunks come back in order', async () =>
   assert.equal(reply.file.name, 'a-clean.jpg');
   assert.equal(client.report('b'.repeat(64)).faces, 0);
 });
+
+// A helper that reports progress on the request that does the analysis, like the
+// real one: media_put's last chunk, photo_blur, photo_clean.
+function progressHelper(faces = 3) {
+  const helper = fakeHelper();
+  const plain = helper.request;
+  helper.request = async (message, options = {}) => {
+    const analyses = message.type === 'photo_blur' || message.type === 'photo_clean' || message.type === 'media_put';
+    if (analyses && options.onProgress) {
+      // Let every caller register before the work "runs".
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      for (let done = 1; done <= faces; done++) options.onProgress({ done, total: faces });
+    }
+    if (message.type === 'photo_blur' || message.type === 'media_get') helper.sent.push({ message, options });
+    if (message.type === 'photo_blur') return { ok: true, photo: { sha256: 'c'.repeat(64), faces: 0 } };
+    if (message.type === 'media_get') return { ok: true, mime: 'image/jpeg', name: 'x.jpg', size: 3, offset: 0, data: 'AAAA', done: true };
+    return plain(message, options);
+  };
+  return helper;
+}
+
+test('progress of the analysis reaches every put waiting on that file, then stops', async () => {
+  const helper = progressHelper(3);
+  const client = new MediaClient(helper);
+  const { read } = reader(100);
+  const meta = { sha256: SHA, mime: 'image/jpeg', name: 'a.jpg', kind: 'image', size: 100 };
+  const tabA = [];
+  const tabB = [];
+  const [a, b] = await Promise.all([
+    client.put(meta, read, { onProgress: (p) => tabA.push(p.done) }),
+    client.put(meta, read, { onProgress: (p) => tabB.push(p.done) }), // the same photo in another tab
+  ]);
+  assert.equal(a.ok && b.ok, true);
+  assert.deepEqual(tabA, [1, 2, 3]);
+  assert.deepEqual(tabB, [1, 2, 3]);
+  assert.equal(client.watchers.size, 0, 'no listener is kept after the reply');
+  // Known now: answered from the cache, with no progress at all.
+  const tabC = [];
+  await client.put(meta, read, { onProgress: (p) => tabC.push(p) });
+  assert.deepEqual(tabC, []);
+});
+
+test('a remedy passes on the progress of matching the new copy', async () => {
+  const helper = progressHelper(2);
+  const client = new MediaClient(helper);
+  const heard = [];
+  const reply = await client.remedy('photo_blur', SHA, [0], { onProgress: (p) => heard.push(p) });
+  assert.equal(reply.ok, true);
+  assert.deepEqual(heard, [{ done: 1, total: 2 }, { done: 2, total: 2 }]);
+  const blur = helper.sent.find((s) => s.message.type === 'photo_blur');
+  assert.deepEqual(blur.message.faces, [0], 'only the chosen faces are blurred');
+});
