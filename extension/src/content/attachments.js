@@ -67,7 +67,12 @@
       }
       entry.kind = /^video\//i.test(file.type) ? 'video' : 'image';
       const parts = await media.parts(file);
-      entry.items = await Promise.all(parts.map((part) => media.upload(part)));
+      // Matching a class photo's faces takes seconds: the card counts them.
+      const onProgress = (progress) => {
+        entry.progress = progress;
+        if (composer.isConnected) photos().refresh(composer, entry);
+      };
+      entry.items = await Promise.all(parts.map((part) => media.upload(part, { onProgress })));
       const failed = entry.items.find((item) => item.error);
       entry.state = failed ? 'error' : 'done';
       entry.error = failed ? failed.error : null;
@@ -77,6 +82,7 @@
         entry.error = { code: 'extension', message: UNREADABLE_PREVIEW, detail: String(error) };
       })
       .finally(() => {
+        entry.progress = null;
         render(composer);
         if (composer.isConnected) live().recheck(composer);
       });

@@ -12,6 +12,7 @@
   const MAX_KEPT = 32; // as many as the helper keeps
 
   const blobs = new Map(); // sha256 -> Blob the worker may ask for
+  const watchers = new Map(); // sha256 -> Set of callbacks hearing the helper's progress
 
   function keep(sha, blob) {
     blobs.delete(sha);
@@ -32,6 +33,27 @@
       reader.readAsDataURL(blob);
     });
   }
+
+  /** Calls `onProgress({done, total})` with the helper's progress matching the faces
+   * of `sha` (a file being checked, or one being cleaned or blurred); returns a
+   * function that stops it. */
+  function watch(sha, onProgress) {
+    if (!watchers.has(sha)) watchers.set(sha, new Set());
+    const set = watchers.get(sha);
+    set.add(onProgress);
+    return () => {
+      set.delete(onProgress);
+      if (!set.size && watchers.get(sha) === set) watchers.delete(sha);
+    };
+  }
+
+  chrome.runtime.onMessage.addListener((message) => {
+    if (!message || message.kind !== 'tweetguard:media-progress') return false;
+    const { done, total } = message;
+    if (!Number.isInteger(done) || !Number.isInteger(total) || total <= 0) return false;
+    for (const onProgress of watchers.get(message.sha256) || []) onProgress({ done: Math.min(done, total), total });
+    return false; // news only: nothing to answer
+  });
 
   chrome.runtime.onMessage.addListener((message, _sender, sendResponse) => {
     if (!message || message.kind !== 'tweetguard:media-read') return false;
@@ -98,8 +120,9 @@
   }
 
   /** Hashes one part and hands it to the worker, which sends it to the helper.
-   * Resolves to {kind, sha256, mime, name, photo} or {kind, error}. */
-  async function upload(part) {
+   * Resolves to {kind, sha256, mime, name, photo} or {kind, error}.
+   * `onProgress({done, total})` hears the helper matching its faces. */
+  async function upload(part, { onProgress = null } = {}) {
     if (!part.blob) {
       return {
         kind: part.kind,
@@ -112,7 +135,13 @@
     const sha = await sha256(part.blob);
     keep(sha, part.blob);
     const meta = { sha256: sha, mime: part.mime, name: part.name, kind: part.kind, size: part.blob.size };
-    const reply = await checker.send({ kind: 'tweetguard:mediaPut', meta }, UPLOAD_TIMEOUT_MS);
+    const unwatch = onProgress ? watch(sha, onProgress) : () => {};
+    let reply;
+    try {
+      reply = await checker.send({ kind: 'tweetguard:mediaPut', meta }, UPLOAD_TIMEOUT_MS);
+    } finally {
+      unwatch();
+    }
     const base = { kind: part.kind, sha256: sha, mime: part.mime, name: part.name, blob: part.blob };
     if (!reply || !reply.ok) return { ...base, error: (reply && reply.error) || checker.UNAVAILABLE.error };
     return { ...base, photo: reply.photo };
@@ -133,5 +162,5 @@
     return new File(arrays, name || 'photo.jpg', { type: mime || 'image/jpeg' });
   }
 
-  globalThis.TweetGuardMedia = Object.freeze({ parts, upload, fromPreview, fileFrom, sha256, firstFrame });
+  globalThis.TweetGuardMedia = Object.freeze({ parts, upload, watch, fromPreview, fileFrom, sha256, firstFrame });
 })();

@@ -1,7 +1,8 @@
 // "Who is in this photo?": a type-ahead over the school's pupils and staff (the
 // helper's `people` request), keyboard first (ARIA combobox: arrows, Enter,
-// Escape), plus "No one can be recognised" and the answers to possible face
-// matches. It renders into the photo panel's shadow root and reports changes.
+// Escape), plus "No one can be recognised". It renders into the photo panel's
+// shadow root and reports changes. Face matches are answered on the card itself
+// (face-matches.js), beside the face they are about.
 (() => {
   'use strict';
 
@@ -31,8 +32,8 @@
 
   /** A picker element. `picks` ({pictured, nobody, confirmedNot}) is changed in
    * place; `onChange()` is called after each change. `search(query)` resolves to
-   * people ({ref, name, group, role, consent}). `matches` are possible face matches. */
-  function create({ picks, search, onChange, matches = [] }) {
+   * people ({ref, name, group, role, consent}). */
+  function create({ picks, search, onChange }) {
     const id = `tg-people-${++counter}`;
     const root = el('div', { class: 'picker', role: 'group', 'aria-label': 'Who is in this photo?' });
     const label = el('label', { for: `${id}-input` }, 'Who is in this photo? Type a name, class or year:');
@@ -47,7 +48,6 @@
     nobody.checked = picks.nobody;
     const nobodyRow = el('div', { class: 'nobody' });
     nobodyRow.append(nobody, el('label', { for: nobodyId, class: 'inline' }, NOBODY));
-    const matchList = el('ul', { class: 'matches', 'aria-label': 'Possible matches' });
     keepKeys(input);
     keepKeys(nobody);
 
@@ -58,7 +58,6 @@
 
     function changed() {
       renderChosen();
-      renderMatches();
       onChange();
     }
 
@@ -79,28 +78,6 @@
       }
       nobody.disabled = picks.pictured.length > 0;
       input.disabled = picks.nobody;
-    }
-
-    function renderMatches() {
-      matchList.replaceChildren();
-      for (const match of matches) {
-        if (!match.ref || picks.pictured.some((p) => p.ref === match.ref) || picks.confirmedNot.includes(match.ref)) continue;
-        const item = el('li', {});
-        item.append(el('span', {}, `This may be ${match.name} (face ${match.face + 1}). `));
-        const yes = el('button', { type: 'button' }, `${match.name} is in it`);
-        const no = el('button', { type: 'button' }, `Not ${match.name}`);
-        yes.addEventListener('click', (e) => {
-          e.stopPropagation();
-          pick({ ref: match.ref, name: match.name, group: match.group || '', role: match.role || 'pupil', consent: match.consent });
-        });
-        no.addEventListener('click', (e) => {
-          e.stopPropagation();
-          picks.confirmedNot = [...new Set([...picks.confirmedNot, match.ref])];
-          changed();
-        });
-        item.append(yes, no);
-        matchList.append(item);
-      }
     }
 
     function renderOptions() {
@@ -176,15 +153,15 @@
     });
     nobody.addEventListener('click', (e) => e.stopPropagation());
 
-    root.append(matchList, label, input, list, chosen, nobodyRow);
+    root.append(label, input, list, chosen, nobodyRow);
     renderChosen();
-    renderMatches();
     return {
       element: root,
       focus: () => input.focus(),
-      setMatches(next) {
-        matches = next || [];
-        renderMatches();
+      /** `picks` changed elsewhere (a face match's "That is not …"): show them again. */
+      refresh() {
+        nobody.checked = picks.nobody;
+        renderChosen();
       },
     };
   }

@@ -7,6 +7,7 @@
 
   const picker = globalThis.TweetGuardPeoplePicker;
   const checker = globalThis.TweetGuardChecker;
+  const faceMatches = globalThis.TweetGuardFaceMatches;
   const attachments = () => globalThis.TweetGuardAttachments;
   const remedies = () => globalThis.TweetGuardRemedies;
 
@@ -42,6 +43,9 @@
     .chosen li { display: inline-block; margin: 4px 6px 0 0; padding: 2px 4px 2px 10px; border-radius: 999px; background: #eff3f4; }
     .chosen button { margin: 0 0 0 4px; padding: 0 6px; }
     .nobody { margin-top: 6px; }
+    .face { display: inline-block; vertical-align: middle; margin-right: 6px; border-radius: 4px; background-repeat: no-repeat; outline: 2px solid #c0182b; }
+    li[data-rule="photos.not-them"] .face { outline-color: #536471; }
+    li button { margin-top: 2px; }
   `;
 
   const hosts = new WeakMap(); // composer -> {host, list, cards: Map(entry -> card)}
@@ -77,12 +81,21 @@
     return (entry.items || []).find((item) => item.kind === 'image' || item.kind === 'video-frame') || null;
   }
 
+  // The helper's progress matching faces (a class photo takes seconds).
+  function progressText(entry) {
+    const p = entry.progress;
+    return p && p.total > 0 ? `Checking faces ${Math.min(p.done, p.total)} of ${p.total}…` : '';
+  }
+
   /** One line per thing to say: [{severity, text, rule}], and the card's verdict. */
   function assess(entry) {
-    if (entry.busy) return { verdict: 'checking', lines: [{ severity: 'info', text: entry.busy }] };
+    const progress = progressText(entry);
+    if (entry.busy) {
+      return { verdict: 'checking', lines: [{ severity: 'info', text: progress ? `${entry.busy} ${progress}` : entry.busy, rule: 'busy' }] };
+    }
     if (entry.state === 'checking') {
       const what = entry.kind === 'video' ? 'video' : 'photo';
-      return { verdict: 'checking', lines: [{ severity: 'info', text: `Checking this ${what}…` }] };
+      return { verdict: 'checking', lines: [{ severity: 'info', text: progress || `Checking this ${what}…`, rule: 'checking' }] };
     }
     if (entry.state === 'error') {
       return { verdict: 'error', lines: [{ severity: 'block', text: entry.error.message, rule: entry.error.code }] };
@@ -94,10 +107,18 @@
       seen.add(key);
       return true;
     });
-    const lines = findings
-      // The card says it for every video, in the same words (below).
-      .filter((f) => f.rule !== 'photos.video-partly-checked')
-      .map((f) => ({ severity: f.severity, text: f.message, rule: f.rule, fix: f.fix }));
+    // Face matches are said per face, with their choices; the helper's lines about
+    // them give way to those.
+    const face = faceItem(entry);
+    const matchRows = faceMatches.rows(face && face.photo, entry.picks);
+    const canBlur = entry.kind !== 'video';
+    const lines = [
+      ...matchRows.map((row) => ({ ...faceMatches.line(row, { canBlur }), row, fix: row.dismissed ? null : 'blur' })),
+      ...findings
+        // The card says it for every video, in the same words (below).
+        .filter((f) => f.rule !== 'photos.video-partly-checked' && !faceMatches.saysBetter(f, matchRows))
+        .map((f) => ({ severity: f.severity, text: f.message, rule: f.rule, fix: f.fix })),
+    ];
     const needs = reports(entry).some((r) => r.needs_pictured);
     if (needs && !picked(entry) && !findings.some((f) => f.rule === 'photos.who-pictured')) {
       lines.push({ severity: 'block', text: WHO, rule: 'photos.who-pictured', fix: 'pictured' });
@@ -132,8 +153,9 @@
     return { node, thumb, title, lines, actions, slot, composer };
   }
 
-  function button(label, run, { expanded } = {}) {
-    const node = el('button', { type: 'button' }, label);
+  function button(text, run, { expanded, label } = {}) {
+    const node = el('button', { type: 'button' }, text);
+    if (label) node.setAttribute('aria-label', label);
     if (expanded !== undefined) node.setAttribute('aria-expanded', String(expanded));
     node.addEventListener('click', (event) => {
       event.stopPropagation();
@@ -148,26 +170,76 @@
     return reply && reply.ok && Array.isArray(reply.people) ? reply.people : [];
   }
 
+  // The matched face, cut out of the photo, so the teacher sees which one is meant.
+  function faceCrop(entry, report, faceIndex) {
+    const css = entry.kind !== 'video' && entry.thumb && faceMatches.crop(report, faceIndex);
+    if (!css) return null;
+    const node = el('span', { class: 'face', role: 'img', 'aria-label': `face ${faceIndex + 1}` });
+    // CSSOM, not a style attribute: X's content security policy allows this.
+    node.style.backgroundImage = `url("${entry.thumb}")`;
+    Object.assign(node.style, css);
+    return node;
+  }
+
+  // A face match's choices: blur those faces; for a possible match, "That is not
+  // <name>" (sent as confirmed_not), or Undo once said.
+  function matchActions(composer, entry, row, ready) {
+    if (!ready) return [];
+    const found = [];
+    if (!row.dismissed && entry.kind !== 'video') {
+      const which = row.faces.length > 1 ? 'these faces' : 'this face';
+      found.push(button(`Blur ${which}`, () => remedies().apply(composer, entry, 'photo_blur', row.faces), {
+        label: `Blur ${which}: ${faceMatches.faceWords(row.faces).toLowerCase()}, ${row.name}`,
+      }));
+    }
+    if (!row.confident && !row.dismissed) {
+      found.push(button(faceMatches.notThemLabel(row), () => {
+        faceMatches.notThem(entry.picks, row.ref);
+        if (entry.picker) entry.picker.refresh();
+        attachments().picksChanged(composer);
+      }));
+    }
+    if (row.dismissed) {
+      found.push(button('Undo', () => {
+        faceMatches.undoNotThem(entry.picks, row.ref);
+        attachments().picksChanged(composer);
+      }, { label: `Undo: it may be ${row.name} after all` }));
+    }
+    return found;
+  }
+
   function update(composer, parts, entry, label) {
     const { verdict, lines } = assess(entry);
+    parts.label = label;
     parts.node.dataset.verdict = verdict;
     parts.node.dataset.state = entry.state;
     parts.node.dataset.kind = entry.kind;
     parts.node.dataset.route = entry.route;
     parts.title.textContent = label;
     if (parts.thumb.tagName === 'IMG' && entry.thumb && parts.thumb.getAttribute('src') !== entry.thumb) parts.thumb.src = entry.thumb;
+    const ready = entry.state === 'done' && !entry.busy;
+    const face = faceItem(entry);
+    const faceReport = face && face.photo;
     parts.lines.replaceChildren(
       ...lines.map((line) => {
         const li = el('li', { 'data-rule': line.rule || '', 'data-severity': line.severity });
-        li.append(el('span', { class: `sev ${line.severity}` }, BADGE[line.severity] || line.severity), document.createTextNode(' ' + line.text));
+        li.append(el('span', { class: `sev ${line.severity}` }, BADGE[line.severity] || line.severity), document.createTextNode(' '));
+        if (line.row) {
+          li.dataset.ref = line.row.ref;
+          li.dataset.faces = line.row.faces.join(',');
+          const crops = line.row.faces.slice(0, 6).map((i) => faceCrop(entry, faceReport, i)).filter(Boolean);
+          li.append(...crops);
+        }
+        li.append(document.createTextNode(line.text));
+        if (line.row) {
+          const choices = matchActions(composer, entry, line.row, ready);
+          if (choices.length) li.append(el('br'), ...choices);
+        }
         return li;
       }),
     );
     const actions = [];
-    const ready = entry.state === 'done' && !entry.busy;
     const photo = entry.kind !== 'video' && reports(entry)[0];
-    const face = faceItem(entry);
-    const faceReport = face && face.photo;
     if (ready && photo) {
       const meta = photo.metadata || {};
       const hidden = meta.gps || (meta.fields && meta.fields.length) || lines.some((l) => l.fix === 'clean');
@@ -188,16 +260,12 @@
     }
     parts.actions.replaceChildren(...actions);
     if (entry.pickerOpen && ready) {
-      const matching = faceReport && faceReport.matching && faceReport.matching.state === 'done' ? faceReport.matching.matches || [] : [];
       if (!entry.picker) {
         entry.picker = picker.create({
           picks: entry.picks,
           search: searchPeople,
-          matches: matching,
           onChange: () => attachments().picksChanged(composer),
         });
-      } else {
-        entry.picker.setMatches(matching);
       }
       if (entry.picker.element.parentNode !== parts.slot) parts.slot.replaceChildren(entry.picker.element);
     } else if (parts.slot.firstChild) {
@@ -228,6 +296,13 @@
         update(composer, parts, entry, labels.get(entry) || `Photo ${index + 1}`);
         if (list.children[index] !== parts.node) list.insertBefore(parts.node, list.children[index] || null);
       });
+    },
+
+    /** Redraws one attachment's card (its check's progress), leaving the others be. */
+    refresh(composer, entry) {
+      const host = hosts.get(composer);
+      const parts = host && host.host.isConnected && host.cards.get(entry);
+      if (parts) update(composer, parts, entry, parts.label);
     },
 
     clear(composer) {

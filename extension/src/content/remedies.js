@@ -11,6 +11,7 @@
   const checker = globalThis.TweetGuardChecker;
   const media = globalThis.TweetGuardMedia;
   const attachments = () => globalThis.TweetGuardAttachments;
+  const photos = () => globalThis.TweetGuardPhotoPanel;
   const REMEDY_TIMEOUT_MS = 150_000;
   const GONE_TIMEOUT_MS = 5000;
 
@@ -45,17 +46,30 @@
 
   function fail(composer, entry, message) {
     entry.busy = null;
+    entry.progress = null;
     entry.notice = message;
     refresh(composer);
   }
 
-  async function apply(composer, entry, type) {
+  /** `faces`: for photo_blur, 'all' or the indexes of the faces to blur (a face match's). */
+  async function apply(composer, entry, type, faces = 'all') {
     const item = (entry.items || []).find((i) => i.kind === 'image');
     if (!item || entry.busy) return;
     entry.busy = BUSY[type];
     entry.notice = null;
     refresh(composer);
-    const reply = await checker.send({ kind: 'tweetguard:remedy', type, sha256: item.sha256, faces: 'all' }, REMEDY_TIMEOUT_MS);
+    // The new copy's faces are matched again: its progress shows on this card.
+    const unwatch = media.watch(item.sha256, (progress) => {
+      entry.progress = progress;
+      photos().refresh(composer, entry);
+    });
+    let reply;
+    try {
+      reply = await checker.send({ kind: 'tweetguard:remedy', type, sha256: item.sha256, faces }, REMEDY_TIMEOUT_MS);
+    } finally {
+      unwatch();
+      entry.progress = null;
+    }
     if (!reply || !reply.ok) return fail(composer, entry, (reply && reply.error && reply.error.message) || checker.UNAVAILABLE.error.message);
     const file = media.fileFrom(reply.file);
     const preview = previewOf(composer, entry.key);
