@@ -26,8 +26,14 @@ def build_extension(out: Path) -> Path:
     return result
 
 
-def launch(playwright: Any, profile: Path, extension: Path, port: int) -> Any:
-    """A persistent context (extensions need one) that reaches x.com at the fixture port."""
+def launch(
+    playwright: Any, profile: Path, extension: Path, port: int, env: dict[str, str] | None = None
+) -> Any:
+    """A persistent context (extensions need one) that reaches x.com at the fixture port.
+
+    `env` is the browser's environment, which it passes on to the helper it starts
+    (the launcher script keeps it): None is this process's own.
+    """
     return playwright.chromium.launch_persistent_context(
         str(profile),
         executable_path=CHROMIUM,
@@ -48,4 +54,5 @@ def launch(playwright: Any, profile: Path, extension: Path, port: int) -> Any:
             "--disable-sync",
         ],
         viewport={"width": 1000, "height": 700},
+        env=env,
     )

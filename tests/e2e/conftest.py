@@ -19,6 +19,9 @@ from tests.conftest import run_cli
 from tests.e2e import browser, fixture_server
 
 CHROMIUM = browser.CHROMIUM
+# The OS keyring stays out of the tests: face templates' key goes to the data
+# folder's 0600 file, for the CLI and for the helper the browser starts alike.
+NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
 
 pytestmark = pytest.mark.browser
 
@@ -70,9 +73,13 @@ def launch(
     playwright = sync_playwright().start()
     contexts = []
 
-    def _launch(posting: str = "logout_after_post = false") -> XBrowser:
+    def _launch(
+        posting: str = "logout_after_post = false", before: Callable[[Path], None] | None = None
+    ) -> XBrowser:
         """A browser on the fixture site. `posting` is the policy's [posting] table:
-        most tests post more than once, so they keep the session after a post."""
+        most tests post more than once, so they keep the session after a post.
+        `before(home)` sets the data folder up further (e.g. face matching) before
+        the browser starts."""
         profile = tmp_path / "profile"
         profile.mkdir()
         result = run_cli(registered_home, "install-host", "--user-data-dir", str(profile))
@@ -85,7 +92,11 @@ def launch(
         policy = registered_home / "policy.toml"
         policy.write_text(policy.read_text() + f"\n[posting]\n{posting}\n")
         assert (profile / "NativeMessagingHosts" / "org.tweetguard.helper.json").exists()
-        context = browser.launch(playwright, profile, extension_dir, site.port)
+        if before is not None:
+            before(registered_home)
+        env = {**os.environ, **NO_KEYRING}
+        env.pop("TWEETGUARD_HOME", None)  # the launcher names the data folder
+        context = browser.launch(playwright, profile, extension_dir, site.port, env=env)
         contexts.append(context)
         page = context.pages[0] if context.pages else context.new_page()
         return XBrowser(context, page, profile, registered_home, site)
