@@ -72,7 +72,13 @@ def test_a_first_name_with_a_photo_is_held(launch) -> None:
     x.page.goto("https://x.com/home")
     type_post(x.page, "Amelia loved the science fair!")
     x.page.locator('[data-testid="fileInput"]').set_input_files(
-        files=[{"name": "fair.png", "mimeType": "image/png", "buffer": PNG_1X1}]
+        files=[
+            {
+                "name": "fair.jpg",
+                "mimeType": "image/jpeg",
+                "buffer": (ROOT / "tests" / "data" / "photos" / "obama_small.jpg").read_bytes(),
+            }
+        ]
     )
     expect(x.page.locator('[data-testid="attachments"] img')).to_have_count(1)
     x.page.locator('[data-testid="tweetButtonInline"]').click()
@@ -80,6 +86,19 @@ def test_a_first_name_with_a_photo_is_held(launch) -> None:
         "“Amelia” is a pupil's name in a post with a photo"
     )
     assert x.site.posts == []
+
+
+def test_a_first_name_with_a_photo_of_no_one_posts(launch) -> None:
+    # The trap: a photo with no face in it (a 1x1 picture here) cannot show the child.
+    x = launch()
+    x.page.goto("https://x.com/home")
+    type_post(x.page, "Amelia loved the science fair!")
+    x.page.locator('[data-testid="fileInput"]').set_input_files(
+        files=[{"name": "fair.png", "mimeType": "image/png", "buffer": PNG_1X1}]
+    )
+    expect(x.page.locator('[data-testid="attachments"] img')).to_have_count(1)
+    x.page.locator('[data-testid="tweetButtonInline"]').click()
+    assert len(x.site.wait_for_posts(1)) == 1
 
 
 def test_ctrl_enter_is_held_too(launch) -> None:
