@@ -21,6 +21,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import run_cli
 from tests.e2e.conftest import NO_KEYRING
 from tests.e2e.test_compose import PANEL, type_post
+from tests.e2e.test_helper_restart import host_pids
 from tests.e2e.test_photos import FILE_INPUT, INLINE_POST, PHOTOS, attach, card, file, pick_person
 from tests.photos import group, jpeg
 
@@ -61,6 +62,14 @@ def test_an_enrolled_pupil_is_named_and_held_until_their_face_is_blurred(launch)
     expect(match).to_contain_text(f"Face 1 looks like {PUPIL}")
     expect(match).to_contain_text("must not appear")
     expect(match.locator(".face")).to_have_count(1)  # the face itself, cut out of the photo
+    # The helper Chromium started has the environment the test gave the browser.
+    running = [Path(f"/proc/{pid}/environ") for pid in host_pids(x.home)]
+    running = [path for path in running if path.exists()]
+    assert running
+    for path in running:
+        assert b"PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring" in path.read_bytes().split(
+            b"\0"
+        )
     # A confident match cannot be waved away: there is no "That is not …".
     expect(photo.get_by_role("button", name=re.compile("That is not"))).to_have_count(0)
     # Saying no one can be recognised does not release it either.
