@@ -374,3 +374,27 @@ def test_consent_list_shows_staff_after_pupils(school: Path) -> None:
         "Declan Furlong\tstaff\tsocial media: no",
     ]
     assert "4 pupil(s), 2 member(s) of staff" in listed.stderr.decode()
+
+
+def test_the_photo_worker_gives_the_detectors_memory_back_once_photos_stop() -> None:
+    import io
+    import threading
+
+    from tweetguard.checks.photos import faces
+    from tweetguard.protocol.handlers import Deferred
+    from tweetguard.transport.native import PhotoWorker, _Writer
+
+    released = threading.Event()
+    out = io.BytesIO()
+    worker = PhotoWorker(_Writer(out), on_idle=released.set, idle_seconds=0.2)
+    done = Deferred("d", lambda progress: {"id": "d", "ok": True}, lambda i, work: work())
+    worker.submit(done)
+    assert released.wait(10), "the worker never went idle"
+    assert b'"id":"d"' in out.getvalue()
+    worker.finish(5)
+    from tweetguard.checks.photos.report import analyse
+
+    assert analyse(TWO).faces == 2 and faces.loaded()
+    faces.release()
+    assert not faces.loaded()
+    assert analyse(TWO).faces == 2  # and it loads again when the next photo comes

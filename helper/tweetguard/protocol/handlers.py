@@ -461,6 +461,12 @@ class Handler:
 
         return Deferred(request.id, work, self._translate)
 
+    def photos_idle(self) -> None:
+        """Photos have stopped arriving for a while: give the detector's memory back."""
+        from tweetguard.checks.photos import faces
+
+        faces.release()
+
     def _people(self, request: PeopleRequest) -> Reply:
         today = date.today()
         found = self.checker.people().search(request.query, request.limit)

@@ -110,12 +110,23 @@ class _Writer:
             return True
 
 
+# After this long without a photo, the worker gives the face detector's memory back.
+PHOTOS_IDLE_SECONDS = 60.0
+
+
 class PhotoWorker:
     """Runs photo work in order on one thread, so decoding and face detection
     (hundreds of ms) never delay the answer to a text check."""
 
-    def __init__(self, writer: _Writer) -> None:
+    def __init__(
+        self,
+        writer: _Writer,
+        on_idle: Callable[[], None] | None = None,
+        idle_seconds: float = PHOTOS_IDLE_SECONDS,
+    ) -> None:
         self.writer = writer
+        self.on_idle = on_idle
+        self.idle_seconds = idle_seconds
         self.jobs: queue.Queue[Deferred | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="photos", daemon=True)
         self.thread.start()
@@ -124,8 +135,22 @@ class PhotoWorker:
         self.jobs.put(job)
 
     def _run(self) -> None:
-        while (job := self.jobs.get()) is not None:
+        busy = False
+        while True:
+            try:
+                job = self.jobs.get(timeout=self.idle_seconds if busy else None)
+            except queue.Empty:
+                busy = False
+                if self.on_idle is not None:
+                    try:
+                        self.on_idle()
+                    except Exception:
+                        log.exception("releasing photo memory failed")
+                continue
+            if job is None:
+                return
             self.writer.write(job.run())
+            busy = True
 
     def finish(self, timeout: float) -> None:
         """Lets queued work finish (its replies may still be read) before the host ends."""
@@ -164,7 +189,7 @@ def serve(
             reply = handler.start_payload(payload)
             if isinstance(reply, Deferred):
                 if worker is None:
-                    worker = PhotoWorker(writer)
+                    worker = PhotoWorker(writer, on_idle=handler.photos_idle)
                 reply.notify = writer.write
                 worker.submit(reply)
             elif not writer.write(reply):

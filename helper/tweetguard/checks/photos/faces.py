@@ -49,6 +49,25 @@ def loaded() -> bool:
     return _net.cache_info().currsize > 0
 
 
+def release() -> None:
+    """Drops the network and its buffers (about 200 MB at 1024 px) and hands the
+    memory back to the system. The helper calls this once photos stop coming: it
+    lives as long as the browser, and reloading costs about 20 ms."""
+    with _lock:
+        if not loaded():
+            return
+        _net.cache_clear()
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc (macOS, Windows): the allocator returns memory its own way
+
+
 def detect(picture: Image.Image, scale_back: float = 1.0) -> list[Face]:
     """Faces in `picture` (RGB), with boxes multiplied by `scale_back` and rounded."""
     import cv2
