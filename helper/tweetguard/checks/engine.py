@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tweetguard.checks import (
     accounts,
@@ -30,14 +31,15 @@ from tweetguard.checks import length as length_check
 from tweetguard.checks.base import VERDICTS, Finding, Post, Rule, Severity
 from tweetguard.checks.name_index import NameIndex
 from tweetguard.checks.name_reading import NameContext
-from tweetguard.checks.photos import pictured
 from tweetguard.checks.photos import rules as photo_rules
-from tweetguard.checks.photos.pictured import Attached
 from tweetguard.checks.tokens import Clean, clean
 from tweetguard.stores.consent import ConsentRegister, RegisterMissing, RegisterSummary
 from tweetguard.stores.home import policy_path, register_path
-from tweetguard.stores.people import People
 from tweetguard.stores.policy import Policy, PolicyError, load_policy
+
+if TYPE_CHECKING:  # the photo modules load with the first photo, not with the helper
+    from tweetguard.checks.photos.pictured import Attached
+    from tweetguard.stores.people import People
 
 # Every family with a check(post) function, in the order findings are listed.
 FAMILIES = (setup, accounts, names, personal, trips, sensitive, language, links, lexicon)
@@ -205,6 +207,8 @@ class Checker:
 
     def people(self) -> People:
         """Pupils and staff for the "who is pictured" picker and photo consent."""
+        from tweetguard.stores.people import People
+
         version = self.register.version()
         if self._people is None or version != self._people_version:
             pupils, _ = self.register.load(derived=False)
@@ -264,6 +268,8 @@ class Checker:
         findings.sort(key=lambda f: (f.start, -(f.severity or f.rule.severity)))
         alts: dict[int, str] = {}
         if media:
+            from tweetguard.checks.photos import pictured
+
             day = post.today
             photo_found: list[Finding] = []
             for index, item in enumerate(media):

@@ -14,12 +14,10 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tweetguard import __version__
 from tweetguard.checks.engine import Checker, effective
-from tweetguard.checks.photos.pictured import Attached
-from tweetguard.checks.photos.report import FaceMatcher, Match, PhotoReport, analyse, sha256_of
 from tweetguard.protocol.errors import ErrorCode, ProtocolError
 from tweetguard.protocol.media import Entry, MediaError, MediaStore
 from tweetguard.protocol.messages import (
@@ -46,6 +44,10 @@ from tweetguard.stores.consent import RegisterMissing
 from tweetguard.stores.events import EventLog
 from tweetguard.stores.home import events_path
 from tweetguard.stores.policy import PhotoSettings, PolicyError
+
+if TYPE_CHECKING:  # the photo modules load with the first photo, not with the helper
+    from tweetguard.checks.photos.pictured import Attached
+    from tweetguard.checks.photos.report import FaceMatcher, Match, PhotoReport
 
 # Findings no teacher can post past, whatever the policy says: the wrong account.
 NEVER_OVERRIDDEN = ("accounts.",)
@@ -271,6 +273,9 @@ class Handler:
     def _attached(self, media: tuple[Media, ...]) -> list[Attached]:
         """Each media item with its report: inline data is analysed here; a file sent
         ahead is looked up, waiting for the worker if its analysis is under way."""
+        from tweetguard.checks.photos.pictured import Attached
+        from tweetguard.checks.photos.report import sha256_of
+
         settings = self.checker.policy().photos
         attached = []
         for item in media:
@@ -316,7 +321,7 @@ class Handler:
         self, entry: Entry, settings: PhotoSettings, progress: Progress | None
     ) -> PhotoReport:
         from tweetguard.checks.photos import rules as photo_rules
-        from tweetguard.checks.photos.report import PhotoFinding
+        from tweetguard.checks.photos.report import PhotoFinding, analyse
 
         matcher, unavailable = self._face_matcher(settings, progress)
         report = analyse(
@@ -362,6 +367,8 @@ class Handler:
 
         def match(picture: Any, boxes: list[tuple[int, int, int, int]]) -> list[Match]:
             import numpy as np
+
+            from tweetguard.checks.photos.report import Match
 
             found = matcher.match(np.asarray(picture), boxes, progress)
             return [Match(m.face, m.ref, m.name, m.confident) for m in found]
@@ -438,6 +445,7 @@ class Handler:
             from tweetguard.checks.photos import blur as photo_blur
             from tweetguard.checks.photos import clean as photo_clean
             from tweetguard.checks.photos.decode import Unreadable
+            from tweetguard.checks.photos.report import sha256_of
 
             report = self._analysed(source, settings)
             boxes: list[tuple[int, int, int, int]] = []

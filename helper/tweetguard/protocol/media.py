@@ -13,8 +13,10 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from tweetguard.checks.photos.report import PhotoReport
+if TYPE_CHECKING:
+    from tweetguard.checks.photos.report import PhotoReport
 
 MAX_FILE = 20 * 1024 * 1024  # an image or a video frame; X's own limits are 5 MB (15 MB GIF)
 MAX_EXCERPT = 8 * 1024 * 1024  # a video's first and last 4 MiB
