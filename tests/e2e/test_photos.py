@@ -215,6 +215,9 @@ def test_a_pupil_without_consent_holds_the_post_and_blurring_lets_it_go(launch) 
     x.page.locator(INLINE_POST).click()
     expect(x.page.locator(PANEL)).to_contain_text("tweetguard held this post")
     assert x.site.posts == []
+    if os.environ.get("TWEETGUARD_UPDATE_SCREENSHOTS"):
+        shot = x.page.locator(".composer").first.screenshot()
+        (DATA.parent.parent / "docs" / "photo-held.png").write_bytes(shot)
 
     photo.get_by_role("button", name="Blur faces").click()
     expect(x.page.locator(CARDS)).to_have_count(1)
