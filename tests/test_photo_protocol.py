@@ -398,3 +398,33 @@ def test_the_photo_worker_gives_the_detectors_memory_back_once_photos_stop() -> 
     faces.release()
     assert not faces.loaded()
     assert analyse(TWO).faces == 2  # and it loads again when the next photo comes
+
+
+def test_a_photo_whose_analysis_fails_holds_the_post_at_once(
+    handler: Handler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from tweetguard.checks.photos import report
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise struct_error("unpack requires a buffer of 4 bytes")
+
+    struct_error = __import__("struct").error
+    monkeypatch.setattr(report, "analyse", broken)
+    photo = put(handler, jpeg(scene(seed=9)))["photo"]
+    assert [f["rule"] for f in photo["findings"]] == ["photos.unreadable"]
+    assert "could not be checked" in photo["findings"][0]["message"]
+    started = time.monotonic()
+    held = check(handler, "Sunny day", {"sha256": photo["sha256"]})
+    assert time.monotonic() - started < 2  # never waits for an analysis that will not come
+    assert rules(held) == ["photos.unreadable"]
+
+
+def test_a_file_sent_as_a_video_excerpt_is_not_taken_for_a_photo(handler: Handler) -> None:
+    excerpt = put(handler, TWO, kind="video")["photo"]
+    assert excerpt["kind"] == "video" and excerpt["faces"] == 0
+    as_photo = check(handler, "x", {"sha256": excerpt["sha256"], "kind": "image"})
+    assert rules(as_photo) == ["photos.unchecked"]
+    as_video = check(handler, "x", {"sha256": excerpt["sha256"], "kind": "video"})
+    assert "photos.unchecked" not in rules(as_video)

@@ -309,3 +309,100 @@ def test_reading_metadata_of_an_image_without_any_is_empty() -> None:
     image = Image.open(io.BytesIO(png(scene((200, 100)))))
     found = metadata.read(image)
     assert found.gps is None and found.fields == [] and found.taken is None
+
+
+# --- found in review: files that used to slip through or be spoilt -------------------
+
+
+def test_a_16_bit_greyscale_png_is_scaled_not_whited_out() -> None:
+    import numpy as np
+
+    grey = np.asarray(load("two_people.jpg").convert("L"), dtype=np.uint16) * 257
+    sixteen = Image.fromarray(grey)
+    assert sixteen.mode.startswith("I;16")
+    data = png(sixteen)
+    assert analyse(data).faces == 2
+    copy = Image.open(io.BytesIO(clean_copy(data).data))
+    assert 60 < float(np.asarray(copy.convert("L")).mean()) < 200  # not a white sheet
+
+
+def animation(frames: list[Image.Image], fmt: str) -> bytes:
+    out = io.BytesIO()
+    frames[0].save(out, format=fmt, save_all=True, append_images=frames[1:], duration=100)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP", "PNG"])
+def test_a_face_in_a_later_frame_of_an_animation_is_found(fmt: str) -> None:
+    blank = scene((900, 600), seed=2)
+    face, _ = group([("obama.jpg", 420, (300, 100))], size=(900, 600))
+    data = animation([blank, blank, face, blank], fmt)
+    report = analyse(data)
+    assert report.faces == 1
+    assert "photos.who-pictured" in [f.rule.id for f in report.findings]
+
+
+def test_an_animation_of_no_one_has_no_faces_and_a_long_one_says_what_was_sampled() -> None:
+    frames = [scene((400, 300), seed=i) for i in range(20)]
+    report = analyse(animation(frames, "GIF"))
+    assert report.faces == 0
+    [note] = report.findings
+    assert note.rule.id == "photos.animation-partly-checked"
+    assert "8 of the 20 frames" in note.message
+
+
+def test_the_same_face_in_every_frame_is_counted_once() -> None:
+    face, _ = group([("biden.jpg", 420, (300, 100))], size=(900, 600))
+    assert analyse(animation([face, face, face], "GIF")).faces == 1
+
+
+def test_gps_seconds_written_as_zero_over_zero_still_locate_the_photo() -> None:
+    exif = Image.Exif()
+    gps = exif.get_ifd(0x8825)
+    from PIL.TiffImagePlugin import IFDRational
+
+    gps[1], gps[2] = "N", (IFDRational(53), IFDRational(4812, 100), IFDRational(0, 0))
+    gps[3], gps[4] = "W", (IFDRational(1), IFDRational(3312, 100), IFDRational(0, 0))
+    report = analyse(jpeg(scene(), exif=exif.tobytes()))
+    assert report.metadata.gps is not None
+    assert abs(report.metadata.gps[0] - 53.802) < 1e-3
+    assert "photos.location" in [f.rule.id for f in report.findings]
+
+
+def test_half_a_gps_position_is_still_a_location() -> None:
+    exif = Image.Exif()
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (51.0, 30.0, 12.0)
+    found = rules(jpeg(scene(), exif=exif.tobytes()))
+    assert found == ["photos.location"]
+
+
+def test_a_panoramas_faces_are_not_shrunk_away() -> None:
+    people = [("obama.jpg", 300, (150 + i * 700, 700)) for i in range(8)]
+    picture, placed = group(people, size=(6000, 1500))
+    report = analyse(jpeg(picture))
+    assert report.faces == len(placed)
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [b"AppleMark", b"LEAD Technologies Inc. V1.01", b"CREATOR: gd-jpeg v1.0 (using IJG JPEG v80)"],
+)
+def test_what_software_writes_into_a_file_is_not_a_hidden_detail(comment: bytes) -> None:
+    assert rules(with_comment(jpeg(scene()), comment)) == []
+
+
+def test_a_serial_number_of_zeros_is_not_a_detail_but_a_real_one_is() -> None:
+    zeros = jpeg(scene(), exif=exif_bytes(serial="0000000000"))
+    assert rules(zeros) == []
+    real = jpeg(scene(), exif=exif_bytes(serial="CN-4471-0932"))
+    assert rules(real) == ["photos.hidden-details"]
+
+
+def test_a_clean_copy_keeps_a_png_transparent_colour() -> None:
+    picture = Image.new("RGB", (60, 40), (1, 2, 3))
+    picture.paste((200, 10, 10), (30, 0, 60, 40))
+    made = clean_copy(png(picture, transparency=(1, 2, 3)))
+    copy = Image.open(io.BytesIO(made.data))
+    assert copy.mode == "RGBA"
+    assert copy.getpixel((5, 5))[3] == 0 and copy.getpixel((45, 5))[3] == 255

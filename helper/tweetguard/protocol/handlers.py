@@ -43,7 +43,7 @@ from tweetguard.protocol.messages import (
 from tweetguard.stores.consent import RegisterMissing
 from tweetguard.stores.events import EventLog
 from tweetguard.stores.home import events_path
-from tweetguard.stores.policy import PhotoSettings, PolicyError
+from tweetguard.stores.policy import PhotoSettings, Policy, PolicyError
 
 if TYPE_CHECKING:  # the photo modules load with the first photo, not with the helper
     from tweetguard.checks.photos.pictured import Attached
@@ -56,8 +56,6 @@ log = logging.getLogger("tweetguard.protocol")
 # How long a check waits for a photo the worker is still analysing before it
 # reports the photo as unchecked (the extension waits for the analysis first).
 PENDING_WAIT_SECONDS = 20.0
-# Boxes overlapping a blurred face by this much are that face, not a new one.
-BLURRED_OVERLAP = 0.3
 
 Reply = dict[str, Any]
 T = TypeVar("T")
@@ -203,8 +201,10 @@ class Handler:
         if len(findings) > MAX_FINDINGS:
             reply["findings_total"] = len(findings)
         if attached:
+            policy = self.checker.policy()
             reply["photos"] = [
-                self._report_json(a.report) if a.report is not None else None for a in attached
+                self._report_json(a.report, policy) if a.report is not None else None
+                for a in attached
             ]
         if account is not None:
             approved = not any(f.rule.id.startswith("accounts.") for f in report.findings)
@@ -276,7 +276,8 @@ class Handler:
         from tweetguard.checks.photos.pictured import Attached
         from tweetguard.checks.photos.report import sha256_of
 
-        settings = self.checker.policy().photos
+        policy = self.checker.policy()
+        settings = policy.photos
         attached = []
         for item in media:
             report: PhotoReport | None = None
@@ -284,12 +285,21 @@ class Handler:
                 entry = self.media.add(
                     sha256_of(item.data), Entry(item.data, item.mime, item.name or "", item.kind)
                 )
-                report = self._analysed(entry, settings)
+                if entry.kind == item.kind:
+                    report = self._analysed(entry, settings)
             elif item.sha256 is not None:
                 found = self.media.get(item.sha256)
-                if found is not None and found.done.wait(PENDING_WAIT_SECONDS):
-                    report = found.report
-                    if report is not None and found.match_key != self._match_key(settings):
+                # A file sent as one kind is never taken as another (a video's excerpt
+                # was read for metadata only): that holds the post as unchecked.
+                if (
+                    found is not None
+                    and found.kind == item.kind
+                    and found.done.wait(PENDING_WAIT_SECONDS)
+                ):
+                    result = found.result
+                    if result is not None and result[1] == self._match_key(settings):
+                        report = result[0]
+                    else:
                         # Matching was turned on, or someone enrolled, since: look again.
                         report = self._analysed(found, settings)
             attached.append(
@@ -308,14 +318,21 @@ class Handler:
         self, entry: Entry, settings: PhotoSettings, progress: Progress | None = None
     ) -> PhotoReport:
         """The entry's report, analysing it now if no one has yet (or matching has
-        changed since)."""
-        with entry.analysing:
-            key = self._match_key(settings)
-            if entry.report is None or entry.match_key != key:
-                entry.report = self._analyse(entry, settings, progress)
-                entry.match_key = key
-                entry.done.set()
-            return entry.report
+        changed since). Whatever happens, the entry is marked done, so a check waiting
+        for it never waits in vain."""
+        try:
+            with entry.analysing:
+                key = self._match_key(settings)
+                if entry.result is None or entry.result[1] != key:
+                    try:
+                        report = self._analyse(entry, settings, progress)
+                    except Exception as exc:
+                        log.exception("photo %s could not be analysed", entry.name)
+                        report = _failed_report(entry, exc)
+                    entry.result = (report, key)  # one assignment: never half-updated
+                return entry.result[0]
+        finally:
+            entry.done.set()
 
     def _analyse(
         self, entry: Entry, settings: PhotoSettings, progress: Progress | None
@@ -325,12 +342,13 @@ class Handler:
 
         matcher, unavailable = self._face_matcher(settings, progress)
         report = analyse(
-            entry.data, mime=entry.mime, name=entry.name, kind=entry.kind, matcher=matcher
+            entry.data,
+            mime=entry.mime,
+            name=entry.name,
+            kind=entry.kind,
+            matcher=matcher,
+            exclude=entry.blurred,
         )
-        if entry.blurred:
-            report.boxes = [b for b in report.boxes if not _overlaps_any(b, entry.blurred)]
-            if not report.boxes:
-                report.findings = [f for f in report.findings if f.rule.id != "photos.who-pictured"]
         if unavailable and report.boxes:
             report.findings.append(
                 PhotoFinding(photo_rules.MATCHING_UNAVAILABLE, {"why": unavailable})
@@ -375,8 +393,10 @@ class Handler:
 
         return match, None
 
-    def _report_json(self, report: PhotoReport) -> Reply:
-        policy = self.checker.policy()
+    @staticmethod
+    def _report_json(report: PhotoReport, policy: Policy) -> Reply:
+        """The report as sent, with the policy's rule settings applied. The policy is
+        passed in, read by the main thread: the Checker's cache is not shared."""
 
         def severity_of(rule: Any) -> Any:
             enabled, severity = effective(rule, policy)
@@ -402,7 +422,8 @@ class Handler:
         return self._when_analysed(request.id, entry, received=received)
 
     def _when_analysed(self, request_id: RequestId, entry: Entry, *, received: int) -> Deferred:
-        settings = self.checker.policy().photos  # read here, on the thread that owns it
+        policy = self.checker.policy()  # read here, on the main thread, which owns the cache
+        settings = policy.photos
 
         def work(progress: Progress) -> Reply:
             report = self._analysed(entry, settings, progress)
@@ -410,7 +431,7 @@ class Handler:
                 "id": request_id,
                 "ok": True,
                 "received": received,
-                "photo": self._report_json(report),
+                "photo": self._report_json(report, policy),
             }
 
         return Deferred(request_id, work, self._translate)
@@ -439,7 +460,8 @@ class Handler:
 
     def _remedy(self, request: PhotoCleanRequest | PhotoBlurRequest) -> Deferred:
         source = self._entry(request.sha256)
-        settings = self.checker.policy().photos
+        policy = self.checker.policy()  # read on the main thread, which owns the cache
+        settings = policy.photos
 
         def work(progress: Progress) -> Reply:
             from tweetguard.checks.photos import blur as photo_blur
@@ -465,7 +487,7 @@ class Handler:
             entry.blurred = boxes + source.blurred
             entry = self.media.add(sha256_of(made.data), entry)
             copy = self._analysed(entry, settings, progress)
-            return {"id": request.id, "ok": True, "photo": self._report_json(copy)}
+            return {"id": request.id, "ok": True, "photo": self._report_json(copy, policy)}
 
         return Deferred(request.id, work, self._translate)
 
@@ -488,18 +510,23 @@ def _matching_unavailable(matching: Any) -> str | None:
     return why
 
 
-def _overlaps_any(box: tuple[int, int, int, int], others: list[tuple[int, int, int, int]]) -> bool:
-    return any(_overlap(box, other) >= BLURRED_OVERLAP for other in others)
+def _failed_report(entry: Entry, exc: Exception) -> PhotoReport:
+    """A report that holds the post: the photo could not be checked (a bug, or a
+    library failing on this file), which is never the same as "nothing found"."""
+    from tweetguard.checks.photos import rules as photo_rules
+    from tweetguard.checks.photos.report import PhotoFinding, PhotoReport, sha256_of
 
-
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    """Intersection over the smaller box: a detector may box a blurred face smaller."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return (w * h) / smaller if smaller > 0 else 0.0
+    report = PhotoReport(
+        sha256=sha256_of(entry.data),
+        kind=entry.kind,
+        mime=entry.mime,
+        name=entry.name or "the photo",
+        size=len(entry.data),
+        readable=False,
+    )
+    why = f"it could not be checked: {type(exc).__name__}"
+    report.findings.append(PhotoFinding(photo_rules.UNREADABLE, {"name": report.name, "why": why}))
+    return report
 
 
 def _account_fields(account: Account | None) -> dict[str, str | None]:

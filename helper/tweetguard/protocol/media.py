@@ -43,10 +43,11 @@ class Entry:
     mime: str
     name: str
     kind: str
-    report: PhotoReport | None = None  # None while the worker analyses it
+    # The report and what its face matches were made against (None: matching off),
+    # set together in one assignment; None while the worker analyses the file.
+    result: tuple[PhotoReport, object] | None = None
     done: threading.Event = field(default_factory=threading.Event)
     analysing: threading.Lock = field(default_factory=threading.Lock)  # one analysis at a time
-    match_key: object = None  # what the report's face matches were made against (None: off)
     # Faces blurred in this copy (boxes in its pixels), so they are not asked about again.
     blurred: list[tuple[int, int, int, int]] = field(default_factory=list)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageCms, ImageOps
 
-from tweetguard.checks.photos.decode import Unreadable, open_picture
+from tweetguard.checks.photos.decode import Unreadable, open_picture, to_rgb
 
 # What each format is written back as: an animated GIF keeps only its first frame.
 _OUTPUT = {
@@ -46,14 +46,25 @@ def upright_pixels(data: bytes) -> tuple[Image.Image, str]:
             icc = source.info.get("icc_profile")
             if icc and upright.mode in ("RGB", "RGBA"):
                 upright = _to_srgb(upright, icc)
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            upright = _plain_mode(upright)
+    except MemoryError:
+        raise Unreadable("too large to open") from None
+    except Exception as exc:
         raise Unreadable(f"damaged file: {exc}"[:120]) from None
-    mode = upright.mode
-    if mode not in ("RGB", "RGBA", "L"):
-        mode = "RGBA" if "A" in mode or "transparency" in upright.info else "RGB"
-        upright = upright.convert(mode)
     # frombytes makes an image with an empty info dict: nothing of the source survives.
-    return Image.frombytes(mode, upright.size, upright.tobytes()), fmt
+    return Image.frombytes(upright.mode, upright.size, upright.tobytes()), fmt
+
+
+def _plain_mode(image: Image.Image) -> Image.Image:
+    """RGB, RGBA or L, keeping transparency (a palette's, or a tRNS colour's) as alpha
+    and scaling 16-bit greyscale rather than clipping it to white."""
+    if "transparency" in image.info or image.mode in ("LA", "PA", "La", "RGBa"):
+        return image.convert("RGBA")
+    if image.mode in ("RGB", "RGBA", "L"):
+        return image
+    if image.mode.startswith("I") or image.mode == "F":
+        return to_rgb(image).convert("L")
+    return image.convert("RGB")
 
 
 def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image:

@@ -9,6 +9,7 @@ make and model are everywhere and say nothing about a child.
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -84,6 +85,25 @@ _PNG_TEXT_IDENTIFYING = {
 }
 
 
+# What software writes into files on its own: it identifies a program, not a person.
+_SOFTWARE = re.compile(
+    r"(?i)^(?:applemark|screenshot|lead technologies.*|creator: gd-jpeg.*|"
+    r"created with (?:gimp|the gimp).*|file written by adobe photoshop.*|"
+    r"optimized by jpegmini.*|intel\(r\) jpeg library.*|acd systems.*|"
+    r"digital camera|olympus digital camera|sony dsc|default|"
+    r"ducky|photoshop icc profile|picasa|google|xmp core.*|microsoft.*|"
+    r"(?:processed|edited) (?:by|with) .*|"
+    r"compressed by jpeg-recompress|jfif|exif|ascii|unicode)$"
+)
+
+
+def says_nothing(value: str) -> bool:
+    """A value that identifies no one: a program's signature, a placeholder, or a
+    serial number of zeros."""
+    bare = value.strip(" .,-_/:;0")
+    return len(bare) <= 2 or bool(_SOFTWARE.match(value.strip()))
+
+
 @dataclass(frozen=True)
 class Field:
     name: str  # for a teacher: "Camera serial number"
@@ -99,7 +119,9 @@ class Metadata:
 
     def add(self, name: str, value: object, *, locates: bool = False) -> None:
         text = _text(value)
-        if text and not any(f.name == name and f.value == text for f in self.fields):
+        if not text or (not locates and says_nothing(text)):
+            return
+        if not any(f.name == name and f.value == text for f in self.fields):
             self.fields.append(Field(name, text, locates))
 
     def to_json(self) -> dict[str, object]:
@@ -142,9 +164,13 @@ def _read_exif(image: Image.Image, found: Metadata) -> None:
         value = ifds[ifd].get(tag)
         if value and not found.taken:
             found.taken = _text(value)
-    position = _gps_position(ifds[_GPS_IFD])
+    gps = ifds[_GPS_IFD]
+    position = _gps_position(gps)
     if position:
         found.gps = position
+    elif _dms(gps.get(2)) or _dms(gps.get(4)):
+        # Half a position (a latitude alone) still narrows down where the photo was taken.
+        found.add("GPS position (incomplete)", _gps_text(gps), locates=True)
 
 
 def _gps_position(gps: Mapping[int, object]) -> tuple[float, float] | None:
@@ -162,19 +188,31 @@ def _gps_position(gps: Mapping[int, object]) -> tuple[float, float] | None:
     return lat, lon
 
 
+def _gps_text(gps: Mapping[int, object]) -> str:
+    parts = []
+    for ref, tag in ((1, 2), (3, 4)):
+        degrees = _dms(gps.get(tag))
+        if degrees:
+            parts.append(f"{degrees:.4f} {gps.get(ref, '')}".strip())
+    return ", ".join(parts)
+
+
 def _dms(value: object) -> float | None:
+    """Degrees from EXIF's (degrees, minutes, seconds). A part written as 0/0 (some
+    phones do, for seconds) counts as 0 rather than losing the whole position."""
     if not isinstance(value, tuple | list) or not value:
         return None
-    try:
-        parts = [float(v) for v in value]  # IFDRational converts
-    except (TypeError, ValueError, ZeroDivisionError):
+    parts = []
+    for part in value[:3]:
+        try:
+            number = float(part)  # IFDRational converts
+        except (TypeError, ValueError, ZeroDivisionError):
+            number = 0.0
+        parts.append(number if math.isfinite(number) else 0.0)
+    if not math.isfinite(parts[0]):
         return None
-    degrees = (
-        parts[0]
-        + (parts[1] / 60 if len(parts) > 1 else 0)
-        + (parts[2] / 3600 if len(parts) > 2 else 0)
-    )
-    return degrees if degrees == degrees else None  # NaN from 0/0
+    weights = (1.0, 1 / 60, 1 / 3600)
+    return sum(p * w for p, w in zip(parts, weights, strict=False))
 
 
 _XML_TAG = re.compile(r"<[^>]+>")

@@ -9,7 +9,7 @@ pictured.py.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,8 +121,12 @@ def analyse(
     name: str = "",
     kind: str = "image",
     matcher: FaceMatcher | None = None,
+    exclude: Sequence[Box] = (),
 ) -> PhotoReport:
-    """Checks one file. Never raises for a bad file: it gets a finding instead."""
+    """Checks one file. Never raises for a bad file: it gets a finding instead.
+
+    `exclude` are faces this file was made without (a blurred copy): a detector may
+    still box a blurred face, and the teacher is not asked about it again."""
     from tweetguard.checks.photos import decode, faces  # Pillow, numpy, OpenCV: on first use
 
     report = PhotoReport(
@@ -152,6 +156,10 @@ def analyse(
     _metadata_findings(report)
     work, scale_back = decode.work_copy(decoded)
     report.boxes = [f.box for f in faces.detect(work, scale_back)]
+    if getattr(decoded.source, "is_animated", False):
+        _animation(data, report)
+    if exclude:
+        report.boxes = [b for b in report.boxes if not any(overlap(b, e) >= 0.3 for e in exclude)]
     if report.boxes:
         report.findings.append(
             PhotoFinding(R.WHO_PICTURED, {"faces": _faces_phrase(len(report.boxes))})
@@ -169,6 +177,38 @@ def analyse(
             rule = R.FACE_MATCH if match.confident else R.POSSIBLE_MATCH
             report.findings.append(PhotoFinding(rule, {"name": match.name}))
     return report
+
+
+def _animation(data: bytes, report: PhotoReport) -> None:
+    """Faces in any of the sampled frames of an animated GIF, WebP or PNG: X plays
+    every frame. The same face in several frames is counted once."""
+    from tweetguard.checks.photos import decode, faces
+
+    sampled, total = decode.frames(data)
+    for frame in sampled[1:]:  # the first was checked with the picture itself
+        work, scale_back = decode.scaled_for_work(frame, report.width)
+        for face in faces.detect(work, scale_back):
+            if not any(overlap(face.box, known) >= SAME_FACE for known in report.boxes):
+                report.boxes.append(face.box)
+    report.boxes.sort()
+    if total > len(sampled):
+        report.findings.append(
+            PhotoFinding(R.ANIMATION_PARTLY_CHECKED, {"checked": len(sampled), "frames": total})
+        )
+
+
+# Boxes overlapping this much (of the smaller) in two frames are one face.
+SAME_FACE = 0.5
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box: how much of one face lies in the other."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return (w * h) / smaller if smaller > 0 else 0.0
 
 
 def _faces_phrase(count: int) -> str:

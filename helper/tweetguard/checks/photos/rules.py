@@ -170,6 +170,20 @@ VIDEO_LOCATION = Rule(
     ),
     description="A GPS position in a video's metadata (QuickTime or MP4 location atoms).",
 )
+ANIMATION_PARTLY_CHECKED = Rule(
+    id="photos.animation-partly-checked",
+    family="photos",
+    severity=Severity.INFO,
+    message=(
+        "Only {checked} of the {frames} frames of this animation were checked for faces. "
+        "Watch it through before posting."
+    ),
+    fix_hint="Watch the whole animation for faces, names and places before posting.",
+    description=(
+        "An animated GIF, WebP or PNG with more frames than are checked (eight, evenly "
+        "spaced): faces in any of those frames are counted."
+    ),
+)
 VIDEO_PARTLY_CHECKED = Rule(
     id="photos.video-partly-checked",
     family="photos",
@@ -196,6 +210,7 @@ RULES = (
     POSSIBLE_MATCH,
     MATCHING_UNAVAILABLE,
     VIDEO_LOCATION,
+    ANIMATION_PARTLY_CHECKED,
     VIDEO_PARTLY_CHECKED,
 )
 
