@@ -5,7 +5,7 @@
 
 Speed: a 4000x3000 JPEG is built from the committed test photos (1, 2 or 6 real
 faces, or a 30-face class photo of tiles) and taken through what the helper does:
-decode (libjpeg's reduced decode), CenterFace on a 1024 px copy, then matching
+decode (libjpeg's reduced decode), CenterFace on a 1.2 MP copy, then matching
 every face against 50 enrolled people (3 templates each; one is really Obama,
 the rest are random descriptors: comparing costs nothing next to describing).
 
@@ -120,7 +120,7 @@ def speed(runs: int) -> None:
     matcher = matching.Matcher(home, settings)
     print(f"enrolled: {matcher.enrolled()} people, 150 templates; medians of {runs} runs\n")
     print("faces  decode  detect  match  per face  total (ms)  matched")
-    print("       (12 MP)  (1024 px)  (50 people)")
+    print("       (12 MP)  (1.2 MP)   (50 people)")
     for faces in (1, 2, 6, 30):
         data = twelve_megapixels(faces)
         decoded = decode(data)
