@@ -63,7 +63,8 @@ class Finding:
     # About the post's media item at this index rather than its text; with `part`
     # "alt", the offsets point into that item's image description.
     media: int | None = None
-    part: str | None = None
+    part: str | None = None  # "alt", "title", "source" or "poll": where the offsets point
+    index: int | None = None  # which poll choice
 
     @property
     def message(self) -> str:

@@ -23,6 +23,7 @@ from tweetguard.checks import (
     links,
     names,
     personal,
+    reposts,
     sensitive,
     setup,
     trips,
@@ -32,6 +33,7 @@ from tweetguard.checks.base import VERDICTS, Finding, Post, Rule, Severity
 from tweetguard.checks.name_index import NameIndex
 from tweetguard.checks.name_reading import NameContext
 from tweetguard.checks.photos import rules as photo_rules
+from tweetguard.checks.reposts import Source
 from tweetguard.checks.tokens import Clean, clean
 from tweetguard.stores.consent import ConsentRegister, RegisterMissing, RegisterSummary
 from tweetguard.stores.home import policy_path, register_path
@@ -49,6 +51,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     *length_check.RULES,
     *(rule for family in FAMILIES for rule in family.RULES),
     *photo_rules.RULES,
+    *reposts.RULES,
 )
 
 
@@ -74,10 +77,14 @@ class Report:
     length: length_check.Length
     text: str
     visibility: str = "public"  # of the account it would go out from (unknown: public)
-    alts: dict[int, str] = field(default_factory=dict)  # media index -> its alt text
+    # Texts besides the post's own that go out with it, by (part, media, index):
+    # alt texts, video titles, poll choices, the reposted or quoted post.
+    parts: dict[tuple[str, int | None, int | None], str] = field(default_factory=dict)
 
     def findings_json(self) -> list[dict[str, object]]:
-        maps: dict[int | None, OffsetMap] = {None: OffsetMap(self.text)}
+        maps: dict[tuple[str, int | None, int | None] | None, OffsetMap] = {
+            None: OffsetMap(self.text)
+        }
         out: list[dict[str, object]] = []
         for f in self.findings:
             item: dict[str, object] = {
@@ -88,15 +95,18 @@ class Report:
                 "end": 0,
                 "fix": f.fix,
             }
-            if f.media is None or f.part == "alt":
-                key = f.media if f.part == "alt" else None
+            if f.part is not None:
+                key = (f.part, f.media, f.index)
                 if key not in maps:
-                    maps[key] = OffsetMap(self.alts.get(key or 0, ""))
+                    maps[key] = OffsetMap(self.parts.get(key, ""))
                 item["start"], item["end"] = maps[key](f.start), maps[key](f.end)
+                item["field"] = f.part
+            elif f.media is None:
+                item["start"], item["end"] = maps[None](f.start), maps[None](f.end)
             if f.media is not None:
                 item["media"] = f.media
-            if f.part is not None:
-                item["field"] = f.part
+            if f.index is not None:
+                item["index"] = f.index
             out.append(item)
         return out
 
@@ -231,6 +241,9 @@ class Checker:
         account: tuple[str | None, str | None] | None = None,
         today: date | None = None,
         media: Sequence[Attached] = (),
+        source: Source | None = None,
+        poll: Sequence[str] = (),
+        action: str = "post",
     ) -> Report:
         """Checks one post. `account` is (handle, user_id) when the caller knows who
         is signed in; the account rules run only then. `media` are its photos with
@@ -263,10 +276,23 @@ class Checker:
         )
         found = [finding for family in FAMILIES for finding in family.check(post)]
         findings = _to_typed_text(resolve(found, policy, visibility), view, len(text))
-        length = length_check.measure(text)
-        findings += resolve(length_check.check(text, length), policy, visibility)
+        if action != "repost":  # a repost has no text of its own to measure
+            length = length_check.measure(text)
+            findings += resolve(length_check.check(text, length), policy, visibility)
+        else:
+            length = length_check.measure(source.text if source else "")
         findings.sort(key=lambda f: (f.start, -(f.severity or f.rule.severity)))
-        alts: dict[int, str] = {}
+        parts: dict[tuple[str, int | None, int | None], str] = {}
+        extra: list[Finding] = []
+        if source is not None:
+            extra += reposts.check(source, action, policy)
+            parts[("source", None, None)] = source.text
+            extra += self._part_findings(source.text, post, "source", editable=False)
+        for number, choice in enumerate(poll):
+            if choice.strip():
+                parts[("poll", None, number)] = choice
+                extra += self._part_findings(choice, post, "poll", index=number)
+        findings += resolve(extra, policy, visibility)
         if media:
             from tweetguard.checks.photos import pictured
 
@@ -276,9 +302,10 @@ class Checker:
                 for pf in pictured.findings(item, self.people(), day):
                     fix = photo_rules.REMEDY.get(pf.rule.id)
                     photo_found.append(Finding(pf.rule, 0, 0, pf.params, fix, media=index))
-                if item.alt and item.alt.strip():
-                    alts[index] = item.alt
-                    photo_found += self._alt_findings(item.alt, post, index)
+                for part, value in (("alt", item.alt), ("title", item.title)):
+                    if value and value.strip():
+                        parts[(part, index, None)] = value
+                        photo_found += self._part_findings(value, post, part, media=index)
             findings += resolve(photo_found, policy, visibility)
         return Report(
             verdict=verdict_of(findings),
@@ -286,16 +313,30 @@ class Checker:
             length=length,
             text=text,
             visibility=visibility,
-            alts=alts,
+            parts=parts,
         )
 
-    def _alt_findings(self, alt: str, post: Post, index: int) -> list[Finding]:
-        """An image description goes out with the post (screen readers read it
-        aloud to anyone), so it is checked like the text, minus length and account."""
-        view = clean(alt)
-        alt_post = replace(post, text=view.text)
-        found = [f for family in TEXT_FAMILIES for f in family.check(alt_post)]
-        return [replace(f, media=index, part="alt") for f in _to_typed_text(found, view, len(alt))]
+    def _part_findings(
+        self,
+        value: str,
+        post: Post,
+        part: str,
+        *,
+        media: int | None = None,
+        index: int | None = None,
+        editable: bool = True,
+    ) -> list[Finding]:
+        """Everything else that goes out with the post (an image description read
+        aloud by screen readers, a poll choice, the post a school reposts) is checked
+        like the text, minus length and account. A reposted post cannot be edited,
+        so its findings offer no replacement."""
+        view = clean(value)
+        part_post = replace(post, text=view.text)
+        found = [f for family in TEXT_FAMILIES for f in family.check(part_post)]
+        return [
+            replace(f, media=media, part=part, index=index, fix=f.fix if editable else None)
+            for f in _to_typed_text(found, view, len(value))
+        ]
 
     def close(self) -> None:
         self.register.close()

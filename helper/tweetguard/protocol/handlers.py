@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import logging
 import sqlite3
@@ -27,6 +28,7 @@ from tweetguard.protocol.messages import (
     Account,
     CheckRequest,
     HelloRequest,
+    IncidentRequest,
     LogoutRequest,
     Media,
     MediaGetRequest,
@@ -136,6 +138,8 @@ class Handler:
             return self._remedy(request)
         if isinstance(request, PeopleRequest):
             return self._people(request)
+        if isinstance(request, IncidentRequest):
+            return self._incident(request)
         return self._check(request)
 
     def _translate(self, request_id: RequestId | None, work: Callable[[], T]) -> T | Reply:
@@ -189,6 +193,9 @@ class Handler:
             has_media=bool(request.media),
             account=(account.handle, account.user_id) if account else None,
             media=attached,
+            source=_source(request.source),
+            poll=request.poll,
+            action=request.action,
         )
         findings = report.findings_json()
         reply: dict[str, Any] = {
@@ -227,6 +234,9 @@ class Handler:
             has_media=bool(request.media),
             account=(account.handle, account.user_id),
             media=self._attached(request.media),
+            source=_source(request.source),
+            poll=request.poll,
+            action=request.action,
         )
         posting = self.checker.policy().posting
         overridden = []
@@ -259,6 +269,29 @@ class Handler:
             )
         except OSError as exc:
             raise ProtocolError(ErrorCode.EVENTS_UNAVAILABLE, str(exc)) from None
+        return {"id": request.id, "ok": True, "recorded": True}
+
+    def _incident(self, request: IncidentRequest) -> dict[str, Any]:
+        """Kept for the safeguarding lead and for updating x-dom.js from real reports.
+        The text is kept as a hash: an incident is about what happened, not a copy
+        of a post that may name a child."""
+        text_hash = (
+            hashlib.sha256(request.text.encode("utf-8")).hexdigest()
+            if request.text is not None
+            else None
+        )
+        try:
+            self.events.append(
+                "incident",
+                what=request.what,
+                text_sha256=text_hash,
+                detail=request.detail,
+                url=request.url,
+                **_account_fields(request.account),
+            )
+        except OSError as exc:
+            raise ProtocolError(ErrorCode.EVENTS_UNAVAILABLE, str(exc)) from None
+        log.warning("incident %s at %s: %s", request.what, request.url, request.detail)
         return {"id": request.id, "ok": True, "recorded": True}
 
     def _logout(self, request: LogoutRequest) -> dict[str, Any]:
@@ -310,6 +343,7 @@ class Handler:
                     confirmed_not=item.confirmed_not,
                     alt=item.alt,
                     kind=item.kind,
+                    title=item.title,
                 )
             )
         return attached
@@ -508,6 +542,15 @@ def _matching_unavailable(matching: Any) -> str | None:
     """Whether dlib and the models import here: asked once per process."""
     why: str | None = matching.available()
     return why
+
+
+def _source(source: Any) -> Any:
+    """The protocol's repost source as the checks take it."""
+    if source is None:
+        return None
+    from tweetguard.checks.reposts import Source
+
+    return Source(author=source.author, text=source.text, url=source.url)
 
 
 def _failed_report(entry: Entry, exc: Exception) -> PhotoReport:

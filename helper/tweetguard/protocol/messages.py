@@ -56,6 +56,7 @@ class Media:
     nobody_identifiable: bool = False
     confirmed_not: tuple[str, ...] = ()
     alt: str | None = None
+    title: str | None = None  # a video's title
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,43 @@ class HelloRequest:
     extension_version: str | None
 
 
+ACTIONS = ("post", "reply", "quote", "repost", "schedule", "draft", "edit")
+INCIDENTS = ("network-mismatch", "network-unchecked", "unknown-composer")
+MAX_POLL = 4
+MAX_POLL_CHOICE = 100
+MAX_TITLE = 200
+
+
+@dataclass(frozen=True)
+class Source:
+    """The post a repost or quote passes on."""
+
+    author: str | None
+    text: str
+    url: str | None
+
+
 @dataclass(frozen=True)
 class CheckRequest:
     id: RequestId
     text: str
     account: Account | None
     media: tuple[Media, ...]
+    action: str = "post"
+    source: Source | None = None
+    poll: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IncidentRequest:
+    """Something left, or tried to leave, the page without the guard's approval."""
+
+    id: RequestId
+    what: str
+    text: str | None
+    detail: str | None
+    url: str | None
+    account: Account | None
 
 
 @dataclass(frozen=True)
@@ -82,6 +114,9 @@ class OverrideRequest:
     reason: str
     account: Account
     media: tuple[Media, ...]
+    action: str = "post"
+    source: Source | None = None
+    poll: tuple[str, ...] = ()
 
 
 LOGOUT_REASONS = ("after-post", "idle", "locked", "manual")
@@ -147,6 +182,7 @@ Request = (
     | PhotoCleanRequest
     | PhotoBlurRequest
     | PeopleRequest
+    | IncidentRequest
 )
 
 
@@ -211,6 +247,59 @@ def _parse_check(request_id: RequestId, message: dict[str, Any]) -> CheckRequest
         text=text,
         account=_parse_account(message.get("account")),
         media=_parse_media(message.get("media")),
+        action=_parse_action(message),
+        source=_parse_source(message.get("source")),
+        poll=_parse_poll(message.get("poll")),
+    )
+
+
+def _parse_action(message: dict[str, Any]) -> str:
+    action = message.get("action", "post")
+    if action not in ACTIONS:
+        raise ProtocolError(ErrorCode.BAD_FIELD, f"'action' must be one of {', '.join(ACTIONS)}")
+    return str(action)
+
+
+def _parse_source(value: object) -> Source | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ProtocolError(ErrorCode.BAD_FIELD, "'source' must be an object")
+    text = _optional_str(value, "text", max_len=MAX_TEXT_CHARS, field="source.text") or ""
+    author = _optional_str(value, "author", max_len=50, field="source.author")
+    return Source(
+        author=author.removeprefix("@") if author else None,
+        text=text,
+        url=_optional_str(value, "url", max_len=2000, field="source.url"),
+    )
+
+
+def _parse_poll(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_POLL
+        or not all(isinstance(c, str) and len(c) <= MAX_POLL_CHOICE for c in value)
+    ):
+        raise ProtocolError(
+            ErrorCode.BAD_FIELD,
+            f"'poll' must be a list of at most {MAX_POLL} choices of {MAX_POLL_CHOICE} characters",
+        )
+    return tuple(valid_unicode(c) for c in value)
+
+
+def _parse_incident(request_id: RequestId, message: dict[str, Any]) -> IncidentRequest:
+    what = message.get("what")
+    if what not in INCIDENTS:
+        raise ProtocolError(ErrorCode.BAD_FIELD, f"'what' must be one of {', '.join(INCIDENTS)}")
+    return IncidentRequest(
+        id=request_id,
+        what=str(what),
+        text=_optional_str(message, "text", max_len=MAX_TEXT_CHARS),
+        detail=_optional_str(message, "detail", max_len=2000),
+        url=_optional_str(message, "url", max_len=2000),
+        account=_parse_account(message.get("account")),
     )
 
 
@@ -245,6 +334,9 @@ def _parse_override(request_id: RequestId, message: dict[str, Any]) -> OverrideR
         reason=reason.strip(),
         account=account,
         media=_parse_media(message.get("media")),
+        action=_parse_action(message),
+        source=_parse_source(message.get("source")),
+        poll=_parse_poll(message.get("poll")),
     )
 
 
@@ -302,6 +394,7 @@ def _parse_media(value: object) -> tuple[Media, ...]:
                 ErrorCode.BAD_FIELD, f"'{field}.nobody_identifiable' must be true or false"
             )
         alt = _optional_str(item, "alt", max_len=MAX_ALT, field=f"{field}.alt")
+        title = _optional_str(item, "title", max_len=MAX_TITLE, field=f"{field}.title")
         items.append(
             Media(
                 mime=mime,
@@ -313,6 +406,7 @@ def _parse_media(value: object) -> tuple[Media, ...]:
                 nobody_identifiable=nobody,
                 confirmed_not=_refs(item.get("confirmed_not"), f"{field}.confirmed_not"),
                 alt=alt,
+                title=title,
             )
         )
     return tuple(items)
@@ -439,6 +533,7 @@ _PARSERS: dict[str, Callable[[RequestId, dict[str, Any]], Request]] = {
     "photo_clean": _parse_photo_clean,
     "photo_blur": _parse_photo_blur,
     "people": _parse_people,
+    "incident": _parse_incident,
 }
 
 REQUEST_TYPES = tuple(_PARSERS)

@@ -142,6 +142,36 @@ def _photos(raw: dict[str, Any], where: str, today: date | None = None) -> Photo
 # --- end [photos] ---
 
 
+REPOST_ALLOW = ("any", "listed", "none")
+
+
+@dataclass(frozen=True)
+class RepostSettings:
+    """Whose posts the school may repost or quote ([reposts]). Whatever this says,
+    the reposted text is checked like the school's own: once reposted, a parent's
+    post naming a pupil is on the school's account."""
+
+    allow: str = "any"  # "any", "listed" (the school's own accounts and `from`), "none"
+    from_: tuple[str, ...] = ()  # handles, without @
+
+    def allows(self, author: str | None, own: tuple[str, ...]) -> bool:
+        if self.allow == "any":
+            return True
+        if self.allow == "none" or not author:
+            return False
+        wanted = author.removeprefix("@").casefold()
+        return wanted in {h.casefold() for h in (*self.from_, *own)}
+
+
+def _reposts(raw: dict[str, Any], where: str) -> RepostSettings:
+    _only(raw, {"allow", "from"}, f"{where}: [reposts]")
+    allow = raw.get("allow", "any")
+    if allow not in REPOST_ALLOW:
+        raise PolicyError(f"{where}: reposts.allow must be one of {', '.join(REPOST_ALLOW)}")
+    handles = tuple(h.removeprefix("@") for h in _strings(raw, "from", f"{where}: reposts.from"))
+    return RepostSettings(allow=str(allow), from_=handles)
+
+
 @dataclass(frozen=True)
 class Policy:
     school: str
@@ -161,6 +191,7 @@ class Policy:
     # browser settings fill in the rest.
     posting_set: frozenset[str] = frozenset()
     photos: PhotoSettings = field(default_factory=PhotoSettings)  # [photos]
+    reposts: RepostSettings = field(default_factory=RepostSettings)  # [reposts]
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -217,6 +248,7 @@ _TOP_LEVEL = {
     "staff",
     "register",
     "photos",
+    "reposts",
 }
 
 
@@ -248,6 +280,7 @@ def parse_policy(data: dict[str, Any], where: str) -> Policy:
         posting=_posting(_table(data, "posting", where), where),
         posting_set=frozenset(_table(data, "posting", where)),
         photos=_photos(_table(data, "photos", where), where),
+        reposts=_reposts(_table(data, "reposts", where), where),
     )
 
 

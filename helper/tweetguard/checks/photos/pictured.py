@@ -27,6 +27,7 @@ class Attached:
     confirmed_not: tuple[str, ...] = ()
     alt: str | None = None
     kind: str = "image"
+    title: str | None = None  # a video's title
 
 
 def findings(item: Attached, people: People, today: date) -> list[PhotoFinding]:
