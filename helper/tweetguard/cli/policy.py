@@ -110,6 +110,16 @@ def cmd_policy_check(home: Path) -> int:
         f"  staff:    {len(policy.staff)} name(s), {len(policy.staff_titles)} extra title(s); "
         f"register columns mapped: {len(policy.register_columns)}"
     )
+    reposts = policy.reposts
+    listed = ", ".join(f"@{h}" for h in reposts.from_) or "only the school's own accounts"
+    print(
+        "  reposts:  "
+        + {
+            "any": "anyone's posts (their text is checked)",
+            "listed": f"listed accounts only: {listed}",
+            "none": "none (no reposts or quotes)",
+        }[reposts.allow]
+    )
     photos = policy.photos
     if photos.matching:
         print(
