@@ -1,4 +1,7 @@
-// The toolbar popup: is the helper running, who is signed in, when idle sign-out comes.
+// The toolbar popup: is the helper running, who is signed in, when idle sign-out
+// comes, whether school policy installed tweetguard and how the network guard works.
+
+import { guardLine, policyLine } from './status.js';
 
 function send(message) {
   return chrome.runtime.sendMessage(message);
@@ -15,6 +18,29 @@ function show(id, text, tone) {
   const node = document.getElementById(id);
   node.textContent = text;
   node.className = tone || '';
+}
+
+async function installedBy() {
+  let self = null;
+  try {
+    self = await chrome.management.getSelf();
+  } catch {
+    self = null;
+  }
+  const line = policyLine(self);
+  show('policy', line.text, line.tone);
+}
+
+async function networkGuard() {
+  let status;
+  try {
+    ({ networkGuard: status } = await chrome.storage.session.get('networkGuard'));
+  } catch {
+    status = undefined;
+  }
+  const line = guardLine(status);
+  for (const id of ['guard-label', 'guard']) document.getElementById(id).hidden = !line;
+  if (line) show('guard', line.text, line.tone);
 }
 
 async function refresh() {
@@ -38,5 +64,10 @@ document.getElementById('logout').addEventListener('click', async () => {
   await refresh();
 });
 
+installedBy();
+networkGuard();
 refresh();
-setInterval(refresh, 1000);
+setInterval(() => {
+  networkGuard();
+  refresh();
+}, 1000);
