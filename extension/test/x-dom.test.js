@@ -114,3 +114,81 @@ test('media: a composer without attachments has an empty list per post; no file 
   assert.equal(x.fileInput(composer), null);
   assert.equal(x.removeButton(null), null);
 });
+
+test('renamed composer: a plaintext-only box without role and a German button, by structure', () => {
+  const { document, x } = load('renamed.html');
+  const composers = x.composers();
+  assert.equal(composers.length, 1, 'the alt text dialog is not a composer');
+  const [composer] = composers;
+  assert.ok(composer.classList.contains('composer'));
+  assert.deepEqual(plain(x.composerTexts(composer)), ['Hallo Amelia Thornbury']);
+  const label = document.querySelector('[data-testid="composerSubmit"] span');
+  assert.equal(x.postButtonFrom(label).dataset.testid, 'composerSubmit');
+  assert.equal(x.textBoxFrom(document.querySelector('[contenteditable]')).dataset.testid, 'composerInput_0');
+  // The toolbar's other buttons, the remove button, the timeline's buttons are not post buttons.
+  for (const selector of ['[data-testid="createPollButton"]', '[data-testid="scheduleOption"]', '[aria-haspopup]',
+    '[aria-label="Medien entfernen"]', '[data-testid="reply"]', '[data-testid="retweet"]', '[data-testid="altTextSave"]']) {
+    assert.equal(x.postButtonFrom(document.querySelector(selector)), null, selector);
+  }
+  assert.equal(x.textBoxFrom(document.querySelector('[data-testid="altTextInput"]')), null);
+  // A toast is recognised by data-testid and role, whatever its language.
+  assert.equal(x.toasts().length, 1);
+  assert.ok(x.sentToast());
+});
+
+test('mobile textarea: read from .value, not the stale textContent', () => {
+  const { document, x } = load('mobile-textarea.html');
+  const [composer] = x.composers();
+  const area = document.querySelector('textarea');
+  area.value = 'Seun Adeyemi read his poem';
+  assert.equal(area.textContent, 'stale');
+  assert.deepEqual(plain(x.composerTexts(composer)), ['Seun Adeyemi read his poem']);
+  assert.equal(x.textBoxFrom(area), area);
+  assert.equal(x.postButtonFrom(document.querySelector('button span')).dataset.testid, 'tweetButtonInline');
+});
+
+test('poll choices per post, and the schedule dialog is neither a composer nor a post button', () => {
+  const { document, x } = load('poll-schedule.html');
+  const composers = x.composers();
+  assert.equal(composers.length, 1);
+  assert.deepEqual(plain(x.pollsByPost(composers[0])), [['Zoo', 'Museum']]);
+  const confirm = document.querySelector('[data-testid="scheduledConfirmationPrimaryAction"]');
+  assert.equal(x.postButtonFrom(confirm), null);
+  assert.equal(x.controlKind(confirm), 'schedule-set');
+  assert.equal(x.controlKind(document.querySelector('[data-testid="scheduledConfirmationSecondaryAction"]')), 'schedule-clear');
+  assert.equal(x.controlKind(document.querySelector('[data-testid="scheduleOption"]')), 'schedule-open');
+  assert.equal(x.composerFrom(document.querySelector('[data-testid="scheduleOption"]')), composers[0]);
+  assert.equal(x.controlKind(document.querySelector('[data-testid="tweetButton"]')), null);
+});
+
+test('timeline posts: author, text and link for a repost; the repost menu and intent prompt', () => {
+  const { window, document, x } = load('timeline-repost.html');
+  const [first, second] = document.querySelectorAll('article');
+  const opener = document.querySelector('[data-testid="retweet"] span');
+  assert.equal(x.articleFrom(x.isRepostMenuButton(opener)), first);
+  assert.deepEqual(plain(x.postSource(first)), {
+    author: 'ProudParent22', text: 'So proud of Amelia Thornbury today!', url: 'https://x.com/ProudParent22/status/1001',
+  });
+  // A handle only in the profile link still names the author; no link, no url.
+  assert.deepEqual(plain(x.postSource(second)), { author: 'SomeCouncil', text: 'Libraries open late', url: '' });
+  assert.ok(x.repostConfirmFrom(document.querySelector('[data-testid="retweetConfirm"] span')));
+  assert.equal(x.repostConfirmFrom(opener), null);
+  assert.equal(x.articleByStatus('1001'), first);
+  assert.equal(x.articleByStatus('999'), null);
+  assert.equal(x.isReposted(first), false);
+  assert.equal(x.isReposted(second), true);
+  assert.equal(x.intentRepostId(), null);
+  window.history.pushState({}, '', '/intent/retweet?tweet_id=1001');
+  assert.equal(x.intentRepostId(), '1001');
+  assert.equal(x.controlKind(document.querySelector('[data-testid="editTweet"] span')), 'edit-open');
+  assert.ok(x.sheetConfirmFrom(document.querySelector('[data-testid="confirmationSheetConfirm"]')));
+  assert.equal(x.composers().length, 0);
+});
+
+test('a quote composer names its quoted post', () => {
+  const { x } = load('quote.html');
+  const [composer] = x.composers();
+  assert.deepEqual(plain(x.quotedSource(composer)), { author: '', text: 'Year 6 won the cup', url: '' });
+  const { x: y } = load('reply.html');
+  assert.equal(y.quotedSource(y.composers()[0]), null);
+});

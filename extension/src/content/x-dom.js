@@ -8,27 +8,55 @@
 
   const TEXTAREA_ID = /^tweetTextarea_(\d+)$/;
   const BUTTON_SELECTORS = ['[data-testid="tweetButton"]', '[data-testid="tweetButtonInline"]'];
-  const BUTTON_LABELS = /^(post|post all|reply|tweet|tweet all)$/i;
-  const TEXTBOX_FALLBACK = '[role="textbox"][contenteditable="true"]';
+  // Text boxes and buttons are recognised by structure when X renames its
+  // data-testids: any editable element (contenteditable "true" or
+  // "plaintext-only", a <textarea>) with a button after it in the same
+  // container is a composer, and its last such button posts. No label list:
+  // "Post", "Posten", "Publicar" and "Schedule" are all the same button.
+  const EDITABLE = '[contenteditable="true"], [contenteditable="plaintext-only"], [contenteditable=""], textarea';
+  const BUTTONS = 'button, [role="button"]';
+  // Editable elements and buttons of X's that are not a post's text or its Post button.
+  const NOT_A_TEXT_BOX = /^(altTextInput|dmComposer|grok|SearchBox|mutedWord|list|pollOption|articleTitle)/;
+  const NOT_A_POST_BUTTON = new Set([
+    'addButton', 'fileInput', 'removeMedia', 'altTextEdit', 'altTextButton', 'gifSearchButton', 'gifyButton',
+    'grokImgGen', 'createPollButton', 'pollButton', 'addPollOption', 'addPollOptionButton', 'removePoll',
+    'scheduleOption', 'scheduledButton', 'geoButton', 'emojiButton', 'contentDisclosureButton', 'app-bar-close',
+    'unsentButton', 'tweetTextarea_0_label',
+  ]);
+  // A structural composer is small: this many levels up from its text box at most,
+  // and never the page's main column, its navigation or a post in the timeline.
+  const MAX_COMPOSER_DEPTH = 12;
+  const COMPOSER_LIMIT = 'main, [role="main"], nav, [role="navigation"], article, body, #layers, [data-testid="primaryColumn"]';
   const ACCOUNT_SWITCHER = '[data-testid="SideNav_AccountSwitcher_Button"]';
   const PROFILE_LINK = 'a[data-testid="AppTabBar_Profile_Link"]';
   const HANDLE_ONLY = /^@[A-Za-z0-9_]{1,15}$/;
 
+  const testid = (element) => element.getAttribute('data-testid') || '';
+
+  function isEditable(element) {
+    if (!(element instanceof Element) || !element.matches(EDITABLE)) return false;
+    if (NOT_A_TEXT_BOX.test(testid(element))) return false;
+    // A contenteditable inside another (DraftJS's inner nodes) is part of the outer box.
+    const outer = element.parentElement && element.parentElement.closest('[contenteditable]');
+    return !(outer && outer.getAttribute('contenteditable') !== 'false');
+  }
+
   function isTextBox(element) {
     if (!(element instanceof Element)) return false;
-    const id = element.getAttribute('data-testid');
-    if (id && TEXTAREA_ID.test(id)) return true;
-    return element.matches(TEXTBOX_FALLBACK);
+    if (TEXTAREA_ID.test(testid(element))) return true;
+    return isEditable(element) && composerAround(element) !== null;
   }
 
   /** The composer text box an event target is in, or null. */
   function textBoxFrom(target) {
     let node = target instanceof Element ? target : target && target.parentElement;
     while (node) {
-      if (isTextBox(node)) {
+      if (TEXTAREA_ID.test(testid(node))) return node;
+      if (isEditable(node)) {
         // A fallback match may sit inside the data-testid element: prefer the outer one.
         const outer = node.parentElement && node.parentElement.closest('[data-testid^="tweetTextarea_"]');
-        return outer && TEXTAREA_ID.test(outer.getAttribute('data-testid')) ? outer : node;
+        if (outer && TEXTAREA_ID.test(testid(outer))) return outer;
+        return composerAround(node) ? node : null;
       }
       node = node.parentElement;
     }
@@ -38,55 +66,76 @@
   function isPostButton(element) {
     if (!(element instanceof Element)) return false;
     if (BUTTON_SELECTORS.some((s) => element.matches(s))) return true;
-    // Fallback: a button labelled like X's post button, inside a composer.
-    return (
-      element.matches('button, [role="button"]') &&
-      BUTTON_LABELS.test((element.textContent || '').trim()) &&
-      textBoxesIn(composerAround(element)).length > 0
-    );
+    if (!element.matches(BUTTONS)) return false;
+    const composer = composerAround(element);
+    return Boolean(composer) && postButtonsIn(composer).includes(element);
   }
 
   /** The post button an event target is in, or null. */
   function postButtonFrom(target) {
     let node = target instanceof Element ? target : target && target.parentElement;
     while (node) {
-      if (isPostButton(node)) return node;
+      if (node.matches(BUTTONS) || BUTTON_SELECTORS.some((s) => node.matches(s))) {
+        return isPostButton(node) ? node : null;
+      }
       node = node.parentElement;
     }
     return null;
   }
 
+  const follows = (a, b) => Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+
   function textBoxesIn(root) {
     if (!root) return [];
-    let boxes = [...root.querySelectorAll('[data-testid^="tweetTextarea_"]')].filter((el) =>
-      TEXTAREA_ID.test(el.getAttribute('data-testid')),
-    );
-    if (boxes.length === 0) boxes = [...root.querySelectorAll(TEXTBOX_FALLBACK)];
-    const order = (el) => Number((TEXTAREA_ID.exec(el.getAttribute('data-testid') || '') || [0, 0])[1]);
+    let boxes = [...root.querySelectorAll('[data-testid^="tweetTextarea_"]')].filter((el) => TEXTAREA_ID.test(testid(el)));
+    if (boxes.length === 0) boxes = [...root.querySelectorAll(EDITABLE)].filter(isEditable);
+    const order = (el) => Number((TEXTAREA_ID.exec(testid(el)) || [0, 0])[1]);
     return boxes.sort((a, b) => order(a) - order(b));
+  }
+
+  // By structure: the last button after the last text box, not one of X's known
+  // other controls, not a menu opener, not inside an attachment or our panel.
+  function structuralPostButton(root, boxes) {
+    const last = boxes[boxes.length - 1];
+    if (!last) return null;
+    const candidates = [...root.querySelectorAll(BUTTONS)].filter(
+      (el) =>
+        follows(last, el) &&
+        !last.contains(el) &&
+        !NOT_A_POST_BUTTON.has(testid(el)) &&
+        !el.hasAttribute('aria-haspopup') &&
+        !el.closest('[data-testid="attachments"], [data-tweetguard-panel], article') &&
+        !(el.parentElement && el.parentElement.closest(BUTTONS)),
+    );
+    return candidates[candidates.length - 1] || null;
   }
 
   function postButtonsIn(root) {
     if (!root) return [];
     const found = [...root.querySelectorAll(BUTTON_SELECTORS.join(','))];
     if (found.length) return found;
-    return [...root.querySelectorAll('button, [role="button"]')].filter((el) =>
-      BUTTON_LABELS.test((el.textContent || '').trim()),
-    );
+    const button = structuralPostButton(root, textBoxesIn(root));
+    return button ? [button] : [];
   }
 
   // The smallest ancestor that holds both text boxes and a post button: the
   // inline composer, the modal dialog, a reply box.
   function composerAround(element) {
+    let depth = 0;
     for (let node = element; node && node !== document.documentElement; node = node.parentElement) {
-      if (node.matches('[role="dialog"], [aria-modal="true"]')) return node;
+      if (node.matches('[role="dialog"], [aria-modal="true"]')) return textBoxesIn(node).length ? node : null;
+      if (node.querySelector('[data-testid^="tweetTextarea_"]') && node.querySelector(BUTTON_SELECTORS.join(','))) return node;
+      if (node !== element && node.matches(COMPOSER_LIMIT)) return null;
+      if (++depth > MAX_COMPOSER_DEPTH) return null;
       if (textBoxesIn(node).length && postButtonsIn(node).length) return node;
     }
     return null;
   }
 
-  /** The text of one DraftJS box: its blocks, one line each. */
+  /** The text of one box: DraftJS's blocks, one line each; a <textarea>'s value
+   * (React sets .value, and textContent keeps the first text it had). */
   function boxText(box) {
+    if (box instanceof HTMLTextAreaElement || box instanceof HTMLInputElement) return box.value;
     const blocks = box.querySelectorAll('[data-block="true"]');
     if (blocks.length) return [...blocks].map((b) => b.textContent).join('\n');
     return (box.innerText || box.textContent || '').replace(/\n$/, '');
@@ -100,19 +149,143 @@
   /** Every composer on the page now: the inline one, a modal, reply boxes. */
   function composers(root = document) {
     const found = new Set();
-    for (const box of root.querySelectorAll('[data-testid^="tweetTextarea_"], ' + TEXTBOX_FALLBACK)) {
+    for (const box of root.querySelectorAll('[data-testid^="tweetTextarea_"], ' + EDITABLE)) {
+      if (!TEXTAREA_ID.test(testid(box)) && !isEditable(box)) continue;
       const composer = composerAround(box);
       if (composer) found.add(composer);
     }
     return [...found];
   }
 
-  /** X's "Your post was sent" toast, if one is showing. */
-  function sentToast() {
-    for (const toast of document.querySelectorAll('[data-testid="toast"], [role="alert"]')) {
-      if (/\b(sent|posted)\b/i.test(toast.textContent || '')) return toast;
+  // --- What else goes out with a post: poll choices, and what kind of post it is.
+  const POLL_CHOICE = /^poll(Option|OptionTextInput)_(\d+)$/;
+
+  /** Poll choices per post of the composer: [[choice, ...]] (one list per text box;
+   * empty when the post has no poll). Choices left empty are not sent. */
+  function pollsByPost(composer) {
+    const boxes = textBoxesIn(composer);
+    const polls = boxes.map(() => []);
+    if (!composer || polls.length === 0) return polls;
+    const inputs = [...composer.querySelectorAll('input, textarea, [contenteditable]')].filter((el) => POLL_CHOICE.test(testid(el)));
+    for (const input of inputs) {
+      const value = (input.value !== undefined ? input.value : input.textContent || '').trim();
+      if (value) polls[postIndexOf(input, boxes)].push(value);
+    }
+    return polls;
+  }
+
+  const SCHEDULE_OPTION = '[data-testid="scheduleOption"], [data-testid="scheduledButton"]';
+  const SCHEDULE_CONFIRM = '[data-testid="scheduledConfirmationPrimaryAction"], [data-testid="scheduleConfirm"]';
+  const SCHEDULE_CLEAR = '[data-testid="scheduledConfirmationSecondaryAction"]';
+  const SHEET_CONFIRM = '[data-testid="confirmationSheetConfirm"]';
+  const EDIT_POST = '[data-testid="editTweet"]';
+
+  /** What a click on this element means for posting, besides the Post button:
+   * 'schedule-open' | 'schedule-set' | 'schedule-clear' | 'edit-open' | 'sheet-confirm' | null. */
+  function controlKind(target) {
+    const element = target instanceof Element ? target : target && target.parentElement;
+    if (!element) return null;
+    if (element.closest(SCHEDULE_CONFIRM)) return 'schedule-set';
+    if (element.closest(SCHEDULE_CLEAR)) return 'schedule-clear';
+    if (element.closest(SCHEDULE_OPTION)) return 'schedule-open';
+    if (element.closest(EDIT_POST)) return 'edit-open';
+    if (element.closest(SHEET_CONFIRM)) return 'sheet-confirm';
+    return null;
+  }
+
+  /** The sheet's confirm button an event target is in (X's "Save post?" when a
+   * composer is closed, the /intent/retweet prompt), or null. */
+  function sheetConfirmFrom(target) {
+    const element = target instanceof Element ? target : target && target.parentElement;
+    return element ? element.closest(SHEET_CONFIRM) : null;
+  }
+
+  // --- Posts in the timeline, and reposting them.
+  const ARTICLE = 'article[data-testid="tweet"], article';
+  const REPOST_MENU_BUTTON = '[data-testid="retweet"]';
+  const REPOST_CONFIRM = '[data-testid="retweetConfirm"]';
+
+  /** The timeline post an element is in, or null. */
+  function articleFrom(target) {
+    const element = target instanceof Element ? target : target && target.parentElement;
+    return element ? element.closest(ARTICLE) : null;
+  }
+
+  /** {author, text, url} of a post in the timeline (or embedded in a quote): its
+   * author's @handle from User-Name, its text, and the link to it. */
+  function postSource(element) {
+    if (!element) return null;
+    const textNode = element.querySelector('[data-testid="tweetText"]');
+    const text = textNode ? (textNode.innerText || textNode.textContent || '') : '';
+    let author = '';
+    const name = element.querySelector('[data-testid="User-Name"]');
+    if (name) {
+      const handle = [...name.querySelectorAll('span, div, a')]
+        .map((el) => (el.textContent || '').trim())
+        .find((t) => HANDLE_ONLY.test(t));
+      if (handle) author = handle.slice(1);
+      else {
+        const link = name.querySelector('a[href^="/"]');
+        const path = link && (link.getAttribute('href') || '').slice(1);
+        if (path && /^[A-Za-z0-9_]{1,15}$/.test(path)) author = path;
+      }
+    }
+    const status = [...element.querySelectorAll('a[href*="/status/"]')].find((a) => a.querySelector('time')) ||
+      element.querySelector('a[href*="/status/"]');
+    const url = status ? new URL(status.getAttribute('href'), location.origin).href : '';
+    return { author, text: text.slice(0, 50000), url };
+  }
+
+  /** The timeline post with this status id, or null. */
+  function articleByStatus(id) {
+    if (!id) return null;
+    for (const link of document.querySelectorAll('a[href*="/status/"]')) {
+      const m = /\/status\/(\d+)/.exec(link.getAttribute('href') || '');
+      if (m && m[1] === id) return articleFrom(link);
     }
     return null;
+  }
+
+  function isRepostMenuButton(target) {
+    const element = target instanceof Element ? target : target && target.parentElement;
+    return element ? element.closest(REPOST_MENU_BUTTON) : null;
+  }
+
+  function repostConfirmFrom(target) {
+    const element = target instanceof Element ? target : target && target.parentElement;
+    return element ? element.closest(REPOST_CONFIRM) : null;
+  }
+
+  /** On X's /intent/retweet prompt: the id of the post to repost, else null. */
+  function intentRepostId() {
+    if (!/^\/intent\/(retweet|repost)\b/.test(location.pathname)) return null;
+    return new URLSearchParams(location.search).get('tweet_id');
+  }
+
+  /** Whether the post is now reposted (X swaps its Repost button for Undo repost). */
+  function isReposted(article) {
+    return Boolean(article && article.querySelector('[data-testid="unretweet"]'));
+  }
+
+  /** The post quoted in a quote composer, or null. */
+  function quotedSource(composer) {
+    const quote = composer && composer.querySelector('[data-testid="quoteTweet"]');
+    if (!quote) return null;
+    return postSource(quote.querySelector('article') || quote);
+  }
+
+  /** X's toasts showing now ("Your post was sent.", "Your post will be sent on …",
+   * "Your post has been edited.", in any language): by data-testid and role,
+   * never by their words. */
+  function toasts() {
+    return [...document.querySelectorAll('[data-testid="toast"], #layers [role="alert"], #layers [role="status"]')].filter(
+      (el) => !el.closest('[data-tweetguard-panel]'),
+    );
+  }
+
+  /** X's toast, if one is showing. */
+  function sentToast() {
+    return toasts()[0] || null;
   }
 
   /** Whether a post with this text is now in the timeline. */
@@ -279,7 +452,19 @@
     touchesAttachments,
     composers,
     sentToast,
+    toasts,
     timelineHas,
+    pollsByPost,
+    controlKind,
+    sheetConfirmFrom,
+    articleFrom,
+    postSource,
+    articleByStatus,
+    isRepostMenuButton,
+    repostConfirmFrom,
+    intentRepostId,
+    isReposted,
+    quotedSource,
     loginUrl,
     boxText,
   });
