@@ -32,6 +32,10 @@
     });
   }
 
+  // background.js answers 'tweetguard:approve' (the network guard): every approved
+  // post is announced to it before the click goes through.
+  const APPROVE_VIA_WORKER = true;
+
   const MEDIA_ASK_TIMEOUT_MS = 90_000; // the worker may send a forgotten photo again first
 
   function ask(request) {
@@ -41,26 +45,57 @@
 
   const attachments = () => globalThis.TweetGuardAttachments;
 
+  // What kind of post a composer makes, when the Post button alone does not say:
+  // guard.js notes a schedule set in X's schedule dialog, or a post being edited.
+  const kinds = new WeakMap(); // composer -> 'schedule' | 'draft' | 'edit'
+
+  function setAction(composer, action) {
+    if (!composer) return;
+    if (action) kinds.set(composer, action);
+    else kinds.delete(composer);
+  }
+
+  /** The protocol's `action` for this composer's posts. */
+  function actionOf(composer) {
+    const kind = kinds.get(composer);
+    if (kind) return kind;
+    return dom.quotedSource(composer) ? 'quote' : 'post';
+  }
+
+  /** The fields besides text and media that go with each box's check: action,
+   * the quoted post (first box only) and the box's poll choices. */
+  function extrasFor(composer, count, action = actionOf(composer)) {
+    const source = dom.quotedSource(composer);
+    const polls = dom.pollsByPost(composer);
+    return Array.from({ length: count }, (_, i) => {
+      const extra = { action };
+      if (i === 0 && source) extra.source = source;
+      if (polls[i] && polls[i].length) extra.poll = polls[i].slice(0, 4).map((c) => c.slice(0, 100));
+      return extra;
+    });
+  }
+
   /** Checks every box of the composer with its own photos and videos;
    * {texts, replies, account, media, verdict}. A photo still being checked holds
    * the check until it is done (`onWait` is told, so the panel can say so). */
-  async function checkComposer(composer, { onWait } = {}) {
+  async function checkComposer(composer, { onWait, action } = {}) {
     const before = snapshot(composer); // what is being checked, taken before any wait
     const texts = dom.composerTexts(composer);
     const account = dom.activeAccount();
     const gathered = await attachments().mediaFor(composer, { onWait });
     if (gathered.failed) {
-      return { texts, replies: [], account, media: [], labels: [], snapshot: before, failed: gathered.failed, verdict: null };
+      return { texts, replies: [], account, media: [], extras: [], labels: [], snapshot: before, failed: gathered.failed, verdict: null };
     }
     const media = texts.map((_, i) => gathered.perPost[i] || []);
-    const askAll = () => Promise.all(texts.map((text, i) => ask({ type: 'check', text, account, media: media[i] })));
+    const extras = extrasFor(composer, texts.length, action);
+    const askAll = () => Promise.all(texts.map((text, i) => ask({ type: 'check', text, account, media: media[i], ...extras[i] })));
     let replies = await askAll();
     // A helper that restarted with the service worker has forgotten the photos: once more.
     if (await attachments().resendUnknown(gathered, replies)) replies = await askAll();
     attachments().noteResults(composer, gathered, replies);
     const failed = replies.find((r) => !r || !r.ok);
     return {
-      texts, replies, account, media,
+      texts, replies, account, media, extras,
       labels: gathered.labels,
       snapshot: before,
       failed: failed || null,
@@ -74,6 +109,9 @@
   function snapshot(composer) {
     return JSON.stringify([
       dom.composerTexts(composer),
+      dom.pollsByPost(composer),
+      dom.quotedSource(composer),
+      actionOf(composer),
       dom.attachedMedia(composer),
       attachments().signature(composer),
       dom.activeAccount(),
@@ -82,6 +120,19 @@
 
   function unchanged(composer, check) {
     return composer.isConnected && snapshot(composer) === check.snapshot;
+  }
+
+  /** Asks the service worker's network guard to let exactly this post through
+   * (background.js -> network-guard.js: {kind: 'tweetguard:approve', action,
+   * texts, tweet_id}), just before the click goes through. `action` is the
+   * protocol's (post, quote, schedule, draft, edit, repost); `tweet_id` names the
+   * post reposted. Resolves to {ok: true} or an error reply: the post is held. */
+  async function approve({ action = 'post', texts = [], tweetId } = {}) {
+    if (!APPROVE_VIA_WORKER) return { ok: true };
+    const message = { kind: 'tweetguard:approve', action, texts, text: texts[0] || '' };
+    if (tweetId) message.tweet_id = tweetId;
+    const reply = await send(message);
+    return reply && reply.ok === true ? reply : reply && reply.error ? reply : UNAVAILABLE;
   }
 
   function worst(replies) {
@@ -101,10 +152,11 @@
       reply: check.replies[i],
       media: (check.media && check.media[i]) || [],
       labels: (check.labels && check.labels[i]) || [],
+      extra: (check.extras && check.extras[i]) || {},
     }));
   }
 
   globalThis.TweetGuardChecker = Object.freeze({
-    send, ask, checkComposer, sameTexts, unchanged, results, UNAVAILABLE,
+    send, ask, checkComposer, sameTexts, unchanged, results, setAction, actionOf, approve, UNAVAILABLE,
   });
 })();

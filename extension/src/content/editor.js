@@ -29,6 +29,12 @@
    * still reads `expected` (the text may have changed since the check); false if not. */
   function replaceRange(box, start, end, replacement, expected) {
     if (globalThis.TweetGuardDom.boxText(box).slice(start, end) !== expected) return false;
+    if (box instanceof HTMLTextAreaElement) {
+      // The mobile web's <textarea>: the same editing command, on its own selection.
+      box.focus();
+      box.setSelectionRange(start, end);
+      return document.execCommand('insertText', false, replacement);
+    }
     const from = locate(box, start);
     const to = locate(box, end);
     if (!from || !to) return false;

@@ -3,8 +3,10 @@
 // Listeners sit on window in the capture phase, registered at document_start,
 // so they run before any of X's handlers. A post goes out only by our own
 // re-dispatch after an `allow`, a confirmed account, or a recorded override.
-// After it goes out, X's confirmation (the "sent" toast, or the composer closing
-// with the post in the timeline) starts the logout.
+// After it goes out, X's confirmation (a new toast, or the composer closing
+// with the post in the timeline) starts the logout, unless it was scheduled or
+// saved as a draft: those are checked exactly like a post (they go out later,
+// with no one at the machine) but are not posts.
 (() => {
   'use strict';
 
@@ -25,12 +27,56 @@
     event.stopImmediatePropagation();
   }
 
+  const NOT_POSTS = new Set(['schedule', 'draft']);
+
+  let scheduling = null; // the composer whose schedule button was pressed last
+
   function onClick(event) {
     if (releasing) return;
     const button = dom.postButtonFrom(event.target);
-    if (!button) return;
-    stop(event);
-    guard(dom.composerAround(button), () => button.click());
+    if (button) {
+      stop(event);
+      guard(dom.composerAround(button), () => button.click());
+      return;
+    }
+    noteControl(event);
+  }
+
+  // Clicks that change what kind of post a composer makes (they are not held),
+  // and X's "Save post?" sheet, which saves a draft: held and checked like a post.
+  function noteControl(event) {
+    const kind = dom.controlKind(event.target);
+    if (!kind) return;
+    if (kind === 'schedule-open') {
+      scheduling = dom.composerFrom(event.target) || dom.composers().find((c) => c.isConnected) || null;
+    } else if (kind === 'schedule-set' || kind === 'schedule-clear') {
+      const composer = scheduling && scheduling.isConnected ? scheduling : dom.composers()[0];
+      checker.setAction(composer, kind === 'schedule-set' ? 'schedule' : null);
+      if (composer) live.edited(composer);
+    } else if (kind === 'edit-open') {
+      markNextComposer('edit');
+    } else if (kind === 'sheet-confirm' && !dom.intentRepostId()) {
+      // A composer with text still open behind the sheet: this saves it as a draft.
+      const composer = dom.composers().find((c) => dom.composerTexts(c).some((t) => t.trim()));
+      if (!composer) return;
+      const sheet = dom.sheetConfirmFrom(event.target);
+      stop(event);
+      guard(composer, () => sheet.click(), { action: 'draft' });
+    }
+  }
+
+  // X opens the composer for an edit after the menu item is clicked: the first
+  // composer that appears within a few seconds is that edit.
+  function markNextComposer(action) {
+    const before = new Set(dom.composers());
+    const observer = new MutationObserver(() => {
+      const fresh = dom.composers().find((c) => !before.has(c));
+      if (!fresh) return;
+      checker.setAction(fresh, action);
+      observer.disconnect();
+    });
+    observer.observe(document, { childList: true, subtree: true });
+    setTimeout(() => observer.disconnect(), 5000);
   }
 
   function onKeyDown(event) {
@@ -47,7 +93,7 @@
     guard(dom.composerAround(box), () => target.dispatchEvent(new KeyboardEvent('keydown', init)));
   }
 
-  async function guard(composer, post) {
+  async function guard(composer, post, { action } = {}) {
     if (!composer) return; // not a composer we understand: nothing was posted
     if (inFlight.has(composer)) return; // a second click while checking is swallowed
     const last = released.get(composer);
@@ -65,7 +111,7 @@
       panel.checking(composer, anchor);
       const onWait = () => panel.checking(composer, anchor, 'tweetguard is still checking a photo or video: the post waits here until that check is done.');
       const [check, settings] = await Promise.all([
-        checker.checkComposer(composer, { onWait }),
+        checker.checkComposer(composer, { onWait, action }),
         checker.send({ kind: 'tweetguard:settings' }),
       ]);
       if (!checker.unchanged(composer, check)) {
@@ -109,6 +155,7 @@
       if (rules.length === 0) continue;
       const reply = await checker.ask({
         type: 'override', text: check.texts[i], rules, reason, account: check.account, media: check.media[i] || [],
+        ...((check.extras && check.extras[i]) || {}),
       });
       if (!reply.ok) {
         panel.error(composer, anchor, reply.error.message);
@@ -140,12 +187,23 @@
         return;
       }
     }
-    release(composer, anchor, check, post);
+    await release(composer, anchor, check, post);
   }
 
   // The last gate: the composer must still hold exactly what was checked (text,
   // photos, account), whatever happened while a panel waited for the teacher.
-  function release(composer, anchor, check, post) {
+  async function release(composer, anchor, check, post) {
+    if (!checker.unchanged(composer, check)) {
+      panel.error(composer, anchor, CHANGED);
+      return;
+    }
+    const action = (check.extras && check.extras[0] && check.extras[0].action) || 'post';
+    // The network guard lets exactly these texts through X's call for this action.
+    const approved = await checker.approve({ action, texts: check.texts });
+    if (!approved.ok) {
+      panel.error(composer, anchor, approved.error ? approved.error.message : checker.UNAVAILABLE.error.message);
+      return;
+    }
     if (!checker.unchanged(composer, check)) {
       panel.error(composer, anchor, CHANGED);
       return;
@@ -158,17 +216,18 @@
     } finally {
       releasing = false;
     }
-    watchForConfirmation(composer, check);
+    watchForConfirmation(composer, check, action);
   }
 
   // X confirms a post with a toast, or by closing the composer with the post in
   // the timeline. Only then is the browser signed out: not on the click alone,
   // which X may still refuse.
-  function watchForConfirmation(composer, check) {
+  function watchForConfirmation(composer, check, action) {
     const first = check.texts[0] || '';
+    const earlier = new Set(dom.toasts()); // a toast still showing from before is not this post's
     let done = false;
     const confirmed = () =>
-      dom.sentToast() ||
+      dom.toasts().some((t) => !earlier.has(t)) ||
       ((!composer.isConnected || dom.composerTexts(composer).every((t) => !t.trim())) && dom.timelineHas(first));
     const finish = () => {
       if (done) return;
@@ -176,6 +235,10 @@
       observer.disconnect();
       clearTimeout(timer);
       live.resume(composer);
+      if (NOT_POSTS.has(action)) {
+        checker.setAction(composer, null); // the composer X leaves behind starts a new post
+        return;
+      }
       checker.send({ kind: 'tweetguard:posted', account: check.account });
     };
     const observer = new MutationObserver(() => {

@@ -110,16 +110,37 @@
   // its remedies; findings in a photo's description are shown here, like the text's.
   const aboutPhoto = (f) => Number.isInteger(f.media) && f.field !== 'alt';
 
+  const SOURCE_PREFIX = { repost: 'The post being reposted: ', quote: 'The quoted post: ' };
+
   function findingList(results, onFix) {
     const list = el('ul', {});
-    results.forEach(({ text, reply, media = [], labels = [] }, box) => {
+    results.forEach(({ text, reply, media = [], labels = [], extra = {} }, box) => {
       const post = results.length > 1 ? `Post ${box + 1}: ` : '';
       for (const finding of reply.findings) {
         if (aboutPhoto(finding)) continue;
-        if (finding.field === 'alt') {
+        if (finding.field === 'alt' || finding.field === 'title') {
           const label = labels[finding.media] || `Photo ${finding.media + 1}`;
-          const alt = (media[finding.media] && media[finding.media].alt) || '';
-          list.append(findingItem({ ...finding, fix: null }, alt, `${post}${label} description: `, null));
+          const item = media[finding.media] || {};
+          const what = finding.field === 'alt' ? 'description' : 'title';
+          list.append(findingItem({ ...finding, fix: null }, item[finding.field] || '', `${post}${label} ${what}: `, null));
+          continue;
+        }
+        if (finding.field === 'source') {
+          const source = extra.source || {};
+          const prefix = SOURCE_PREFIX[extra.action] || SOURCE_PREFIX.quote;
+          const by = source.author ? `(@${source.author}) ` : '';
+          list.append(findingItem({ ...finding, fix: null }, source.text || '', `${post}${prefix}${by}`, null));
+          continue;
+        }
+        if (finding.field === 'poll') {
+          const choices = extra.poll || [];
+          const index = Number.isInteger(finding.index) ? finding.index : 0;
+          list.append(findingItem({ ...finding, fix: null }, choices[index] || '', `${post}Poll choice ${index + 1}: `, null));
+          continue;
+        }
+        if (finding.field) {
+          // A part of the post this panel does not know how to quote: say what, never fix the text.
+          list.append(findingItem({ ...finding, fix: null }, '', post, null));
           continue;
         }
         list.append(findingItem(finding, text, post, onFix ? (f, quoted) => onFix(box, f, quoted) : null));
