@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 SITE = Path(__file__).parent / "site"
+# X's posting calls (/i/api/graphql/<queryId>/<operation>) the fixture answers and records.
+POSTING = {"CreateTweet", "CreateScheduledTweet", "CreateDraftTweet", "CreateRetweet"}
 HOSTS = ["x.com", "*.x.com", "twitter.com", "*.twitter.com"]
 USER_ID = "1450000000000000001"  # above 2**53 on purpose: ids must travel as strings
 COOKIES = {
@@ -71,6 +73,9 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
 class FixtureSite:
     port: int
     posts: list[dict[str, Any]] = field(default_factory=list)
+    # CreateRetweet calls: {"tweet_id", "host"}; scheduled posts and drafts are in
+    # `posts` with their "operation".
+    reposts: list[dict[str, Any]] = field(default_factory=list)
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     server: ThreadingHTTPServer | None = None
     posted: threading.Condition = field(default_factory=threading.Condition)
@@ -79,6 +84,11 @@ class FixtureSite:
         with self.posted:
             self.posted.wait_for(lambda: len(self.posts) >= count, timeout)
             return list(self.posts)
+
+    def wait_for_reposts(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        with self.posted:
+            self.posted.wait_for(lambda: len(self.reposts) >= count, timeout)
+            return list(self.reposts)
 
     def close(self) -> None:
         if self.server:
@@ -124,13 +134,25 @@ def start(directory: Path) -> FixtureSite:
                 or self.headers.get("x-csrf-token") != COOKIES["ct0"][0]
             ):
                 return self._send(403, b'{"errors":[{"message":"csrf"}]}', "application/json")
-            entities = (body["variables"].get("media") or {}).get("media_entities") or []
+            variables = body["variables"]
+            if operation == "CreateRetweet":
+                with site.posted:
+                    site.reposts.append(
+                        {"tweet_id": variables["tweet_id"], "host": self.headers.get("host")}
+                    )
+                    site.posted.notify_all()
+                return self._send(200, b'{"data":{"create_retweet":{}}}', "application/json")
+            # X nests a scheduled post's or draft's request in post_tweet_request.
+            request = variables.get("post_tweet_request") or variables
+            entities = (request.get("media") or {}).get("media_entities") or []
             with site.posted:
                 site.posts.append(
                     {
-                        "text": body["variables"]["tweet_text"],
+                        "text": request.get("tweet_text", request.get("status")),
                         "host": self.headers.get("host"),
                         "media": [site.uploads[e["media_id"]] for e in entities],
+                        "operation": operation,
+                        "poll": request.get("poll"),
                     }
                 )
                 site.posted.notify_all()

@@ -25,10 +25,38 @@ function blockNode(line) {
     h('div', { 'data-offset-key': 'k-0-0', class: 'public-DraftStyleDefault-block' }, span));
 }
 
+// ?composer=textarea is the mobile web's <textarea> (React keeps the text in its
+// state and sets .value; textContent keeps the first text); ?composer=renamed is a
+// later X: a plaintext-only box without role or known testid, and a Post button
+// with a new testid and a German label. The page's own handlers find its boxes
+// and buttons by class, like React's own references, never by testid.
+const variant = new URLSearchParams(location.search).get('composer');
+
 function editor(index) {
+  if (variant === 'textarea') {
+    const area = h('textarea', {
+      class: 'fixture-box', 'aria-label': 'Post text', placeholder: "What's happening?",
+      'data-testid': `tweetTextarea_${index}`, rows: '3',
+    });
+    const state = { text: '' };
+    area.addEventListener('input', () => {
+      state.text = area.value; // React: state from the event, then value from state
+      area.value = state.text;
+      updateButtons();
+    });
+    return h('div', { 'data-testid': `tweetTextarea_${index}_label` }, area);
+  }
+  if (variant === 'renamed') {
+    const box = h('div', {
+      class: 'fixture-box public-DraftEditor-content', contenteditable: 'plaintext-only',
+      'aria-label': 'Beitragstext', 'data-testid': `composerInput_${index}`,
+    });
+    box.addEventListener('input', () => updateButtons());
+    return h('div', {}, box);
+  }
   const contents = h('div', { 'data-contents': 'true' }, blockNode(''));
   const box = h('div', {
-    class: 'public-DraftEditor-content', contenteditable: 'true', role: 'textbox',
+    class: 'fixture-box public-DraftEditor-content', contenteditable: 'true', role: 'textbox',
     'aria-label': 'Post text', 'aria-multiline': 'true', spellcheck: 'true',
     'data-testid': `tweetTextarea_${index}`,
   }, contents);
@@ -37,7 +65,14 @@ function editor(index) {
     h('div', { class: 'DraftEditor-root' }, h('div', { class: 'DraftEditor-editorContainer' }, box)));
 }
 
+function postButton(testid, label) {
+  if (variant === 'renamed') [testid, label] = ['composerSubmit', 'Posten'];
+  return h('button', { type: 'button', class: 'fixture-post', 'data-testid': testid, disabled: true }, label);
+}
+
 function editorText(box) {
+  if (box instanceof HTMLTextAreaElement) return box.value;
+  if (box.getAttribute('contenteditable') === 'plaintext-only') return box.innerText.replace(/\n$/, '');
   return [...box.querySelectorAll('[data-block="true"]')].map((b) => b.textContent).join('\n');
 }
 
@@ -62,6 +97,14 @@ function normalize(box) {
 }
 
 function setEditorText(box, text) {
+  if (box instanceof HTMLTextAreaElement) {
+    box.value = text;
+    return;
+  }
+  if (box.getAttribute('contenteditable') === 'plaintext-only') {
+    box.textContent = text;
+    return;
+  }
   box.replaceChildren(h('div', { 'data-contents': 'true' }, ...text.split('\n').map(blockNode)));
 }
 
@@ -91,22 +134,79 @@ function shell() {
   const timeline = h('section', { 'aria-label': 'Timeline', id: 'timeline' });
   const main = h('main', { role: 'main' }, inlineComposer(), timeline);
   root.replaceChildren(h('div', {}, nav, main));
-  timeline.append(tweet('Welcome back everyone! Autumn term starts today.'));
+  for (const post of TIMELINE) timeline.append(tweet(post.text, post));
 }
 
-// A post in the timeline, with X's reply and retweet (-> Quote) controls.
-function tweet(text) {
+// Posts of other accounts in the timeline, for reposting: one names a pupil.
+const TIMELINE = [
+  { id: '1000', author: 'OakfieldPrimary', name: 'Oakfield Primary', text: 'Welcome back everyone! Autumn term starts today.' },
+  { id: '1001', author: 'ProudParent22', name: 'Proud Parent', text: 'So proud of Amelia Thornbury at the swimming gala today!' },
+  { id: '1002', author: 'SomeCouncil', name: 'Some Council', text: 'Libraries are open late all this week for homework club.' },
+  { id: '1003', author: 'OtherSchool', name: 'Other School', text: 'Our choir sang beautifully at the town hall tonight.' },
+];
+let nextId = 2000;
+
+// A post in the timeline, as X renders it: author (User-Name), text, a link to the
+// post with its time, and X's reply and repost controls.
+function tweet(text, { id = String(nextId++), author = account.handle || 'OakfieldPrimary', name = account.name } = {}) {
   const reply = h('button', { type: 'button', 'data-testid': 'reply', 'aria-label': 'Reply' }, '💬');
-  const retweet = h('button', { type: 'button', 'data-testid': 'retweet', 'aria-label': 'Repost' }, '🔁');
-  const article = h('article', { 'data-testid': 'tweet' },
-    h('div', { 'data-testid': 'tweetText' }, text), h('div', { role: 'group' }, reply, retweet));
+  const retweet = h('button', { type: 'button', 'data-testid': 'retweet', 'aria-label': 'Repost', 'aria-haspopup': 'menu' }, '🔁');
+  const user = h('div', { 'data-testid': 'User-Name' },
+    h('a', { href: `/${author}`, role: 'link' }, h('span', {}, name)),
+    h('a', { href: `/${author}`, role: 'link', tabindex: '-1' }, h('span', {}, `@${author}`)),
+    h('a', { href: `/${author}/status/${id}`, role: 'link' }, h('time', { datetime: '2026-11-27T10:00:00.000Z' }, '2h')));
+  const article = h('article', { 'data-testid': 'tweet', role: 'article', tabindex: '0' },
+    user, h('div', { 'data-testid': 'tweetText', lang: 'en' }, text), h('div', { role: 'group' }, reply, retweet));
   reply.addEventListener('click', () => modalComposer({ replyTo: text }));
   retweet.addEventListener('click', () => {
+    const repost = h('div', { role: 'menuitem', 'data-testid': 'retweetConfirm', tabindex: '0' }, h('span', {}, 'Repost'));
     const quote = h('div', { role: 'menuitem', 'data-testid': 'quote', tabindex: '0' }, 'Quote');
-    quote.addEventListener('click', () => modalComposer({ quote: text }));
-    layers.replaceChildren(h('div', { role: 'menu', 'data-testid': 'Dropdown' }, quote));
+    repost.addEventListener('click', async () => {
+      if (await sendRepost(id)) {
+        layers.replaceChildren();
+        retweet.setAttribute('data-testid', 'unretweet');
+        retweet.setAttribute('aria-label', 'Undo repost');
+      }
+    });
+    quote.addEventListener('click', () => modalComposer({ quote: article }));
+    layers.replaceChildren(h('div', { role: 'menu', 'data-testid': 'Dropdown' }, repost, quote));
   });
   return article;
+}
+
+// X's posting call for a repost: /i/api/graphql/<queryId>/CreateRetweet.
+async function sendRepost(id) {
+  const response = await fetch('/i/api/graphql/fixture/CreateRetweet', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf() },
+    body: JSON.stringify({ variables: { tweet_id: id, dark_request: false }, queryId: 'fixture' }),
+  });
+  return response.ok;
+}
+
+function csrf() {
+  return (document.cookie.split('; ').find((c) => c.startsWith('ct0=')) || '').slice(4);
+}
+
+// x.com/intent/retweet?tweet_id=ID: the post behind a "Repost?" sheet.
+function intentPage() {
+  const id = new URLSearchParams(location.search).get('tweet_id');
+  const post = TIMELINE.find((p) => p.id === id);
+  const timeline = document.getElementById('timeline');
+  if (post) timeline.replaceChildren(tweet(post.text, post));
+  const confirm = h('button', { type: 'button', 'data-testid': 'confirmationSheetConfirm' }, 'Repost');
+  const cancel = h('button', { type: 'button', 'data-testid': 'confirmationSheetCancel' }, 'Cancel');
+  const sheet = h('div', { role: 'alertdialog', 'aria-modal': 'true', 'data-testid': 'sheetDialog' },
+    h('h1', {}, 'Repost this post?'), confirm, cancel);
+  confirm.addEventListener('click', async () => {
+    if (!(await sendRepost(id))) return;
+    const undo = timeline.querySelector('[data-testid="retweet"]');
+    if (undo) undo.setAttribute('data-testid', 'unretweet');
+    sheet.remove();
+    layers.append(h('div', { 'data-testid': 'toast', role: 'alert' }, 'Reposted'));
+  });
+  cancel.addEventListener('click', () => sheet.remove());
+  layers.replaceChildren(sheet);
 }
 
 // --- Media, as X does it: a hidden file input (also fed by paste and drag and
@@ -184,18 +284,67 @@ function fileInput(areaFor) {
 }
 
 function inlineComposer() {
-  const button = h('button', { type: 'button', 'data-testid': 'tweetButtonInline', disabled: true }, 'Post');
+  const button = postButton('tweetButtonInline', 'Post');
   const attachments = attachmentsArea();
   const input = fileInput(() => attachments);
+  const poll = h('div', { class: 'poll-slot' });
+  const pollButton = h('button', { type: 'button', 'data-testid': 'createPollButton', 'aria-label': 'Add poll' }, '📊');
+  const schedule = h('button', { type: 'button', 'data-testid': 'scheduleOption', 'aria-label': 'Schedule post' }, '📅');
   const composer = h('div', { class: 'composer', 'data-fixture': 'inline' },
     editor(0),
+    poll,
     attachments,
-    h('div', { class: 'toolbar' }, input, button));
+    h('div', { class: 'toolbar', 'data-testid': 'toolBar' },
+      h('div', { role: 'tablist' }, input, pollButton, schedule), button));
+  pollButton.addEventListener('click', () => pollEditor(poll));
+  schedule.addEventListener('click', () => scheduleDialog(composer));
   acceptFiles(composer, attachments);
   return composer;
 }
 
-// The modal composer: a new post or thread, a reply, or a quote.
+// X's poll editor: two choices to start, up to four.
+function pollEditor(slot) {
+  if (slot.firstChild) return;
+  const choices = h('div', { role: 'group', 'aria-label': 'Poll' });
+  const add = h('button', { type: 'button', 'data-testid': 'addPollOption', 'aria-label': 'Add a choice' }, '+');
+  const remove = h('button', { type: 'button', 'data-testid': 'removePoll' }, 'Remove poll');
+  const choice = () => {
+    const n = choices.children.length;
+    const field = h('input', { type: 'text', name: `Choice${n + 1}`, maxlength: '25', 'data-testid': `pollOption_${n}`, 'aria-label': `Choice ${n + 1}` });
+    field.addEventListener('input', updateButtons);
+    choices.append(field);
+  };
+  choice();
+  choice();
+  add.addEventListener('click', () => { if (choices.children.length < 4) choice(); });
+  remove.addEventListener('click', () => slot.replaceChildren());
+  slot.replaceChildren(h('div', { 'data-testid': 'pollEditor' }, choices, add, remove));
+}
+
+// X's schedule dialog: pick a time, confirm; the composer then schedules instead of posting.
+function scheduleDialog(composer) {
+  const when = h('select', { 'aria-label': 'Day' },
+    h('option', { value: '2026-12-01T09:00' }, '1 December 2026, 09:00'),
+    h('option', { value: '2026-12-02T09:00' }, '2 December 2026, 09:00'));
+  const confirm = h('button', { type: 'button', 'data-testid': 'scheduledConfirmationPrimaryAction' }, 'Confirm');
+  const clear = h('button', { type: 'button', 'data-testid': 'scheduledConfirmationSecondaryAction' }, 'Clear');
+  const dialog = h('div', { role: 'dialog', 'aria-modal': 'true', 'aria-label': 'Schedule', 'data-testid': 'scheduleDialog' },
+    h('h2', {}, 'Schedule'), when, confirm, clear);
+  const button = composer.querySelector('.fixture-post');
+  confirm.addEventListener('click', () => {
+    composer.dataset.scheduledFor = when.value;
+    button.textContent = 'Schedule';
+    dialog.remove();
+  });
+  clear.addEventListener('click', () => {
+    delete composer.dataset.scheduledFor;
+    button.textContent = 'Post';
+    dialog.remove();
+  });
+  layers.append(dialog);
+}
+
+// The modal composer: a new post or thread, a reply, or a quote (of an article).
 function modalComposer({ replyTo = null, quote = null } = {}) {
   // Each post of a thread has its own attachments; the toolbar's file input adds
   // to the post being edited.
@@ -216,21 +365,32 @@ function modalComposer({ replyTo = null, quote = null } = {}) {
   });
   const input = fileInput(() => active);
   const header = replyTo ? `Replying to @OakfieldPrimary` : 'New post';
+  // X embeds the quoted post as a small article: author, text, link.
+  const quoted = quote ? quote.cloneNode(true) : null;
+  if (quoted) quoted.querySelector('[role="group"]')?.remove();
   const dialog = h('div', { role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'modal-header' },
     h('div', { id: 'modal-header' }, header),
     replyTo ? h('blockquote', {}, replyTo) : '',
     boxes,
-    quote ? h('div', { 'data-testid': 'quoteTweet' }, quote) : '',
+    quoted ? h('div', { 'data-testid': 'quoteTweet', role: 'link' }, quoted) : '',
     h('div', { class: 'toolbar' }, input, replyTo || quote ? '' : add,
-      h('button', { type: 'button', 'data-testid': 'tweetButton', disabled: true }, replyTo ? 'Reply' : 'Post')));
+      postButton('tweetButton', replyTo ? 'Reply' : 'Post')));
   layers.replaceChildren(dialog);
+}
+
+function pollChoices(composer) {
+  return [...composer.querySelectorAll('[data-testid^="pollOption_"]')].map((i) => i.value.trim());
 }
 
 function updateButtons() {
   for (const composer of document.querySelectorAll('.composer, [role="dialog"]')) {
-    const button = composer.querySelector('[data-testid^="tweetButton"]');
-    const boxes = [...composer.querySelectorAll('[data-testid^="tweetTextarea_"][contenteditable]')];
-    if (button) button.disabled = boxes.some((box) => !editorText(box).trim() && postFiles(composer, box).length === 0);
+    const button = composer.querySelector('.fixture-post');
+    const boxes = [...composer.querySelectorAll('.fixture-box')];
+    const pollIncomplete = pollChoices(composer).some((c) => !c);
+    if (button) {
+      button.disabled = pollIncomplete ||
+        boxes.some((box) => !editorText(box).trim() && postFiles(composer, box).length === 0);
+    }
   }
 }
 
@@ -245,6 +405,7 @@ function loginPage() {
 function route() {
   if (location.pathname.startsWith('/i/flow/login')) return loginPage();
   if (!root.querySelector('nav')) shell();
+  if (location.pathname.startsWith('/intent/retweet')) return intentPage();
   if (location.pathname === '/compose/post') modalComposer();
   else layers.querySelector('[role="dialog"]')?.remove();
 }
@@ -256,32 +417,39 @@ function navigate(path) {
 
 // --- Posting: the page's own handlers, on its root like React's.
 async function post(composer) {
-  const button = composer.querySelector('[data-testid^="tweetButton"]');
+  const button = composer.querySelector('.fixture-post');
   if (!button || button.disabled) return; // X refuses when its own button is disabled
-  const boxes = [...composer.querySelectorAll('[data-testid^="tweetTextarea_"][contenteditable]')];
-  const ct0 = (document.cookie.split('; ').find((c) => c.startsWith('ct0=')) || '').slice(4);
+  const boxes = [...composer.querySelectorAll('.fixture-box')];
+  const scheduled = composer.dataset.scheduledFor;
+  const choices = pollChoices(composer);
   for (const box of boxes) {
     const text = editorText(box);
     const mediaIds = [];
     for (const file of postFiles(composer, box)) {
       const upload = await fetch(`/i/media/upload.json?name=${encodeURIComponent(file.name)}`, {
-        method: 'POST', headers: { 'content-type': file.type || 'application/octet-stream', 'x-csrf-token': ct0 }, body: file,
+        method: 'POST', headers: { 'content-type': file.type || 'application/octet-stream', 'x-csrf-token': csrf() }, body: file,
       });
       if (!upload.ok) return;
       mediaIds.push((await upload.json()).media_id_string);
     }
-    const response = await fetch('/i/api/graphql/fixture/CreateTweet', {
+    const media = { media_entities: mediaIds.map((id) => ({ media_id: id })) };
+    const poll = box === boxes[0] && choices.length ? { choices } : undefined;
+    // A scheduled post goes to CreateScheduledTweet, its text in post_tweet_request.status.
+    const [operation, variables] = scheduled
+      ? ['CreateScheduledTweet', { post_tweet_request: { status: text, media, poll }, execute_at: Date.parse(scheduled) / 1000 }]
+      : ['CreateTweet', { tweet_text: text, media, poll }];
+    const response = await fetch(`/i/api/graphql/fixture/${operation}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': ct0 },
-      body: JSON.stringify({
-        variables: { tweet_text: text, media: { media_entities: mediaIds.map((id) => ({ media_id: id })) } },
-        queryId: 'fixture',
-      }),
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf() },
+      body: JSON.stringify({ variables, queryId: 'fixture' }),
     });
     if (!response.ok) return;
-    document.getElementById('timeline').prepend(tweet(text));
+    if (!scheduled) document.getElementById('timeline').prepend(tweet(text));
   }
   for (const area of composer.querySelectorAll('[data-testid="attachments"]')) area.replaceChildren();
+  composer.querySelector('[data-testid="pollEditor"]')?.remove();
+  delete composer.dataset.scheduledFor;
+  button.textContent = variant === 'renamed' ? 'Posten' : 'Post';
   if (composer.getAttribute('role') === 'dialog') {
     if (location.pathname === '/compose/post') navigate('/home');
     else composer.remove();
@@ -289,7 +457,10 @@ async function post(composer) {
     for (const box of boxes) setEditorText(box, '');
     updateButtons();
   }
-  const toast = h('div', { 'data-testid': 'toast', role: 'alert' }, 'Your post was sent. ', h('a', { href: '/home' }, 'View'));
+  const message = scheduled
+    ? `Your post will be sent on ${new Date(scheduled).toLocaleString('en-GB')}. `
+    : 'Your post was sent. ';
+  const toast = h('div', { 'data-testid': 'toast', role: 'alert' }, message, h('a', { href: '/home' }, 'View'));
   layers.append(toast);
 }
 
@@ -311,13 +482,13 @@ function onRootClick(event) {
     navigate(link.getAttribute('href'));
     return;
   }
-  const button = event.target.closest('[data-testid="tweetButton"], [data-testid="tweetButtonInline"]');
+  const button = event.target.closest('.fixture-post');
   if (button) post(composerOf(button));
 }
 
 function onRootKeyDown(event) {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-    const box = event.target.closest('[data-testid^="tweetTextarea_"]');
+    const box = event.target.closest('.fixture-box');
     if (box) {
       event.preventDefault();
       post(composerOf(box));
