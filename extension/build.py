@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SHIPPED = ("manifest.json", "managed_schema.json", "src")
+SHIPPED = ("manifest.json", "managed_schema.json", "src", "rules")
 TARGETS = ("chromium", "firefox")
 # Must match tweetguard.identity.FIREFOX_ADDON_ID (tests/test_identity.py checks).
 FIREFOX_ADDON_ID = "tweetguard@tweetguard.org"

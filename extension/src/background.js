@@ -5,6 +5,7 @@ import { MediaClient } from './media-client.js';
 import { progressToTab } from './progress.js';
 import { clearXData } from './logout.js';
 import { hostName, mergeSettings } from './settings.js';
+import { NetworkGuard } from './network-guard.js';
 
 const VERSION = chrome.runtime.getManifest().version;
 const IDLE_ALARM = 'tweetguard-idle';
@@ -150,7 +151,22 @@ function tabReader(sender, sha256) {
 
 const MEDIA_TYPES = new Set(['check', 'override']);
 
+// The network guard under the composer guard (network-guard.js): its listeners are
+// registered now, at the worker's start, so its events wake the worker.
+const networkGuard = new NetworkGuard(chrome, {
+  ask: async (request) => {
+    await ready;
+    return helper.request(request);
+  },
+  logout: async () => {
+    const { account } = await session();
+    return logout('incident', account);
+  },
+}).start();
+
 const handlers = {
+  approve: (message, sender) => networkGuard.approve(message, sender),
+  'network-arm': (message, sender) => networkGuard.arm(message, sender),
   async ask({ request }) {
     await ready;
     // Noting activity (storage, maybe a hello) must not delay the check itself.
