@@ -279,6 +279,7 @@ export class NetworkGuard {
           });
     this.modeKnown.then((mode) => this.log.info && this.log.info(`tweetguard network guard: mode ${mode}`));
     this.ready = this.cleanUp();
+    globalThis.tweetguardNetworkGuard = this; // for the worker's console and bench/network_guard.py
     return this;
   }
 
