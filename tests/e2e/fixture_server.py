@@ -126,7 +126,8 @@ def start(directory: Path) -> FixtureSite:
         def do_POST(self) -> None:
             if self.path.startswith("/i/media/upload.json"):
                 return self._upload()
-            if not self.path.endswith("/CreateTweet"):
+            operation = self.path.split("?")[0].rsplit("/", 1)[-1]
+            if operation not in POSTING:
                 return self._send(404, b"{}", "application/json")
             length = int(self.headers.get("content-length", "0"))
             body = json.loads(self.rfile.read(length))
