@@ -119,7 +119,7 @@ class OverrideRequest:
     poll: tuple[str, ...] = ()
 
 
-LOGOUT_REASONS = ("after-post", "idle", "locked", "manual")
+LOGOUT_REASONS = ("after-post", "idle", "locked", "manual", "incident")
 
 
 @dataclass(frozen=True)
