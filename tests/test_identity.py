@@ -32,8 +32,19 @@ def test_manifest_has_no_test_only_permissions() -> None:
         "browsingData",
         "idle",
         "alarms",
+        # The network guard: static rules, reading posting requests' bodies, and
+        # cancelling them where policy grants blocking (force-installed only).
+        "declarativeNetRequest",
+        "webRequest",
+        "webRequestBlocking",
     ]
-    assert "host_permissions" not in MANIFEST
+    # Hosts: X's own, nothing else (no loopback, no test server).
+    assert MANIFEST["host_permissions"] == [
+        "https://x.com/*",
+        "https://*.x.com/*",
+        "https://twitter.com/*",
+        "https://*.twitter.com/*",
+    ]
     for script in MANIFEST["content_scripts"]:
         assert all(re.match(r"^https://(\*\.)?(x|twitter)\.com/\*$", m) for m in script["matches"])
 
