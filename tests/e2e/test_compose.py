@@ -167,3 +167,24 @@ def test_other_x_hosts_are_guarded(launch, host: str) -> None:
     x.page.locator('[data-testid="tweetButtonInline"]').click()
     expect(x.page.locator(PANEL)).to_contain_text("is a pupil's full name")
     assert x.site.posts == []
+
+
+def test_a_direct_message_is_not_held_and_does_not_sign_out(launch) -> None:
+    # README: direct messages are not held. Its box empties after sending, like a
+    # post's: that is not a post, and the browser stays signed in.
+    from tests.e2e.test_logout import events, signed_in
+
+    x = launch("logout_after_post = true")
+    x.page.goto("https://x.com/messages")
+    box = x.page.locator('[data-testid="dm-composer-textarea"]')
+    box.fill("Amelia Thornbury left her coat in class")
+    x.page.locator('[data-testid="dm-composer-send-button"]').click()
+    expect(x.page.locator('[data-testid="messageEntry"]')).to_have_text(
+        "Amelia Thornbury left her coat in class"
+    )
+    expect(box).to_have_value("")
+    x.page.wait_for_timeout(1500)
+    expect(x.page.locator(PANEL)).to_have_count(0)
+    assert signed_in(x)
+    assert [e for e in events(x) if e["event"] == "logout"] == []
+    assert x.site.posts == []

@@ -22,6 +22,11 @@ def repost(x, text: str) -> None:
     x.page.locator('[data-testid="retweetConfirm"]').click()
 
 
+def status(x, path: str):
+    link = f'> [data-testid="User-Name"] a[href="{path}"]'
+    return x.page.locator(f'article[data-testid="tweet"]:has({link})')
+
+
 def test_a_repost_of_a_post_naming_a_pupil_is_held(launch) -> None:
     x = launch()
     x.page.goto("https://x.com/home")
@@ -106,3 +111,63 @@ def test_reposts_only_from_listed_accounts(launch) -> None:
     x.page.goto("https://x.com/home")
     repost(x, HARMLESS)  # SomeCouncil is listed
     assert [r["tweet_id"] for r in x.site.wait_for_reposts(1)] == ["1002"]
+
+
+def test_a_repost_of_a_post_quoting_a_pupils_name_is_held(launch) -> None:
+    # A council post quoting a parent's post: the quoted text goes out with the
+    # repost, so it is checked, under the council's name (the allow-list's account).
+    x = launch()
+    x.page.goto("https://x.com/home?timeline=quotes")
+    repost(x, "Lovely to see this")
+    item = x.page.locator(f'{MENU_PANEL} li[data-rule="names.full-name"]')
+    expect(item).to_have_attribute("data-field", "source")
+    expect(item).to_have_attribute("data-span", NAMES_PUPIL)
+    expect(item).to_contain_text("(@SomeCouncil)")
+    x.page.keyboard.press("Escape")
+
+    # A post with only a photo of its own: the quoted text is still read, and the
+    # author is still the post's own.
+    photo_only = status(x, "/OtherSchool/status/1005")
+    expect(photo_only.locator('[data-testid="tweetText"]')).to_have_count(1)  # the quoted post's
+    photo_only.locator('[data-testid="retweet"]').click()
+    x.page.locator('[data-testid="retweetConfirm"]').click()
+    item = x.page.locator(f'{MENU_PANEL} li[data-rule="names.full-name"]')
+    expect(item).to_contain_text("(@OtherSchool)")
+    assert x.site.reposts == []
+
+
+def test_the_t_key_reposts_the_focused_post_and_that_post_is_checked(launch) -> None:
+    # The trap of "the post clicked last": Repost opened on a harmless post and
+    # closed, then X's `t` shortcut on the post naming a pupil.
+    x = launch()
+    x.page.goto("https://x.com/home")
+    x.page.locator('article[data-testid="tweet"]', has_text=HARMLESS).locator(
+        '[data-testid="retweet"]'
+    ).click()
+    x.page.keyboard.press("Escape")
+    expect(x.page.locator('[role="menu"]')).to_have_count(0)
+    x.page.locator('article[data-testid="tweet"]', has_text=NAMES_PUPIL).focus()
+    x.page.keyboard.press("t")
+    x.page.locator('[data-testid="retweetConfirm"]').click()
+    item = x.page.locator(f'{MENU_PANEL} li[data-rule="names.full-name"]')
+    expect(item).to_contain_text("The post being reposted: (@ProudParent22)")
+    assert x.site.reposts == []
+
+    # The same shortcut on a harmless post lets it out.
+    x.page.keyboard.press("Escape")
+    x.page.locator('article[data-testid="tweet"]', has_text=HARMLESS).focus()
+    x.page.keyboard.press("t")
+    x.page.locator('[data-testid="retweetConfirm"]').click()
+    assert [r["tweet_id"] for r in x.site.wait_for_reposts(1)] == ["1002"]
+
+
+def test_a_menu_whose_post_cannot_be_told_holds_the_repost(launch) -> None:
+    x = launch()
+    x.page.goto("https://x.com/home")
+    repost_buttons = x.page.locator('[data-testid="retweet"]')
+    repost_buttons.nth(1).click()
+    # Two posts marked as the menu's opener: tweetguard cannot be sure which it is for.
+    repost_buttons.nth(2).evaluate("b => b.setAttribute('aria-expanded', 'true')")
+    x.page.locator('[data-testid="retweetConfirm"]').click()
+    expect(x.page.locator(MENU_PANEL)).to_contain_text("cannot tell which post this Repost menu")
+    assert x.site.reposts == []

@@ -17,6 +17,8 @@
   const CONFIRM_WINDOW_MS = 20000; // how long we watch for X to confirm a post
   const SETTLE_MS = 3000; // a click this soon after a release, on the same text, is the same post
   const CHANGED = 'The post changed since it was checked. Press Post again.';
+  const SCHEDULE_UNSURE =
+    'tweetguard cannot tell which post this schedule is for, so it will check it as a post when you press Schedule, and X may hold it once more before it is scheduled.';
 
   const inFlight = new WeakSet(); // composers with a check running
   const released = new WeakMap(); // composer -> {at, texts} of the post last let through
@@ -29,7 +31,7 @@
 
   const NOT_POSTS = new Set(['schedule', 'draft']);
 
-  let scheduling = null; // the composer whose schedule button was pressed last
+  let scheduling = null; // the composer whose schedule button opened the schedule dialog
 
   function onClick(event) {
     if (releasing) return;
@@ -48,16 +50,32 @@
     const kind = dom.controlKind(event.target);
     if (!kind) return;
     if (kind === 'schedule-open') {
-      scheduling = dom.composerFrom(event.target) || dom.composers().find((c) => c.isConnected) || null;
+      scheduling = dom.composerFrom(event.target); // null: a schedule button in no composer we know
     } else if (kind === 'schedule-set' || kind === 'schedule-clear') {
-      const composer = scheduling && scheduling.isConnected ? scheduling : dom.composers()[0];
+      // The composer the schedule dialog belongs to: its own, or the one whose
+      // button opened it. Never a guess: another composer marked as a schedule
+      // would have its post let through as one (and held at the network).
+      const composer = dom.composerFrom(event.target) || (scheduling && scheduling.isConnected ? scheduling : null);
+      scheduling = null;
+      if (!composer) {
+        if (kind === 'schedule-set') {
+          // Unmarked, the post is checked as a post and X's schedule call is held
+          // at the network until it is checked: safe, but say so.
+          for (const c of dom.composers()) panel.error(c, dom.panelAnchor(c), SCHEDULE_UNSURE);
+        }
+        return;
+      }
       checker.setAction(composer, kind === 'schedule-set' ? 'schedule' : null);
-      if (composer) live.edited(composer);
+      live.edited(composer);
     } else if (kind === 'edit-open') {
       markNextComposer('edit');
     } else if (kind === 'sheet-confirm' && !dom.intentRepostId()) {
       // A composer with text still open behind the sheet: this saves it as a draft.
-      const composer = dom.composers().find((c) => dom.composerTexts(c).some((t) => t.trim()));
+      // The sheet is X's answer to closing the post window: that window's composer,
+      // never a guess between two (X's draft call is then held at the network).
+      const withText = dom.composers().filter((c) => dom.composerTexts(c).some((t) => t.trim()));
+      const windows = withText.filter((c) => c.matches('[role="dialog"], [aria-modal="true"]'));
+      const composer = windows.length === 1 ? windows[0] : withText.length === 1 ? withText[0] : null;
       if (!composer) return;
       const sheet = dom.sheetConfirmFrom(event.target);
       stop(event);
@@ -221,7 +239,8 @@
 
   // X confirms a post with a toast, or by closing the composer with the post in
   // the timeline. Only then is the browser signed out: not on the click alone,
-  // which X may still refuse.
+  // which X may still refuse, nor on a box that merely emptied (X empties it for
+  // a draft, a failed send, a direct message).
   function watchForConfirmation(composer, check, action) {
     const first = check.texts[0] || '';
     const earlier = new Set(dom.toasts()); // a toast still showing from before is not this post's
@@ -246,9 +265,7 @@
     });
     observer.observe(document, { childList: true, subtree: true, characterData: true });
     const timer = setTimeout(() => {
-      // No toast we recognise, but the composer closed or emptied: X took the post
-      // (its timeline may show it differently, e.g. an emoji as an image). Sign out.
-      if (!composer.isConnected || dom.composerTexts(composer).every((t) => !t.trim())) finish();
+      // No confirmation from X: the browser stays signed in.
       observer.disconnect();
       live.resume(composer);
     }, CONFIRM_WINDOW_MS);

@@ -17,8 +17,9 @@
   const UNREADABLE =
     'tweetguard cannot read the post being reposted, so the repost is held. Open the post itself and repost it from there.';
   const CHANGED = 'The post changed while tweetguard was checking it. Press Repost again.';
+  const UNSURE =
+    'tweetguard cannot tell which post this Repost menu is for, so the repost is held. Close the menu and press Repost under the post again.';
 
-  let menuArticle = null; // the post whose Repost button opened the menu
   let releasing = false;
   const inFlight = new WeakSet(); // anchors with a check running
 
@@ -29,15 +30,18 @@
 
   function onClick(event) {
     if (releasing) return;
-    const opener = dom.isRepostMenuButton(event.target);
-    if (opener) {
-      menuArticle = dom.articleFrom(opener);
-      return;
-    }
     const confirm = dom.repostConfirmFrom(event.target);
     if (confirm) {
       stop(event);
-      hold(menuArticle && menuArticle.isConnected ? menuArticle : null, confirm);
+      // The post is the one whose Repost button the menu is anchored to, not the
+      // one clicked last: X's `t` key opens the menu for the focused post.
+      const article = dom.repostMenuArticle(confirm);
+      if (!article) {
+        const anchor = anchorOf(confirm);
+        if (!inFlight.has(anchor)) panel.error(anchor, anchor, UNSURE);
+        return;
+      }
+      hold(article, confirm);
       return;
     }
     const id = dom.intentRepostId();
@@ -107,7 +111,8 @@
   }
 
   async function release(article, button, anchor, source, account) {
-    if (!button.isConnected || JSON.stringify(dom.postSource(article)) !== JSON.stringify(source)) {
+    const sameMenu = !dom.repostConfirmFrom(button) || dom.repostMenuArticle(button) === article;
+    if (!button.isConnected || !sameMenu || JSON.stringify(dom.postSource(article)) !== JSON.stringify(source)) {
       panel.error(anchor, anchor, CHANGED);
       return;
     }

@@ -16,7 +16,7 @@
   const EDITABLE = '[contenteditable="true"], [contenteditable="plaintext-only"], [contenteditable=""], textarea';
   const BUTTONS = 'button, [role="button"]';
   // Editable elements and buttons of X's that are not a post's text or its Post button.
-  const NOT_A_TEXT_BOX = /^(altTextInput|dmComposer|grok|SearchBox|mutedWord|list|pollOption|articleTitle)/;
+  const NOT_A_TEXT_BOX = /^(altTextInput|dm|grok|SearchBox|mutedWord|list|pollOption|articleTitle)/i;
   const NOT_A_POST_BUTTON = new Set([
     'addButton', 'fileInput', 'removeMedia', 'altTextEdit', 'altTextButton', 'gifSearchButton', 'gifyButton',
     'grokImgGen', 'createPollButton', 'pollButton', 'addPollOption', 'addPollOptionButton', 'removePoll',
@@ -27,6 +27,23 @@
   // and never the page's main column, its navigation or a post in the timeline.
   const MAX_COMPOSER_DEPTH = 12;
   const COMPOSER_LIMIT = 'main, [role="main"], nav, [role="navigation"], article, body, #layers, [data-testid="primaryColumn"]';
+  // Direct messages are not posts (README): nothing on /messages, nor in the DM
+  // drawer X opens over other pages, is ever a composer.
+  const DM_PATH = /^\/(messages|i\/chat)(\/|$)/;
+  const DM_TESTID = /^dm/i;
+  // What only a post composer has, besides its text box: X's toolbar (media,
+  // GIF, poll, emoji, schedule, location), or the DraftJS editor X writes posts in.
+  // A box and a button without either (a bio, a note, a search, a form) is not one.
+  const COMPOSER_MARK = [
+    '[data-testid="toolBar"]', '[data-testid="fileInput"]', '[data-testid="gifSearchButton"]',
+    '[data-testid="createPollButton"]', '[data-testid="emojiButton"]', '[data-testid="scheduleOption"]',
+    '[data-testid="geoButton"]', '[data-testid="grokImgGen"]',
+    'input[type="file"][accept*="image"]', 'input[type="file"][accept*="video"]',
+  ].join(', ');
+  const DRAFT_EDITOR = '.DraftEditor-root, .public-DraftEditor-content';
+  // Form fields that a composer does not have before its text (a poll's choices
+  // come after it): the edit-profile dialog's name, a birth date, a settings form.
+  const FORM_FIELD = 'input:not([type="file"]):not([type="hidden"]):not([type="checkbox"]):not([type="radio"]), select';
   const ACCOUNT_SWITCHER = '[data-testid="SideNav_AccountSwitcher_Button"]';
   const PROFILE_LINK = 'a[data-testid="AppTabBar_Profile_Link"]';
   const HANDLE_ONLY = /^@[A-Za-z0-9_]{1,15}$/;
@@ -47,9 +64,19 @@
     return isEditable(element) && composerAround(element) !== null;
   }
 
+  /** Whether an element is in a direct message: on /messages, or in X's DM drawer. */
+  function inDirectMessages(element) {
+    if (DM_PATH.test(location.pathname)) return true;
+    for (let node = element; node instanceof Element; node = node.parentElement) {
+      if (DM_TESTID.test(testid(node))) return true;
+    }
+    return false;
+  }
+
   /** The composer text box an event target is in, or null. */
   function textBoxFrom(target) {
     let node = target instanceof Element ? target : target && target.parentElement;
+    if (!node || inDirectMessages(node)) return null;
     while (node) {
       if (TEXTAREA_ID.test(testid(node))) return node;
       if (isEditable(node)) {
@@ -93,21 +120,32 @@
     return boxes.sort((a, b) => order(a) - order(b));
   }
 
-  // By structure: the last button after the last text box, not one of X's known
-  // other controls, not a menu opener, not inside an attachment or our panel.
+  // A post button says what it does in words, in any language ("Post", "Posten",
+  // "Publicar", "发帖"); the toolbar's buttons are icons ("+", 🖼, ✕) with a label
+  // for screen readers only.
+  const hasWords = (el) => /\p{L}/u.test(el.textContent || '');
+
+  // By structure: the last worded button after the last text box (a mobile
+  // layout puts Post in the top bar: then the last one before the first box),
+  // not one of X's known other controls, not a menu opener, not inside an
+  // attachment, a post in the timeline or our panel.
   function structuralPostButton(root, boxes) {
+    const first = boxes[0];
     const last = boxes[boxes.length - 1];
     if (!last) return null;
     const candidates = [...root.querySelectorAll(BUTTONS)].filter(
       (el) =>
-        follows(last, el) &&
-        !last.contains(el) &&
+        !boxes.some((box) => box.contains(el)) &&
         !NOT_A_POST_BUTTON.has(testid(el)) &&
         !el.hasAttribute('aria-haspopup') &&
         !el.closest('[data-testid="attachments"], [data-tweetguard-panel], article') &&
-        !(el.parentElement && el.parentElement.closest(BUTTONS)),
+        !(el.parentElement && el.parentElement.closest(BUTTONS)) &&
+        hasWords(el),
     );
-    return candidates[candidates.length - 1] || null;
+    const after = candidates.filter((el) => follows(last, el));
+    if (after.length) return after[after.length - 1];
+    const before = candidates.filter((el) => follows(el, first));
+    return before[before.length - 1] || null;
   }
 
   function postButtonsIn(root) {
@@ -118,16 +156,46 @@
     return button ? [button] : [];
   }
 
+  // A form around the text: a field before it (the edit-profile dialog's name
+  // above its bio, a settings form). A composer's only fields are a poll's
+  // choices, under the text.
+  function isForm(root, boxes) {
+    return [...root.querySelectorAll(FORM_FIELD)].some((field) => follows(field, boxes[0]) && !boxes.some((b) => b.contains(field)));
+  }
+
+  // X's image description editor: the image above a single text field, without
+  // the composer's toolbar (whatever X calls its parts).
+  function isMediaEditor(root, boxes) {
+    return boxes.length === 1 && !root.querySelector(COMPOSER_MARK) &&
+      [...root.querySelectorAll('img, video, canvas')].some((media) => follows(media, boxes[0]));
+  }
+
+  /** Whether a container holding these text boxes is a post composer: X's own
+   * text box ids, or its toolbar, or its DraftJS editor; never a form or the
+   * image description editor. */
+  function looksLikeComposer(root, boxes) {
+    if (boxes.length === 0) return false;
+    if (boxes.some((box) => TEXTAREA_ID.test(testid(box)))) return true;
+    if (isForm(root, boxes) || isMediaEditor(root, boxes)) return false;
+    if (root.querySelector(COMPOSER_MARK)) return true;
+    return boxes.some((box) => {
+      const draft = box.closest(DRAFT_EDITOR);
+      return Boolean(draft) && root.contains(draft);
+    });
+  }
+
   // The smallest ancestor that holds both text boxes and a post button: the
-  // inline composer, the modal dialog, a reply box.
+  // inline composer, the modal dialog, a reply box. Never in a direct message.
   function composerAround(element) {
+    if (!(element instanceof Element) || inDirectMessages(element)) return null;
     let depth = 0;
     for (let node = element; node && node !== document.documentElement; node = node.parentElement) {
-      if (node.matches('[role="dialog"], [aria-modal="true"]')) return textBoxesIn(node).length ? node : null;
+      if (node.matches('[role="dialog"], [aria-modal="true"]')) return looksLikeComposer(node, textBoxesIn(node)) ? node : null;
       if (node.querySelector('[data-testid^="tweetTextarea_"]') && node.querySelector(BUTTON_SELECTORS.join(','))) return node;
       if (node !== element && node.matches(COMPOSER_LIMIT)) return null;
       if (++depth > MAX_COMPOSER_DEPTH) return null;
-      if (textBoxesIn(node).length && postButtonsIn(node).length) return node;
+      const boxes = textBoxesIn(node);
+      if (boxes.length && postButtonsIn(node).length && looksLikeComposer(node, boxes)) return node;
     }
     return null;
   }
@@ -211,14 +279,32 @@
     return element ? element.closest(ARTICLE) : null;
   }
 
+  const QUOTE = '[data-testid="quoteTweet"]';
+
+  // The elements matching `selector` that are the post's own, not its quoted post's.
+  function own(element, selector) {
+    return [...element.querySelectorAll(selector)].filter((el) => {
+      const quote = el.parentElement && el.parentElement.closest(QUOTE);
+      return !quote || quote === element || !element.contains(quote);
+    });
+  }
+
+  const textOf = (node) => (node ? node.innerText || node.textContent || '' : '');
+
   /** {author, text, url} of a post in the timeline (or embedded in a quote): its
-   * author's @handle from User-Name, its text, and the link to it. */
+   * author's @handle from User-Name, its text, and the link to it. A post that
+   * quotes another carries the quoted post's text too, after a blank line (it
+   * goes out with the repost and is checked); the author and link stay the post's own. */
   function postSource(element) {
     if (!element) return null;
-    const textNode = element.querySelector('[data-testid="tweetText"]');
-    const text = textNode ? (textNode.innerText || textNode.textContent || '') : '';
+    let text = textOf(own(element, '[data-testid="tweetText"]')[0]);
+    const quote = own(element, QUOTE).find((q) => q !== element);
+    if (quote) {
+      const quoted = textOf(quote.querySelector('[data-testid="tweetText"]'));
+      if (quoted.trim()) text = `${text}\n\n${quoted}`;
+    }
     let author = '';
-    const name = element.querySelector('[data-testid="User-Name"]');
+    const name = own(element, '[data-testid="User-Name"]')[0];
     if (name) {
       const handle = [...name.querySelectorAll('span, div, a')]
         .map((el) => (el.textContent || '').trim())
@@ -230,8 +316,8 @@
         if (path && /^[A-Za-z0-9_]{1,15}$/.test(path)) author = path;
       }
     }
-    const status = [...element.querySelectorAll('a[href*="/status/"]')].find((a) => a.querySelector('time')) ||
-      element.querySelector('a[href*="/status/"]');
+    const links = own(element, 'a[href*="/status/"]');
+    const status = links.find((a) => a.querySelector('time')) || links[0];
     const url = status ? new URL(status.getAttribute('href'), location.origin).href : '';
     return { author, text: text.slice(0, 50000), url };
   }
@@ -249,6 +335,29 @@
   function isRepostMenuButton(target) {
     const element = target instanceof Element ? target : target && target.parentElement;
     return element ? element.closest(REPOST_MENU_BUTTON) : null;
+  }
+
+  const REPOST_OPENERS = '[data-testid="retweet"], [data-testid="unretweet"]';
+  const NEAR_PX = 48; // a menu anchored to a button touches it or sits this close
+
+  /** The timeline post a Repost menu item is for, or null when that cannot be
+   * told for sure. X anchors the menu to the button that opened it (clicked, or
+   * the `t` key on the focused post) and marks that button aria-expanded; where
+   * X does not mark it, the one Repost button the menu touches. */
+  function repostMenuArticle(item) {
+    const element = item instanceof Element ? item : item && item.parentElement;
+    if (!element) return null;
+    const menu = element.closest('[role="menu"], [data-testid="Dropdown"]') || element;
+    const openers = [...document.querySelectorAll(REPOST_OPENERS)].filter((o) => articleFrom(o) && !menu.contains(o));
+    const expanded = openers.filter((o) => o.getAttribute('aria-expanded') === 'true');
+    if (expanded.length === 1) return articleFrom(expanded[0]);
+    if (expanded.length > 1 || openers.some((o) => o.hasAttribute('aria-expanded'))) return null;
+    const m = menu.getBoundingClientRect();
+    if (!m.width || !m.height) return null;
+    const gap = (r) =>
+      Math.hypot(Math.max(0, m.left - r.right, r.left - m.right), Math.max(0, m.top - r.bottom, r.top - m.bottom));
+    const near = openers.map((o) => [o, o.getBoundingClientRect()]).filter(([, r]) => r.width && r.height && gap(r) <= NEAR_PX);
+    return near.length === 1 ? articleFrom(near[0][0]) : null;
   }
 
   function repostConfirmFrom(target) {
@@ -461,6 +570,7 @@
     postSource,
     articleByStatus,
     isRepostMenuButton,
+    repostMenuArticle,
     repostConfirmFrom,
     intentRepostId,
     isReposted,

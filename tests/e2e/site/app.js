@@ -135,6 +135,14 @@ function shell() {
   const main = h('main', { role: 'main' }, inlineComposer(), timeline);
   root.replaceChildren(h('div', {}, nav, main));
   for (const post of TIMELINE) timeline.append(tweet(post.text, post));
+  // ?timeline=quotes: posts that quote a parent's post naming a pupil, one with
+  // words of its own, one with only a photo.
+  if (params.get('timeline') === 'quotes') {
+    const parent = TIMELINE[1];
+    timeline.prepend(
+      tweet('Lovely to see this', { id: '1004', author: 'SomeCouncil', name: 'Some Council', quote: parent }),
+      tweet('', { id: '1005', author: 'OtherSchool', name: 'Other School', quote: parent, photo: true }));
+  }
 }
 
 // Posts of other accounts in the timeline, for reposting: one names a pupil.
@@ -146,33 +154,79 @@ const TIMELINE = [
 ];
 let nextId = 2000;
 
-// A post in the timeline, as X renders it: author (User-Name), text, a link to the
-// post with its time, and X's reply and repost controls.
-function tweet(text, { id = String(nextId++), author = account.handle || 'OakfieldPrimary', name = account.name } = {}) {
-  const reply = h('button', { type: 'button', 'data-testid': 'reply', 'aria-label': 'Reply' }, '💬');
-  const retweet = h('button', { type: 'button', 'data-testid': 'retweet', 'aria-label': 'Repost', 'aria-haspopup': 'menu' }, '🔁');
-  const user = h('div', { 'data-testid': 'User-Name' },
+function userName(author, name, id) {
+  return h('div', { 'data-testid': 'User-Name' },
     h('a', { href: `/${author}`, role: 'link' }, h('span', {}, name)),
     h('a', { href: `/${author}`, role: 'link', tabindex: '-1' }, h('span', {}, `@${author}`)),
     h('a', { href: `/${author}/status/${id}`, role: 'link' }, h('time', { datetime: '2026-11-27T10:00:00.000Z' }, '2h')));
+}
+
+// A post in the timeline, as X renders it: author (User-Name), text, a link to the
+// post with its time, a quoted post or a photo, and X's reply and repost controls.
+function tweet(text, { id = String(nextId++), author = account.handle || 'OakfieldPrimary', name = account.name, quote = null, photo = false } = {}) {
+  const reply = h('button', { type: 'button', 'data-testid': 'reply', 'aria-label': 'Reply' }, '💬');
+  const retweet = h('button', {
+    type: 'button', 'data-testid': 'retweet', 'aria-label': 'Repost', 'aria-haspopup': 'menu', 'aria-expanded': 'false',
+  }, '🔁');
   const article = h('article', { 'data-testid': 'tweet', role: 'article', tabindex: '0' },
-    user, h('div', { 'data-testid': 'tweetText', lang: 'en' }, text), h('div', { role: 'group' }, reply, retweet));
+    userName(author, name, id),
+    text ? h('div', { 'data-testid': 'tweetText', lang: 'en' }, text) : '',
+    photo ? h('div', { 'data-testid': 'tweetPhoto' }, h('img', { alt: 'Image', width: '60', height: '40' })) : '',
+    quote ? h('div', { 'data-testid': 'quoteTweet', role: 'link', tabindex: '0' },
+      userName(quote.author, quote.name, quote.id), h('div', { 'data-testid': 'tweetText', lang: 'en' }, quote.text)) : '',
+    h('div', { role: 'group' }, reply, retweet));
   reply.addEventListener('click', () => modalComposer({ replyTo: text }));
-  retweet.addEventListener('click', () => {
-    const repost = h('div', { role: 'menuitem', 'data-testid': 'retweetConfirm', tabindex: '0' }, h('span', {}, 'Repost'));
-    const quote = h('div', { role: 'menuitem', 'data-testid': 'quote', tabindex: '0' }, 'Quote');
-    repost.addEventListener('click', async () => {
-      if (await sendRepost(id)) {
-        layers.replaceChildren();
-        retweet.setAttribute('data-testid', 'unretweet');
-        retweet.setAttribute('aria-label', 'Undo repost');
-      }
-    });
-    quote.addEventListener('click', () => modalComposer({ quote: article }));
-    layers.replaceChildren(h('div', { role: 'menu', 'data-testid': 'Dropdown' }, repost, quote));
-  });
+  retweet.addEventListener('click', () => repostMenu(article, retweet, id));
   return article;
 }
+
+// X's Repost menu: in #layers, anchored over the button that opened it (clicked,
+// or the `t` key on the focused post), which is marked aria-expanded meanwhile.
+function repostMenu(article, retweet, id) {
+  closeMenu();
+  const repost = h('div', { role: 'menuitem', 'data-testid': 'retweetConfirm', tabindex: '0' }, h('span', {}, 'Repost'));
+  const quote = h('div', { role: 'menuitem', 'data-testid': 'quote', tabindex: '0' }, 'Quote');
+  repost.addEventListener('click', async () => {
+    if (await sendRepost(id)) {
+      closeMenu();
+      retweet.setAttribute('data-testid', 'unretweet');
+      retweet.setAttribute('aria-label', 'Undo repost');
+    }
+  });
+  quote.addEventListener('click', () => {
+    closeMenu();
+    modalComposer({ quote: article });
+  });
+  const at = retweet.getBoundingClientRect();
+  const menu = h('div', {
+    role: 'menu', 'data-testid': 'Dropdown',
+    style: `position:absolute;top:${at.top + scrollY}px;left:${at.left + scrollX}px;z-index:10;`,
+  }, repost, quote);
+  retweet.setAttribute('aria-expanded', 'true');
+  menu.fixtureOpener = retweet;
+  layers.replaceChildren(menu);
+  repost.focus();
+}
+
+function closeMenu() {
+  const menu = layers.querySelector('[role="menu"]');
+  if (!menu) return;
+  if (menu.fixtureOpener) menu.fixtureOpener.setAttribute('aria-expanded', 'false');
+  menu.remove();
+}
+
+// X's keyboard shortcuts: `t` opens the Repost menu of the focused post; Escape closes it.
+window.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') return closeMenu();
+  if (event.key !== 't' || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target instanceof Element ? event.target : null;
+  if (!target || target.closest('textarea, input, [contenteditable]')) return;
+  const article = target.closest('article');
+  const retweet = article && article.querySelector('[data-testid="retweet"]');
+  if (!retweet) return;
+  event.preventDefault();
+  retweet.click();
+});
 
 // X's posting call for a repost: /i/api/graphql/<queryId>/CreateRetweet.
 async function sendRepost(id) {
@@ -402,9 +456,27 @@ function loginPage() {
   layers.replaceChildren();
 }
 
+// x.com/messages: a direct message conversation. DMs are not posts: tweetguard
+// neither holds them nor signs out after them. Sending puts the message in the
+// conversation and empties the box (like a post's box after sending).
+function messagesPage() {
+  const box = h('textarea', { 'data-testid': 'dm-composer-textarea', placeholder: 'Start a new message', rows: '2' });
+  const send = h('button', { type: 'button', 'data-testid': 'dm-composer-send-button', 'aria-label': 'Send' }, 'Send');
+  const media = h('input', { type: 'file', accept: 'image/*,video/*', 'data-testid': 'dmFileInput', style: 'display:none' });
+  const conversation = h('div', { 'data-testid': 'DmActivityViewport', id: 'conversation' });
+  send.addEventListener('click', () => {
+    if (!box.value.trim()) return;
+    conversation.append(h('div', { 'data-testid': 'messageEntry' }, box.value));
+    box.value = '';
+  });
+  const main = root.querySelector('main');
+  main.replaceChildren(h('section', { 'aria-label': 'Conversation' }, conversation, h('div', {}, media, box, send)));
+}
+
 function route() {
   if (location.pathname.startsWith('/i/flow/login')) return loginPage();
   if (!root.querySelector('nav')) shell();
+  if (location.pathname.startsWith('/messages')) return messagesPage();
   if (location.pathname.startsWith('/intent/retweet')) return intentPage();
   if (location.pathname === '/compose/post') modalComposer();
   else layers.querySelector('[role="dialog"]')?.remove();
