@@ -151,6 +151,15 @@ function tabReader(sender, sha256) {
 
 const MEDIA_TYPES = new Set(['check', 'override']);
 
+// The after-post sign-out, the one path for every post that went out: one the
+// composer guard let go (its 'posted' message, after X's toast) and a held post the
+// network guard let go when Post was pressed again.
+async function afterPost(account) {
+  const current = await settings();
+  if (!current.logout_after_post) return { loggedOut: false };
+  return logout('after-post', account);
+}
+
 // The network guard under the composer guard (network-guard.js): its listeners are
 // registered now, at the worker's start, so its events wake the worker.
 const networkGuard = new NetworkGuard(chrome, {
@@ -162,6 +171,8 @@ const networkGuard = new NetworkGuard(chrome, {
     const { account } = await session();
     return logout('incident', account);
   },
+  // A held post went out (never a scheduled post or draft): as after any post.
+  posted: async ({ account }) => afterPost(account || (await session()).account),
 }).start();
 
 const handlers = {
@@ -191,11 +202,7 @@ const handlers = {
     await noteActivity(account);
     return { ok: true };
   },
-  async posted({ account }) {
-    const current = await settings();
-    if (!current.logout_after_post) return { loggedOut: false };
-    return logout('after-post', account);
-  },
+  posted: ({ account }) => afterPost(account),
   async confirmed({ handle }) {
     if (!handle) return { ok: false };
     const { confirmed } = await session();

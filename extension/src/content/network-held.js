@@ -6,11 +6,15 @@
 //
 // Messages from the service worker (kind 'tweetguard:network-held'):
 //   phase 'held'  -> reply {account, unknown: {tag, role, testid, ariaLabel, contenteditable} | null, detail}
-//   phase 'allowed' | 'blocked' | 'cannot-check' | 'mismatch' -> shown; reply {ok: true}
+//                    (`timedOut`: the rest of a thread whose approval ran out)
+//   phase 'allowed' (with the checked `text`) | 'blocked' | 'cannot-check' | 'mismatch' -> shown; reply {ok: true}
 //   phase 'sent' -> the notice goes (the held post went out once checked)
 // After 'allowed', the teacher's next press of the same Post button (or Ctrl/Cmd+Enter
 // in the same box) is held a moment: {kind: 'tweetguard:network-arm'} opens the
-// one-shot allowance in the worker, then the press is replayed.
+// one-shot allowance in the worker, then the press is replayed. Only while the box
+// still holds the text that was checked: after an edit the press goes to the page
+// untouched, the network holds it again and the new text is checked.
+// Which elements are text boxes and buttons is x-dom.js's knowledge, never this file's.
 (() => {
   'use strict';
 
@@ -21,11 +25,20 @@
   let lastButton = null;
   let banner = null;
   let heldWith = null; // {button, box} the teacher used when the post was held
-  let armed = null; // {button, box, until}: a held post that passed waits for Post again
+  let armed = null; // {button, box, text, until}: a held post that passed waits for Post again
   let replaying = false;
 
-  const BOX = 'textarea, input[type="text"], input:not([type]), [contenteditable]:not([contenteditable="false"])';
-  const BUTTON = 'button, [role="button"], input[type="submit"], input[type="button"], a[role="link"]';
+  const boxFrom = (node) => dom.anyTextBoxFrom(node);
+  const buttonFrom = (node) => dom.anyButtonFrom(node);
+  // As the network guard compares texts (src/network-guard.js normalize).
+  const normalize = (text) => String(text).normalize('NFC').replace(/\r\n?/g, '\n').replace(/\u00a0/g, ' ').trim();
+
+  /** Whether the box the held post came from still holds exactly the checked text. */
+  function stillChecked(held) {
+    if (!held.box) return true; // no box (a script's call): the worker lets out only the checked text
+    if (!held.box.isConnected || typeof held.text !== 'string') return false;
+    return normalize(dom.boxText(held.box)) === normalize(held.text);
+  }
 
   function note(event) {
     if (!event.isTrusted) return;
@@ -33,10 +46,10 @@
     const target = path.find((n) => n instanceof Element) || event.target;
     if (!(target instanceof Element) || target.closest(`[${HOST_ATTR}], [data-tweetguard-panel]`)) return;
     const now = Date.now();
-    const box = target.closest(BOX);
+    const box = boxFrom(target);
     if (box) lastBox = { element: box, at: now };
     if (event.type !== 'keydown') {
-      const button = target.closest(BUTTON);
+      const button = buttonFrom(target);
       if (button) lastButton = { element: button, at: now };
     } else if (event.key === 'Enter' && box) {
       lastButton = null; // Ctrl/Cmd+Enter in a box posts: the box is what sent it
@@ -56,10 +69,10 @@
     if (!target || target.closest(`[${HOST_ATTR}]`)) return;
     let replay = null;
     if (event.type === 'click') {
-      const button = armed.button ? (armed.button.contains(target) ? armed.button : null) : target.closest(BUTTON);
+      const button = armed.button ? (armed.button.contains(target) ? armed.button : null) : buttonFrom(target);
       if (button) replay = () => button.click();
     } else if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-      const box = armed.box ? (armed.box.contains(target) ? armed.box : null) : target.closest(BOX);
+      const box = armed.box ? (armed.box.contains(target) ? armed.box : null) : boxFrom(target);
       const init = {
         key: event.key, code: event.code, keyCode: 13, which: 13, ctrlKey: event.ctrlKey, metaKey: event.metaKey,
         shiftKey: event.shiftKey, altKey: event.altKey, bubbles: true, cancelable: true, composed: true,
@@ -67,6 +80,12 @@
       if (box) replay = () => target.dispatchEvent(new KeyboardEvent('keydown', init));
     }
     if (!replay) return;
+    if (!stillChecked(armed)) {
+      // Edited since the check: not armed. The press goes to the page; the network
+      // guard holds what it sends and checks the new text.
+      armed = null;
+      return;
+    }
     event.preventDefault();
     event.stopImmediatePropagation();
     armed = null;
@@ -74,7 +93,7 @@
     if (!send) return;
     send({ kind: 'tweetguard:network-arm' }).then((reply) => {
       if (!reply || !reply.ok) {
-        show('block', 'tweetguard held a post it could not check. The check has run out: press Post again.');
+        show('block', 'tweetguard held this post because its check ran out. Press Post again to check it again.');
         return;
       }
       replaying = true;
@@ -97,7 +116,7 @@
       testid: attr('data-testid'),
       ariaLabel: attr('aria-label'),
       contenteditable: attr('contenteditable'),
-      label: element.matches(BUTTON) ? (element.textContent || '').trim().slice(0, 40) || undefined : undefined,
+      label: buttonFrom(element) === element ? (element.textContent || '').trim().slice(0, 40) || undefined : undefined,
     };
   }
 
@@ -147,6 +166,26 @@
     return banner;
   }
 
+  /** The notice's own title line, above the findings panel (the panel's title is its own). */
+  function titleLine(text) {
+    const box = container();
+    let line = box.querySelector('[data-tweetguard-network-title]');
+    if (!text) {
+      if (line) line.remove();
+      return;
+    }
+    if (!line) {
+      line = document.createElement('p');
+      line.setAttribute('data-tweetguard-network-title', '');
+      line.setAttribute('role', 'alert');
+      line.style.cssText =
+        'all:initial;display:block;margin:0 0 4px;padding:10px 32px 10px 12px;border-radius:12px;background:#fff4f4;' +
+        'border:2px solid #c0182b;color:#0f1419;font:600 14px/1.4 system-ui,sans-serif;';
+      box.insertBefore(line, box.firstChild.nextSibling);
+    }
+    line.textContent = text;
+  }
+
   function clear() {
     const panel = globalThis.TweetGuardPanel;
     if (banner && panel && typeof panel.clear === 'function') panel.clear(banner);
@@ -158,6 +197,7 @@
     const panel = globalThis.TweetGuardPanel;
     const box = container();
     box.dataset.phase = kind;
+    titleLine(results ? title : null);
     if (panel && typeof panel.error === 'function') {
       if (results && typeof panel.held === 'function') panel.held(box, box, results, 'block', {});
       else if (kind === 'block' || typeof panel.checking !== 'function') panel.error(box, box, title);
@@ -182,9 +222,11 @@
       if (!message.quiet) {
         show(
           'checking',
-          found
-            ? 'tweetguard does not know this kind of post yet, so it is held. It is checking the text…'
-            : 'tweetguard held a post it could not check. It is checking the text…',
+          message.timedOut
+            ? 'tweetguard held the rest of this thread because it took too long to go out. It is checking it again…'
+            : found
+              ? 'tweetguard does not know this kind of post yet, so it is held. It is checking the text…'
+              : 'tweetguard held a post it could not check. It is checking the text…',
         );
       }
       sendResponse({ account, unknown: found ? found.unknown : null, detail: found ? found.detail : null });
@@ -192,17 +234,14 @@
     }
     if (message.phase === 'sent') clear();
     else if (message.phase === 'allowed') {
-      armed = { ...(heldWith || { button: null, box: null }), until: Date.now() + 120_000 };
+      armed = { ...(heldWith || { button: null, box: null }), text: message.text, until: Date.now() + 120_000 };
       show('info', message.message);
     }
     else if (message.phase === 'blocked') {
       const results = [{ text: message.text || '', reply: message.reply, media: [], labels: [] }];
+      // The title line says why the notice is here; the panel below lists what is
+      // wrong and how to fix it.
       show('block', message.message, results);
-      // The findings list says what is wrong; the title says why the panel is here.
-      const panel = globalThis.TweetGuardPanel;
-      const host = panel && panel.host && panel.host(banner);
-      const h2 = host && host.shadowRoot && host.shadowRoot.querySelector('h2');
-      if (h2) h2.textContent = `${message.message} Fix the problems below, then post again.`;
     } else show('block', message.message);
     sendResponse({ ok: true });
     return false;

@@ -543,6 +543,25 @@
     return { handle, user_id: userId };
   }
 
+  // --- used by network-held.js ---
+  // Any text box or button the teacher used, known or not: when the network guard
+  // holds a post, network-held.js reports the ones the functions above do not know,
+  // so this module can learn them from real reports.
+  const ANY_BOX = 'textarea, input[type="text"], input:not([type]), [contenteditable]:not([contenteditable="false"])';
+  const ANY_BUTTON = 'button, [role="button"], input[type="submit"], input[type="button"], a[role="link"]';
+
+  /** The text box (of any kind) around `target`, or null. */
+  function anyTextBoxFrom(target) {
+    const node = target instanceof Element ? target : target && target.parentElement;
+    return node ? node.closest(ANY_BOX) : null;
+  }
+
+  /** The button (of any kind) around `target`, or null. */
+  function anyButtonFrom(target) {
+    const node = target instanceof Element ? target : target && target.parentElement;
+    return node ? node.closest(ANY_BUTTON) : null;
+  }
+
   globalThis.TweetGuardDom = Object.freeze({
     textBoxFrom,
     postButtonFrom,
@@ -577,5 +596,7 @@
     quotedSource,
     loginUrl,
     boxText,
+    anyTextBoxFrom,
+    anyButtonFrom,
   });
 })();
