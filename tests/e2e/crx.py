@@ -163,7 +163,11 @@ def managed_policy(name: str, policy: dict[str, Any], folder: Path = MANAGED) ->
 
 
 def launch_forced(
-    playwright: Any, profile: Path, port: int, env: dict[str, str] | None = None
+    playwright: Any,
+    profile: Path,
+    port: int,
+    env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> Any:
     """Chromium on the fixture site with no --load-extension: what it runs comes from
     policy. Playwright's --disable-extensions and --disable-background-networking
@@ -184,6 +188,7 @@ def launch_forced(
             "--no-first-run",
             "--disable-component-update",
             "--disable-sync",
+            *extra_args,
         ],
         viewport={"width": 1000, "height": 700},
         env=env,

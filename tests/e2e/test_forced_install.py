@@ -37,6 +37,7 @@ from tests.e2e.conftest import NO_KEYRING
 pytestmark = pytest.mark.browser
 
 POLICY_NAME = "tweetguard-test.json"
+TEMPLATE = "chrome-linux-managed.json"
 PANEL = "[data-tweetguard-panel] section"
 NETWORK_GUARD = ROOT / "extension" / "src" / "network-guard.js"
 T = TypeVar("T")
@@ -126,8 +127,20 @@ def test_force_installed_by_policy(
     playwright = sync_playwright().start()
     try:
         policy = {"ExtensionInstallForcelist": [f"{extension_id};{updates.update_url}"]}
+        # The template's ways around the guard, closed as IT would close them. The
+        # browser is asked for an incognito window: with the template applied it
+        # must open an ordinary one, where the guard runs (checked below).
+        template = json.loads((ROOT / "native-messaging" / "policies" / TEMPLATE).read_text())
+        for closed in (
+            "IncognitoModeAvailability",
+            "BrowserGuestModeEnabled",
+            "BrowserAddPersonEnabled",
+        ):
+            policy[closed] = template[closed]
         with crx.managed_policy(POLICY_NAME, policy):
-            context = crx.launch_forced(playwright, profile, site.port, env=env)
+            context = crx.launch_forced(
+                playwright, profile, site.port, env=env, extra_args=("--incognito",)
+            )
             try:
                 check_forced_browser(context, extension_id, updates, site, home)
             finally:
