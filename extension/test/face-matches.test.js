@@ -121,7 +121,7 @@ function card({ matches, findings = [], confirmedNot = [] }) {
   window.TweetGuardChecker = { ask: async () => ({ ok: true, people: [] }) };
   window.TweetGuardAttachments = { picksChanged: () => calls.changed++ };
   window.TweetGuardRemedies = { apply: (_c, _e, type, faces) => calls.remedies.push([type, faces]) };
-  for (const file of ['people-picker.js', 'face-matches.js', 'photo-panel.js']) {
+  for (const file of ['panel.js', 'people-picker.js', 'face-matches.js', 'photo-panel.js']) {
     window.eval(readFileSync(new URL(`../src/content/${file}`, import.meta.url), 'utf8'));
   }
   const composer = window.document.getElementById('composer');

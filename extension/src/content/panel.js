@@ -169,6 +169,9 @@
   };
 
   const api = {
+    /** An element with attributes and text: the one way every tweetguard view builds nodes. */
+    el,
+
     checking(composer, anchor, title = 'tweetguard is checking this post…') {
       render(composer, anchor, { kind: 'checking', title });
     },

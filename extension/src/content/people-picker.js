@@ -10,12 +10,7 @@
   const NOBODY = 'No one can be recognised (backs of heads, hands, work, far away)';
   let counter = 0;
 
-  function el(tag, attrs = {}, text) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  const { el } = globalThis.TweetGuardPanel; // one element builder for every view
 
   function describe(person) {
     const parts = [person.name];

@@ -50,12 +50,7 @@
 
   const hosts = new WeakMap(); // composer -> {host, list, cards: Map(entry -> card)}
 
-  function el(tag, attrs = {}, text) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  const { el } = globalThis.TweetGuardPanel; // one element builder for every view
 
   function ensure(composer, anchor) {
     let entry = hosts.get(composer);
