@@ -4,11 +4,14 @@ school; the faces are adults in public life (tests/data/photos/README.md)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import struct
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -162,3 +165,26 @@ def mp4_excerpt(iso6709: str | None, created: str | None = None) -> bytes:
         udta += box(b"\xa9day", struct.pack(">HH", len(text), 0x15C7) + text)
     moov = box(b"moov", box(b"mvhd", b"\x00" * 100) + box(b"udta", udta))
     return box(b"ftyp", b"isom\x00\x00\x02\x00isomiso2mp41") + moov + box(b"mdat", b"\x00" * 4000)
+
+
+def media_put(handler: Any, data: bytes, *, chunk: int = 1024 * 1024, kind: str = "image") -> Any:
+    """Sends a file to a protocol Handler in media_put chunks, as the extension does;
+    the last chunk's reply (with the photo report)."""
+    sha = hashlib.sha256(data).hexdigest()
+    reply: Any = {}
+    for number, offset in enumerate(range(0, len(data), chunk)):
+        reply = handler.handle(
+            {
+                "id": f"put-{number}",
+                "type": "media_put",
+                "sha256": sha,
+                "mime": "image/jpeg",
+                "name": "IMG_2207.jpg",
+                "kind": kind,
+                "size": len(data),
+                "offset": offset,
+                "data": base64.b64encode(data[offset : offset + chunk]).decode(),
+            }
+        )
+        assert reply["ok"], reply
+    return reply

@@ -19,7 +19,7 @@ from keyring.backends import null
 
 from tests.conftest import run_cli, write_policy
 from tests.hostproc import HostProcess
-from tests.photos import PHOTOS
+from tests.photos import PHOTOS, media_put
 from tests.registers import csv_text
 from tweetguard.checks.engine import Checker
 from tweetguard.checks.photos import pictured
@@ -70,18 +70,7 @@ def handler(school: Path) -> Iterator[Handler]:
 
 
 def put(handler: Handler, data: bytes) -> dict[str, Any]:
-    reply = handler.handle(
-        {
-            "id": 1,
-            "type": "media_put",
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data),
-            "offset": 0,
-            "data": base64.b64encode(data).decode(),
-        }
-    )
-    assert reply["ok"], reply
-    photo: dict[str, Any] = reply["photo"]
+    photo: dict[str, Any] = media_put(handler, data)["photo"]
     return photo
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import run_cli, write_policy
 from tests.hostproc import HostProcess
-from tests.photos import PHOTOS, exif_bytes, jpeg, load, scene
+from tests.photos import PHOTOS, exif_bytes, jpeg, load, media_put, scene
 from tests.registers import csv_text
 from tweetguard.checks.engine import Checker
 from tweetguard.protocol.handlers import Handler
@@ -54,25 +54,7 @@ def handler(school: Path) -> Iterator[Handler]:
 
 
 def put(handler: Handler, data: bytes, *, chunk: int = MAX_CHUNK, kind: str = "image") -> Any:
-    sha = hashlib.sha256(data).hexdigest()
-    reply: dict[str, Any] = {}
-    for number, offset in enumerate(range(0, len(data), chunk)):
-        piece = data[offset : offset + chunk]
-        reply = handler.handle(
-            {
-                "id": f"put-{number}",
-                "type": "media_put",
-                "sha256": sha,
-                "mime": "image/jpeg",
-                "name": "IMG_2207.jpg",
-                "kind": kind,
-                "size": len(data),
-                "offset": offset,
-                "data": base64.b64encode(piece).decode(),
-            }
-        )
-        assert reply["ok"], reply
-    return reply
+    return media_put(handler, data, chunk=chunk, kind=kind)
 
 
 def ref(handler: Handler, query: str) -> str:

@@ -283,6 +283,12 @@ def _who(pupil: Pupil) -> str:
     return f"{pupil.first_name} {pupil.last_name}{group}"
 
 
+def _consent_line(person: Pupil) -> str:
+    social = "yes" if person.social_media else "no"
+    expiry = f" until {person.consent_expires}" if person.consent_expires else ""
+    return f"social media: {social}{expiry}"
+
+
 def cmd_list(home: Path) -> int:
     from tweetguard.stores.consent import ConsentRegister
     from tweetguard.stores.home import register_path
@@ -299,14 +305,10 @@ def cmd_list(home: Path) -> int:
             name = f"{p.first_name} {p.last_name}" + (
                 f" ({p.preferred_name})" if p.preferred_name else ""
             )
-            social = "yes" if p.social_media else "no"
-            expiry = f" until {p.consent_expires}" if p.consent_expires else ""
-            print(f"{name}\t{p.group or '-'}\tsocial media: {social}{expiry}")
+            print(f"{name}\t{p.group or '-'}\t{_consent_line(p)}")
         staff = register.staff()
         for p in staff:
-            social = "yes" if p.social_media else "no"
-            expiry = f" until {p.consent_expires}" if p.consent_expires else ""
-            print(f"{p.first_name} {p.last_name}\tstaff\tsocial media: {social}{expiry}")
+            print(f"{p.first_name} {p.last_name}\tstaff\t{_consent_line(p)}")
     except sqlite3.Error as exc:
         return fail(
             EX_IOERR,
