@@ -163,6 +163,34 @@ class RepostSettings:
         return wanted in {h.casefold() for h in (*self.from_, *own)}
 
 
+KEEP_TEXT = ("never", "overrides", "always")
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """What the audit keeps of a post's text ([audit]). By default only its SHA-256
+    and the findings: the audit is read by more people than the post was meant for."""
+
+    keep_text: str = "never"  # "never", "overrides" (text of overridden posts), "always"
+
+    def keeps(self, kind: str) -> bool:
+        """Whether a row of this kind keeps the post's text."""
+        if self.keep_text == "always":
+            return True
+        return self.keep_text == "overrides" and kind == "override"
+
+
+def _audit(raw: dict[str, Any], where: str) -> AuditSettings:
+    _only(raw, {"keep_text"}, f"{where}: [audit]")
+    keep = raw.get("keep_text", "never")
+    if keep not in KEEP_TEXT:
+        raise PolicyError(
+            f'{where}: audit.keep_text must be one of "never", "overrides", "always" '
+            f'(got {keep!r}); the default "never" keeps only a hash of each post'
+        )
+    return AuditSettings(keep_text=str(keep))
+
+
 def _reposts(raw: dict[str, Any], where: str) -> RepostSettings:
     _only(raw, {"allow", "from"}, f"{where}: [reposts]")
     allow = raw.get("allow", "any")
@@ -192,6 +220,7 @@ class Policy:
     posting_set: frozenset[str] = frozenset()
     photos: PhotoSettings = field(default_factory=PhotoSettings)  # [photos]
     reposts: RepostSettings = field(default_factory=RepostSettings)  # [reposts]
+    audit: AuditSettings = field(default_factory=AuditSettings)  # [audit]
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -249,6 +278,7 @@ _TOP_LEVEL = {
     "register",
     "photos",
     "reposts",
+    "audit",
 }
 
 
@@ -281,6 +311,7 @@ def parse_policy(data: dict[str, Any], where: str) -> Policy:
         posting_set=frozenset(_table(data, "posting", where)),
         photos=_photos(_table(data, "photos", where), where),
         reposts=_reposts(_table(data, "reposts", where), where),
+        audit=_audit(_table(data, "audit", where), where),
     )
 
 
