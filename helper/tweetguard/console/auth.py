@@ -1,0 +1,145 @@
+"""First-run password, sign-in, sign-out and the lockout; `login_required` for every page."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from tweetguard.console import admin
+from tweetguard.console.sessions import Sessions
+
+bp = Blueprint("auth", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def home() -> Path:
+    """The data folder this console shows."""
+    return cast(Path, current_app.config["TWEETGUARD_HOME"])
+
+
+def sessions() -> Sessions:
+    return cast(Sessions, current_app.extensions["tweetguard_sessions"])
+
+
+def lockout() -> admin.LockoutStore:
+    return cast(admin.LockoutStore, current_app.extensions["tweetguard_lockout"])
+
+
+def password_set() -> bool:
+    """Whether first run is over. Once true it stays true, so it is remembered."""
+    if current_app.extensions.get("tweetguard_password_set"):
+        return True
+    found = admin.has_password(home())
+    current_app.extensions["tweetguard_password_set"] = found
+    return found
+
+
+def login_required(view: F) -> F:
+    """The page needs a signed-in admin; otherwise first run or the sign-in page."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not password_set():
+            return redirect(url_for("auth.setup"))
+        sid = session.get("sid")
+        if not sessions().touch(sid):
+            if sid is not None:
+                session.clear()
+                flash("You were signed out after a while without using the console.")
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup() -> Response | str:
+    if password_set():
+        return redirect(url_for("auth.login"))
+    error = None
+    if request.method == "POST":
+        try:
+            admin.set_password(
+                home(), request.form.get("password", ""), request.form.get("confirm", "")
+            )
+        except admin.PasswordRefused as exc:
+            error = str(exc)
+        else:
+            current_app.extensions["tweetguard_password_set"] = True
+            _sign_in()
+            flash("The admin password is set. Keep it where the school keeps passwords.")
+            return redirect(url_for("overview.index"))
+    return render_template("setup.html", error=error, min_length=admin.MIN_LENGTH)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    if not password_set():
+        return redirect(url_for("auth.setup"))
+    now = datetime.now(UTC)
+    state = lockout().state(now)
+    if request.method == "POST":
+        if state.locked(now):
+            return render_template("login.html", error=_locked_message(state, now)), 429
+        if admin.password_matches(home(), request.form.get("password", "")):
+            lockout().succeeded()
+            _sign_in()
+            return redirect(_safe_next(request.form.get("next")))
+        state = lockout().failed(now)
+        if state.locked(now):
+            return render_template("login.html", error=_locked_message(state, now)), 429
+        left = lockout().max_failures - state.failures
+        error = (
+            f"Wrong password. {left} more wrong {'try' if left == 1 else 'tries'} and the "
+            f"console locks for {lockout().minutes:g} minutes."
+        )
+        return render_template("login.html", error=error), 401
+    notice = _locked_message(state, now) if state.locked(now) else None
+    return render_template("login.html", error=notice)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    sessions().end(session.get("sid"))
+    session.clear()
+    flash("Signed out.")
+    return redirect(url_for("auth.login"))
+
+
+def _sign_in() -> None:
+    session.clear()  # a fresh cookie for the new sign-in (no fixation)
+    session.permanent = True
+    session["sid"] = sessions().start()
+
+
+def _locked_message(state: admin.Lockout, now: datetime) -> str:
+    assert state.locked_until is not None
+    minutes = max(1, round((state.locked_until - now).total_seconds() / 60))
+    return (
+        f"Too many wrong passwords: the console is locked until "
+        f"{state.locked_until:%H:%M} UTC (about {minutes} minute{'s' if minutes != 1 else ''}). "
+        "Wait, then try again."
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this console: never an open redirect to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("overview.index")

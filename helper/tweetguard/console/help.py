@@ -1,0 +1,18 @@
+"""The Help page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template_string
+
+from tweetguard.console.auth import login_required
+
+bp = Blueprint("help", __name__)
+
+
+@bp.route("/")
+@login_required
+def index() -> str:
+    return render_template_string(
+        '{% extends "base.html" %}{% block title %}Help{% endblock %}'
+        "{% block content %}<h1>Help</h1>{% endblock %}"
+    )

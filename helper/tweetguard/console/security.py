@@ -1,0 +1,73 @@
+"""What every console page shares: the session cookie, CSRF, and the response headers.
+
+The console runs on loopback, but a page on any other site the admin visits can
+still aim requests at http://127.0.0.1:PORT. So: forms carry a CSRF token
+(flask-wtf), the cookie is SameSite=Strict and HttpOnly, the Host header must be
+the loopback name (a DNS-rebinding page has its own), and the
+Content-Security-Policy lets a page load and connect only to the console itself
+and its live feed, and be framed by nobody.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, Response, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
+
+from tweetguard.stores.secrets import get_or_create_secret
+
+SESSION_SECRET = "console-session-key"
+COOKIE_NAME = "tweetguard_console"
+
+
+def install_security(app: Flask, home: Path) -> None:
+    app.config.update(
+        SECRET_KEY=get_or_create_secret(home, SESSION_SECRET),
+        SESSION_COOKIE_NAME=COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        # Chromium keeps a Secure cookie set by http://127.0.0.1 (a "potentially
+        # trustworthy" origin); tests/e2e/test_dashboard.py checks it does.
+        SESSION_COOKIE_SECURE=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        # The token is bound to the session, which ends on sign-out or when idle.
+        WTF_CSRF_TIME_LIMIT=None,
+        TRUSTED_HOSTS=["127.0.0.1", "localhost"],
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,  # a register export, with room to spare
+    )
+    CSRFProtect(app)
+
+    @app.errorhandler(CSRFError)
+    def refused(error: CSRFError) -> tuple[str, int]:
+        return (
+            render_template(
+                "error.html",
+                title="Form refused",
+                message=(
+                    "This form did not come from a console page that is open now "
+                    f"({error.description.rstrip('.')}). Go back, reload the page and "
+                    "send it again."
+                ),
+            ),
+            400,
+        )
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        feed = app.config.get("TWEETGUARD_FEED_URL")
+        connect = f"'self' {feed}" if feed else "'self'"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+            f"connect-src {connect}; frame-ancestors 'none'; form-action 'self'; "
+            "base-uri 'none'; object-src 'none'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+        return response
