@@ -193,3 +193,30 @@ def _create_file(home: Path, name: str, value: bytes) -> bytes:
         out.flush()
         os.fsync(out.fileno())
     return value
+
+
+def set_secret(home: Path, name: str, value: bytes) -> SecretStore:
+    """Stores (or replaces) a secret someone gave us, such as X API credentials;
+    returns where it went, for the caller to say so."""
+    _check_name(name)
+    backend = _keyring_backend()
+    if backend is None:
+        folder = _folder(home)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / f"{name}.key"
+        tmp = folder / f".{name}.{os.getpid()}.tmp"
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(base64.b64encode(value) + b"\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)  # never a moment with half a secret or none
+        return SecretStore("file", str(folder))
+    from keyring.errors import KeyringError
+
+    try:
+        backend.set_password(SERVICE, _user(home, name), base64.b64encode(value).decode("ascii"))
+    except KeyringError as exc:
+        raise SecretsError(f"the OS keyring cannot store a secret ({exc})") from None
+    return SecretStore("keyring", _backend_name(backend))
