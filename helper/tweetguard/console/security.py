@@ -10,11 +10,14 @@ and its live feed, and be framed by nobody.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, Response, render_template
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
+from itsdangerous import BadSignature
 
 from tweetguard.stores.secrets import get_or_create_secret
 
@@ -71,3 +74,29 @@ def install_security(app: Flask, home: Path) -> None:
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
         return response
+
+
+def feed_authorizer(app: Flask) -> Callable[[str | None], bool]:
+    """For the live feed: whether a session cookie's value is a live sign-in.
+
+    The cookie is read with the app's own signing serializer (so a forged or
+    altered cookie fails) and its sign-in id must still be in the console's
+    registry (so a signed-out or idle cookie fails too)."""
+    from tweetguard.console.sessions import Sessions
+
+    sessions: Sessions = app.extensions["tweetguard_sessions"]
+    lifetime = app.permanent_session_lifetime.total_seconds()
+
+    def authorize(cookie: str | None) -> bool:
+        if not cookie:
+            return False
+        serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+        if serializer is None:
+            return False
+        try:
+            data = serializer.loads(cookie, max_age=int(lifetime))
+        except BadSignature:
+            return False
+        return isinstance(data, dict) and sessions.alive(data.get("sid"))
+
+    return authorize

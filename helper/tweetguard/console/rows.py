@@ -1,0 +1,52 @@
+"""How an audit row reads on a console page; static/live.js mirrors `summary` for
+rows that arrive over the live feed, so a row looks the same either way."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from tweetguard.stores.audit import AuditRow
+
+# The detail keys worth a glance, in the order the first present one is shown.
+SUMMARY_KEYS = ("what", "reason", "action", "stage", "event", "url")
+KIND_LABELS = {
+    "check": "check",
+    "override": "override",
+    "post": "post",
+    "logout": "sign-out",
+    "incident": "incident",
+    "helper": "helper",
+    "policy": "policy change",
+    "register": "register change",
+    "accounts": "accounts",
+    "sweep": "sweep",
+    "migrated": "migrated",
+}
+
+
+def summary(row: AuditRow) -> str:
+    for key in SUMMARY_KEYS:
+        value = row.detail.get(key)
+        if value not in (None, ""):
+            return str(value)
+    return ""
+
+
+def shown_time(at: str) -> str:
+    """ "2026-11-28T09:14:03.512Z" -> "2026-11-28 09:14:03" (UTC, said in the heading)."""
+    return at[:19].replace("T", " ")
+
+
+def today_start() -> datetime:
+    """Midnight where the console runs: "today" as the school means it."""
+    return datetime.combine(date.today(), time(0)).astimezone(UTC)
+
+
+def row_context(row: AuditRow) -> dict[str, Any]:
+    return {
+        "row": row,
+        "time": shown_time(row.at),
+        "label": KIND_LABELS.get(row.kind, row.kind),
+        "summary": summary(row),
+    }
