@@ -247,7 +247,9 @@ def test_migration_from_events_jsonl(home: Path) -> None:
     override = rows[0]
     assert override.at == "2026-03-02T08:15:00.000Z"
     assert override.text is None  # the default keep_text is "never"
-    assert override.text_sha256 == sha256_text(lines[0]["text"])  # type: ignore[arg-type]
+    assert override.text_sha256 == sha256_text(
+        "Congratulations to Petra Vossberg on her chess trophy"
+    )
     assert override.detail["reason"] == "Parent asked for the photo credit"
     assert "migrated from events.jsonl" in override.detail["migration"]
     assert override.account == "larkhill_primary" and override.account_id == "4411"

@@ -1,8 +1,8 @@
-"""Overrides and logouts over the protocol, and their append-only record."""
+"""Overrides and logouts over the protocol, and their rows in the audit."""
 
 from __future__ import annotations
 
-import json
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import write_policy
 from tests.hostproc import HostProcess
+from tweetguard.stores.audit import AuditLog, AuditRow
 
 WARN_TEXT = "That was one hell of a match!"
 ACCOUNT = {"handle": "OakfieldPrimary", "user_id": "123"}
@@ -23,9 +24,13 @@ def host(registered_home: Path) -> Iterator[HostProcess]:
     process.kill()
 
 
-def events(home: Path) -> list[dict[str, object]]:
-    path = home / "events.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+def events(home: Path) -> list[AuditRow]:
+    """The override and logout rows (the host also records its start and the policy)."""
+    log = AuditLog(home / "audit.sqlite3")
+    try:
+        return [r for r in log.rows() if r.kind in ("override", "logout")]
+    finally:
+        log.close()
 
 
 def override(
@@ -49,11 +54,31 @@ def test_a_warning_can_be_overridden_with_a_reason(
     reply = override(host, WARN_TEXT, ["language.profanity"])
     assert reply == {"id": 1, "ok": True, "recorded": True}
     (event,) = events(registered_home)
-    assert event["event"] == "override"
-    assert event["rules"] == ["language.profanity"]
-    assert event["reason"] == "Quoting a parent"
-    assert event["text"] == WARN_TEXT
-    assert event["handle"] == "OakfieldPrimary"
+    assert event.kind == "override"
+    assert event.rules == ("language.profanity",)
+    assert event.detail["reason"] == "Quoting a parent"
+    # By default only a hash of the text is kept ([audit] keep_text = "never").
+    assert event.text is None
+    assert event.text_sha256 == hashlib.sha256(WARN_TEXT.encode()).hexdigest()
+    assert (event.account, event.account_id) == ("oakfieldprimary", "123")
+
+
+def test_policy_may_keep_the_text_of_overrides(registered_home: Path) -> None:
+    write_policy(
+        registered_home,
+        '[[accounts]]\nhandle = "OakfieldPrimary"\nuser_id = "123"\n'
+        '[audit]\nkeep_text = "overrides"\n',
+    )
+    host = HostProcess(registered_home)
+    try:
+        assert override(host, WARN_TEXT, ["language.profanity"])["ok"] is True
+        check = host.ask({"id": 4, "type": "check", "text": WARN_TEXT, "account": ACCOUNT})
+        assert check["verdict"] == "warn"
+    finally:
+        host.kill()
+    log = AuditLog(registered_home / "audit.sqlite3")
+    kept = {r.kind: r.text for r in log.rows() if r.kind in ("override", "check")}
+    assert kept == {"override": WARN_TEXT, "check": None}  # checks keep text only with "always"
 
 
 def test_a_reason_is_required(host: HostProcess, registered_home: Path) -> None:
@@ -108,7 +133,7 @@ def test_policy_decides_what_may_be_overridden(registered_home: Path) -> None:
 def test_logout_is_recorded(host: HostProcess, registered_home: Path) -> None:
     reply = host.ask({"id": 5, "type": "logout", "reason": "idle", "account": ACCOUNT})
     assert reply == {"id": 5, "ok": True, "recorded": True}
-    assert events(registered_home)[0]["reason"] == "idle"
+    assert events(registered_home)[0].detail["reason"] == "idle"
     assert host.ask({"id": 6, "type": "logout", "reason": "bored"})["error"]["code"] == "bad_field"
 
 
@@ -142,7 +167,7 @@ def test_override_is_checked_with_the_photos_and_records_what_it_covered(
     nothing = override(host, "Well done Amelia!", ["made.up"])
     assert nothing["error"]["code"] == "bad_field"  # nothing to override
     assert override(host, WARN_TEXT, ["language.profanity", "made.up"])["ok"] is True
-    assert events(registered_home)[-1]["rules"] == ["language.profanity"]
+    assert events(registered_home)[-1].rules == ("language.profanity",)
     no_account = host.ask(
         {
             "id": 9,

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import write_policy
 from tweetguard.checks.engine import Checker
 from tweetguard.protocol.handlers import Handler
+from tweetguard.stores.audit import AuditLog
 
 SCHOOL = '[[accounts]]\nhandle = "BrookfieldPri"\n'
 
@@ -133,10 +134,11 @@ def test_an_incident_is_recorded_with_a_hash_not_the_text(
         }
     )
     assert reply == {"id": 2, "ok": True, "recorded": True}
-    log = (Path(checker.home) / "events.jsonl").read_text(encoding="utf-8")
-    [event] = [json.loads(line) for line in log.splitlines()]
-    assert event["what"] == "network-mismatch"
-    assert event["text_sha256"] == hashlib.sha256(text.encode()).hexdigest()
-    assert "Amelia" not in log
+    audit = AuditLog(Path(checker.home) / "audit.sqlite3")
+    [event] = [r for r in audit.rows() if r.kind == "incident"]
+    assert event.detail["what"] == "network-mismatch"
+    assert event.text_sha256 == hashlib.sha256(text.encode()).hexdigest()
+    assert "Amelia" not in json.dumps([r.to_json() for r in audit.rows()])
+    audit.close()
     bad = handler.handle({"id": 3, "type": "incident", "what": "gremlins"})
     assert bad["error"]["code"] == "bad_field"

@@ -60,7 +60,8 @@ def run(args: argparse.Namespace, home: Path) -> int:
 
     if not home.is_dir():
         print(f"tweetguard: note: the data folder {home} does not exist", file=sys.stderr)
-    handler = Handler(Checker(home))
+    # A check from a terminal is not a post: it is not recorded in the audit.
+    handler = Handler(Checker(home), record=False)
     if args.batch:
         if not args.json:
             return fail(EX_USAGE, "--batch needs --json")

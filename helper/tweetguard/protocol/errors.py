@@ -63,10 +63,10 @@ class ErrorCode(Enum):
         "The school's tweetguard policy file is broken, so posts are held. "
         "Ask IT to run `tweetguard policy check`.",
     )
-    EVENTS_UNAVAILABLE = (
-        "events_unavailable",
-        "The safety helper cannot write its record of overrides, so the post is held. "
-        "Ask IT to check the helper's data folder.",
+    AUDIT_UNAVAILABLE = (
+        "audit_unavailable",
+        "The safety helper cannot write the school's audit log, so this cannot be recorded "
+        "and posting past a warning is refused. Ask IT to run `tweetguard audit status`.",
     )
     REGISTER_UNAVAILABLE = (
         "register_unavailable",

@@ -25,7 +25,6 @@ from tweetguard.protocol.messages import (
     MAX_FINDINGS,
     MAX_GET_CHUNK,
     PROTOCOL_VERSION,
-    Account,
     CheckRequest,
     HelloRequest,
     IncidentRequest,
@@ -37,14 +36,14 @@ from tweetguard.protocol.messages import (
     PeopleRequest,
     PhotoBlurRequest,
     PhotoCleanRequest,
+    PostedRequest,
     RequestId,
     error_reply,
     parse_request,
     read_id,
 )
+from tweetguard.protocol.recording import Recorder
 from tweetguard.stores.consent import RegisterMissing
-from tweetguard.stores.events import EventLog
-from tweetguard.stores.home import events_path
 from tweetguard.stores.policy import PhotoSettings, Policy, PolicyError
 
 if TYPE_CHECKING:  # the photo modules load with the first photo, not with the helper
@@ -90,10 +89,13 @@ class Deferred:
 
 
 class Handler:
-    def __init__(self, checker: Checker, *, origin_allowed: bool = True) -> None:
+    def __init__(
+        self, checker: Checker, *, origin_allowed: bool = True, record: bool = True
+    ) -> None:
+        """`record=False` for `tweetguard check`: a check from a terminal is not a post."""
         self.checker = checker
         self.origin_allowed = origin_allowed
-        self.events = EventLog(events_path(checker.home))
+        self.audit = Recorder(checker.home, enabled=record, policy=checker.policy)
         self.media = MediaStore()
         self._matcher: Any = None  # matching.Matcher, built when the policy turns matching on
         self._matcher_settings: PhotoSettings | None = None
@@ -140,6 +142,8 @@ class Handler:
             return self._people(request)
         if isinstance(request, IncidentRequest):
             return self._incident(request)
+        if isinstance(request, PostedRequest):
+            return self._posted(request)
         return self._check(request)
 
     def _translate(self, request_id: RequestId | None, work: Callable[[], T]) -> T | Reply:
@@ -168,6 +172,7 @@ class Handler:
             return error_reply(request_id, ProtocolError(ErrorCode.INTERNAL))
 
     def _hello(self, request: HelloRequest) -> dict[str, Any]:
+        self.audit.watch_policy()
         reply: dict[str, Any] = {
             "id": request.id,
             "ok": True,
@@ -183,10 +188,13 @@ class Handler:
         }
         reply["settings"] = policy.posting.to_json()
         reply["settings_set"] = sorted(policy.posting_set)
+        reply["audit"] = self.audit.status()
         return reply
 
     def _check(self, request: CheckRequest) -> dict[str, Any]:
         account = request.account
+        if request.stage == "posting":
+            self.audit.watch_policy()
         attached = self._attached(request.media)
         report = self.checker.check(
             request.text,
@@ -220,6 +228,18 @@ class Handler:
                 "approved": approved,
                 "visibility": report.visibility,
             }
+        if request.stage == "posting":
+            # Answered even when the row cannot be written: a broken disk must not
+            # stop every post. The hello reply and the log say the audit is failing.
+            self.audit.try_append(
+                "check",
+                account=account,
+                verdict=report.verdict,
+                rules=[f.rule.id for f in report.findings],
+                text=request.text,
+                keep_text=self.audit.keeps("check"),
+                detail={"action": request.action, "photos": len(request.media)},
+            )
         return reply
 
     def _override(self, request: OverrideRequest) -> dict[str, Any]:
@@ -259,47 +279,75 @@ class Handler:
             overridden.append(finding.rule.id)
         if not overridden:
             raise ProtocolError(ErrorCode.BAD_FIELD, "nothing in this post needs an override")
-        try:
-            self.events.append(
-                "override",
-                rules=sorted(set(overridden)),
-                reason=request.reason,
-                text=request.text,
-                **_account_fields(account),
-            )
-        except OSError as exc:
-            raise ProtocolError(ErrorCode.EVENTS_UNAVAILABLE, str(exc)) from None
+        # An override that cannot be recorded is refused: posting past a finding
+        # is only allowed with its record.
+        self.audit.append(
+            "override",
+            account=account,
+            verdict=report.verdict,
+            rules=sorted(set(overridden)),
+            text=request.text,
+            keep_text=self.audit.keeps("override"),
+            detail={
+                "reason": request.reason,
+                "action": request.action,
+                "photos": len(request.media),
+            },
+        )
+        return {"id": request.id, "ok": True, "recorded": True}
+
+    def _posted(self, request: PostedRequest) -> dict[str, Any]:
+        """What went out, after X confirmed it. The hashes per post let a sweep of the
+        account's timeline tell these posts from ones made outside tweetguard."""
+        self.audit.append(
+            "post",
+            account=request.account,
+            text="\n\n".join(request.texts),
+            keep_text=self.audit.keeps("post"),
+            detail={
+                "action": request.action,
+                "posts": len(request.texts),
+                "posts_sha256": [_sha256(t) for t in request.texts],
+            },
+        )
         return {"id": request.id, "ok": True, "recorded": True}
 
     def _incident(self, request: IncidentRequest) -> dict[str, Any]:
         """Kept for the safeguarding lead and for updating x-dom.js from real reports.
         The text is kept as a hash: an incident is about what happened, not a copy
         of a post that may name a child."""
-        text_hash = (
-            hashlib.sha256(request.text.encode("utf-8")).hexdigest()
-            if request.text is not None
-            else None
+        self.audit.append(
+            "incident",
+            account=request.account,
+            text_sha256=_sha256(request.text) if request.text is not None else None,
+            detail={"what": request.what, "detail": request.detail, "url": request.url},
         )
-        try:
-            self.events.append(
-                "incident",
-                what=request.what,
-                text_sha256=text_hash,
-                detail=request.detail,
-                url=request.url,
-                **_account_fields(request.account),
-            )
-        except OSError as exc:
-            raise ProtocolError(ErrorCode.EVENTS_UNAVAILABLE, str(exc)) from None
         log.warning("incident %s at %s: %s", request.what, request.url, request.detail)
         return {"id": request.id, "ok": True, "recorded": True}
 
     def _logout(self, request: LogoutRequest) -> dict[str, Any]:
-        try:
-            self.events.append("logout", reason=request.reason, **_account_fields(request.account))
-        except OSError as exc:
-            raise ProtocolError(ErrorCode.EVENTS_UNAVAILABLE, str(exc)) from None
-        return {"id": request.id, "ok": True, "recorded": True}
+        """The extension has signed out already: an unwritable audit is reported in
+        the reply (`recorded: false`), never as a failure that could undo it."""
+        recorded = self.audit.try_append(
+            "logout", account=request.account, detail={"reason": request.reason}
+        )
+        reply: dict[str, Any] = {"id": request.id, "ok": True, "recorded": recorded}
+        if not recorded:
+            reply["audit"] = self.audit.status()
+        return reply
+
+    def started(self, origin: list[str], permitted: bool) -> None:
+        """The host's first row: which helper, which protocol, started by whom."""
+        self.audit.try_append(
+            "helper",
+            detail={
+                "helper_version": __version__,
+                "protocol": PROTOCOL_VERSION,
+                "origin": " ".join(origin) or "(started by hand)",
+                "origin_allowed": permitted,
+            },
+        )
+        self.audit.watch_policy()
 
     # --- photos -------------------------------------------------------------
 
@@ -572,10 +620,8 @@ def _failed_report(entry: Entry, exc: Exception) -> PhotoReport:
     return report
 
 
-def _account_fields(account: Account | None) -> dict[str, str | None]:
-    if account is None:
-        return {"handle": None, "user_id": None}
-    return {"handle": account.handle, "user_id": account.user_id}
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def reply_for_oversize(request_id: RequestId | None, size: int) -> dict[str, Any]:

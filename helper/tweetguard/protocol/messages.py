@@ -90,6 +90,24 @@ class CheckRequest:
     action: str = "post"
     source: Source | None = None
     poll: tuple[str, ...] = ()
+    # "typing": the live check as the teacher types (not recorded); "posting": the
+    # check at the moment of posting, whose verdict goes to the audit.
+    stage: str = "posting"
+
+
+STAGES = ("typing", "posting")
+# A thread has at most 25 posts on X.
+MAX_THREAD = 25
+
+
+@dataclass(frozen=True)
+class PostedRequest:
+    """What went out: every post of a thread, after X confirmed it."""
+
+    id: RequestId
+    account: Account | None
+    action: str
+    texts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -183,6 +201,7 @@ Request = (
     | PhotoBlurRequest
     | PeopleRequest
     | IncidentRequest
+    | PostedRequest
 )
 
 
@@ -250,6 +269,34 @@ def _parse_check(request_id: RequestId, message: dict[str, Any]) -> CheckRequest
         action=_parse_action(message),
         source=_parse_source(message.get("source")),
         poll=_parse_poll(message.get("poll")),
+        stage=_parse_stage(message),
+    )
+
+
+def _parse_stage(message: dict[str, Any]) -> str:
+    stage = message.get("stage", "posting")
+    if stage not in STAGES:
+        raise ProtocolError(ErrorCode.BAD_FIELD, f"'stage' must be one of {', '.join(STAGES)}")
+    return str(stage)
+
+
+def _parse_posted(request_id: RequestId, message: dict[str, Any]) -> PostedRequest:
+    texts = message.get("texts")
+    if (
+        not isinstance(texts, list)
+        or not texts
+        or len(texts) > MAX_THREAD
+        or not all(isinstance(t, str) and len(t) <= MAX_TEXT_CHARS for t in texts)
+    ):
+        raise ProtocolError(
+            ErrorCode.BAD_FIELD,
+            f"'texts' must list the text of each post that went out (1 to {MAX_THREAD})",
+        )
+    return PostedRequest(
+        id=request_id,
+        account=_parse_account(message.get("account")),
+        action=_parse_action(message),
+        texts=tuple(valid_unicode(t) for t in texts),
     )
 
 
@@ -534,6 +581,7 @@ _PARSERS: dict[str, Callable[[RequestId, dict[str, Any]], Request]] = {
     "photo_blur": _parse_photo_blur,
     "people": _parse_people,
     "incident": _parse_incident,
+    "posted": _parse_posted,
 }
 
 REQUEST_TYPES = tuple(_PARSERS)

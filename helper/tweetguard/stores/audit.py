@@ -361,7 +361,7 @@ class AuditLog:
         kept only with keep_text; `text_sha256` is for a hash computed elsewhere."""
         if kind not in KINDS:
             raise ValueError(f"unknown audit kind {kind!r}; one of {', '.join(KINDS)}")
-        if verdict not in (None, "ok", "warn", "block", "info"):
+        if verdict not in (None, "ok", "warn", "block"):
             raise ValueError(f"unknown verdict {verdict!r}")
         digest = sha256_text(text) if text is not None else text_sha256
         # Through JSON once, so what is hashed is exactly what is read back.
@@ -584,6 +584,43 @@ def _verify(rows: list[AuditRow], head: Sequence[Any] | None) -> Verification:
     if head_hash != prev_hash:
         return bad(last, f"row {last} was altered (it does not match the head record)")
     return Verification(True, len(rows), None, f"ok: {len(rows)} rows, chain intact")
+
+
+def last_policy_sha(log: AuditLog) -> str | None:
+    """The policy content last recorded in this audit (rows that carry its hash)."""
+    with log._lock:
+        conn = log._connect_for_reading()
+        if conn is None:
+            return None
+        found = conn.execute(
+            "SELECT json_extract(detail, '$.sha256') FROM rows WHERE kind = 'policy' "
+            "AND json_extract(detail, '$.sha256') IS NOT NULL ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+    return str(found[0]) if found else None
+
+
+def note_policy(log: AuditLog, policy_file: Path, *, by: str) -> AuditRow | None:
+    """Records the policy file when its content differs from the last recorded one,
+    so a hand edit is in the audit too. Returns the row written, if any."""
+    try:
+        data = policy_file.read_bytes()
+        present = True
+    except FileNotFoundError:
+        data, present = b"", False
+    digest = hashlib.sha256(data).hexdigest()
+    if last_policy_sha(log) == digest:
+        return None
+    what = "policy file content" if present else "no policy file"
+    return log.append(
+        "policy",
+        detail={
+            "what": what,
+            "sha256": digest,
+            "size": len(data),
+            "by": by,
+            "path": str(policy_file),
+        },
+    )
 
 
 # --- where this user writes ---------------------------------------------------

@@ -32,8 +32,9 @@ def policy_path(home: Path) -> Path:
     return home / "policy.toml"
 
 
-def events_path(home: Path) -> Path:
-    return home / "events.jsonl"
+def audit_path(home: Path) -> Path:
+    """The shared audit; a user who cannot write it writes elsewhere (stores/audit.py)."""
+    return home / "audit.sqlite3"
 
 
 def log_dir(home: Path) -> Path:

@@ -297,6 +297,7 @@ def run_host(home: Path, argv: Sequence[str], allowed: Sequence[str] | None = No
 
     try:
         handler = Handler(checker, origin_allowed=permitted)
+        handler.started(list(argv), permitted)
         return serve(sys.stdin.buffer, frames, handler, after_first_reply=load_the_rest)
     finally:
         checker.close()

@@ -1,0 +1,154 @@
+"""The helper's side of the audit: what it records, and what it does when it cannot.
+
+Decided here once for every request: an override, a post or an incident whose row
+cannot be written is answered with `audit_unavailable` (an override is then refused);
+a check and a sign-out are still answered, because a broken disk must not stop every
+post or undo a sign-out, and the hello reply and the host log say the audit is failing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from tweetguard.protocol.errors import ErrorCode, ProtocolError
+from tweetguard.protocol.messages import Account
+from tweetguard.stores.audit import (
+    AuditError,
+    AuditLocation,
+    AuditLog,
+    audit_location,
+    note_policy,
+    open_audit,
+)
+from tweetguard.stores.home import policy_path
+from tweetguard.stores.policy import AuditSettings, Policy, PolicyError
+
+log = logging.getLogger("tweetguard.audit")
+
+_FAILURES = (AuditError, OSError, sqlite3.Error)
+
+
+class Recorder:
+    def __init__(
+        self, home: Path, *, enabled: bool = True, policy: Callable[[], Policy] | None = None
+    ) -> None:
+        self.home = home
+        self.enabled = enabled
+        self._policy = policy
+        self._log: AuditLog | None = None
+        self._location: AuditLocation | None = None
+        self.failure: str | None = None
+        self._policy_stamp: tuple[int, int] | bool | None = False  # False: never looked
+
+    def _audit(self) -> AuditLog:
+        if self._log is None:
+            self._location = audit_location(self.home)
+            self._log = open_audit(self.home)
+        return self._log
+
+    def keeps(self, kind: str) -> bool:
+        """Whether the policy's [audit] keep_text keeps this kind's text."""
+        try:
+            settings = self._policy().audit if self._policy else AuditSettings()
+        except PolicyError:
+            return False
+        return settings.keeps(kind)
+
+    def append(
+        self,
+        kind: str,
+        *,
+        account: Account | None = None,
+        verdict: str | None = None,
+        rules: Sequence[str] = (),
+        text: str | None = None,
+        keep_text: bool = False,
+        text_sha256: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Writes the row, or raises audit_unavailable."""
+        if not self.enabled:
+            return
+        try:
+            self._audit().append(
+                kind,
+                account=account.handle if account else None,
+                account_id=account.user_id if account else None,
+                # The checks say "allow"; the audit says "ok" for a post with no problems.
+                verdict="ok" if verdict == "allow" else verdict,
+                rules=rules,
+                text=text,
+                keep_text=keep_text,
+                text_sha256=text_sha256,
+                detail=detail,
+            )
+        except _FAILURES as exc:
+            self._failed(kind, exc)
+            raise ProtocolError(ErrorCode.AUDIT_UNAVAILABLE, str(exc)[:300]) from None
+        if self.failure is not None:
+            log.warning("the audit is writable again")
+            self.failure = None
+
+    def try_append(self, kind: str, **fields: Any) -> bool:
+        """Writes the row if it can; whether it did. Never raises."""
+        try:
+            self.append(kind, **fields)
+        except ProtocolError:
+            return False
+        except Exception as exc:  # a bug must not cost the teacher the check's answer
+            log.exception("audit row (%s) not written", kind)
+            self.failure = f"{type(exc).__name__}: {exc}"
+            return False
+        return True
+
+    def _failed(self, kind: str, exc: BaseException) -> None:
+        self.failure = str(exc) or type(exc).__name__
+        log.error("audit row (%s) not written: %s", kind, self.failure)
+
+    def watch_policy(self) -> None:
+        """Records the policy file when it has changed since it was last recorded: a
+        stat per call, a read and hash only when the file's stamp moves."""
+        if not self.enabled:
+            return
+        path = policy_path(self.home)
+        try:
+            st = os.stat(path)
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if stamp == self._policy_stamp:
+            return
+        try:
+            note_policy(self._audit(), path, by="helper")
+        except _FAILURES as exc:
+            self._failed("policy", exc)
+            return
+        self._policy_stamp = stamp
+
+    def status(self) -> dict[str, Any]:
+        """For the hello reply: whether this is the shared audit, and one line."""
+        if not self.enabled:
+            return {"shared": False, "ok": True, "note": "this check is not recorded"}
+        location = self._location or audit_location(self.home)
+        if self.failure is not None:
+            return {
+                "shared": location.shared,
+                "ok": False,
+                "note": f"The audit log cannot be written ({self.failure}); "
+                "ask IT to run `tweetguard audit status`.",
+            }
+        note = (
+            "Recording to the school's shared audit log."
+            if location.shared
+            else f"Not the school's shared audit log: {location.why}."
+        )
+        return {"shared": location.shared, "ok": True, "note": note}
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
