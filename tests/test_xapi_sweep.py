@@ -1,0 +1,240 @@
+"""`tweetguard accounts sweep`: posts made without tweetguard still reach the audit.
+
+The fake X API (tests/fake_x_api.py) stores each post as X does (t.co links, HTML
+entities, a photo link); the sweep must undo that, skip what tweetguard itself sent,
+check the rest with the same checks, and write each post once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli, write_policy
+from tests.fake_x_api import FakeXApi
+from tests.registers import canonical
+from tweetguard.stores.audit import AuditQuery, merged_rows, open_audit, sha256_text
+from tweetguard.xapi.client import XClient
+from tweetguard.xapi.credentials import make
+from tweetguard.xapi.sweep import normalise, sweep
+
+NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+TOKEN = "AAAAtest-bearer-Hawthorn-3302"
+SCHOOL_ID = "5512034"
+POLICY = f"""\
+[school]
+name = "Fenwick Lane Primary School"
+
+[allow]
+domains = ["fenwicklane.sch.uk"]
+
+[[accounts]]
+handle = "FenwickLanePS"
+user_id = "{SCHOOL_ID}"
+visibility = "public"
+"""
+# Made-up pupils: Rosalind has no social media consent, Tobias has.
+PUPILS = [("Rosalind", "Achterberg", "no"), ("Tobias", "Wetherell", "yes")]
+
+
+@pytest.fixture
+def api() -> Iterator[FakeXApi]:
+    with FakeXApi(tokens={TOKEN}) as fake:
+        fake.add_user(SCHOOL_ID, "FenwickLanePS", name="Fenwick Lane Primary School")
+        yield fake
+
+
+@pytest.fixture
+def school(home: Path) -> Path:
+    (home / "pupils.csv").write_bytes(canonical(PUPILS))
+    result = run_cli(home, "consent", "import", str(home / "pupils.csv"))
+    assert result.returncode == 0, result.stderr.decode()
+    write_policy(home, POLICY)
+    return home
+
+
+@pytest.fixture
+def x(api: FakeXApi, monkeypatch: pytest.MonkeyPatch) -> XClient:
+    monkeypatch.setenv("TWEETGUARD_X_API_URL", api.url)
+    return XClient(make("bearer", {"bearer_token": TOKEN}))
+
+
+def sweep_rows(home: Path) -> list:
+    return merged_rows(home, AuditQuery(kind="sweep"))
+
+
+def test_a_post_naming_a_pupil_becomes_an_outside_row_and_a_clean_one_an_ok_row(
+    school: Path, api: FakeXApi, x: XClient
+):
+    named = api.add_tweet(
+        SCHOOL_ID, "Huge congratulations to Rosalind Achterberg, our new chess champion!"
+    )
+    clean = api.add_tweet(SCHOOL_ID, "Well done Tobias for reading 40 books this term!")
+    result = sweep(school, x)
+    [account] = result.accounts
+    assert account.read == 2 and len(account.posts) == 2
+    rows = {r.detail["tweet_id"]: r for r in sweep_rows(school)}
+    flagged, fine = rows[named], rows[clean]
+    assert flagged.outside and flagged.verdict == "block"
+    assert "names.full-name" in flagged.rules and "names.no-consent" in flagged.rules
+    assert flagged.account == "fenwicklaneps" and flagged.account_id == SCHOOL_ID
+    assert flagged.detail["url"] == f"https://x.com/FenwickLanePS/status/{named}"
+    assert flagged.detail["account"] == "fenwicklaneps" and flagged.detail["created_at"]
+    assert flagged.text is None  # [audit] keep_text defaults to "never": a hash only
+    assert flagged.text_sha256 == sha256_text(
+        "Huge congratulations to Rosalind Achterberg, our new chess champion!"
+    )
+    # The trap: a first name with consent is fine, and still recorded as outside.
+    assert fine.outside and fine.verdict == "ok" and fine.rules == ()
+    assert [p.tweet_id for p in result.flagged] == [named]
+
+
+def test_keep_text_always_keeps_the_swept_text(school: Path, api: FakeXApi, x: XClient):
+    write_policy(school, POLICY + '\n[audit]\nkeep_text = "always"\n')
+    api.add_tweet(SCHOOL_ID, "Rosalind Achterberg read at assembly today")
+    sweep(school, x)
+    [row] = sweep_rows(school)
+    assert row.text == "Rosalind Achterberg read at assembly today"
+
+
+def test_posts_sent_through_tweetguard_are_skipped(school: Path, api: FakeXApi, x: XClient):
+    typed = "Sports day moves to Friday & starts at 1:30 <3 https://fenwicklane.sch.uk/sports"
+    log = open_audit(school)
+    log.append(
+        "post",
+        account="FenwickLanePS",
+        text=typed,
+        detail={"action": "post", "posts": 1, "posts_sha256": [sha256_text(typed)]},
+    )
+    log.close()
+    ours = api.add_tweet(SCHOOL_ID, typed)
+    # The trap: the same words edited on a phone afterwards are not tweetguard's post.
+    theirs = api.add_tweet(SCHOOL_ID, typed.replace("1:30", "2:00"))
+    [account] = sweep(school, x).accounts
+    assert account.through_tweetguard == 1
+    assert [p.tweet_id for p in account.posts] == [theirs]
+    assert ours not in {r.detail["tweet_id"] for r in sweep_rows(school)}
+
+
+def test_xs_text_is_undone_before_checking():
+    tweet = {
+        "id": "1",
+        "text": "Bake sale &amp; raffle &lt;today&gt; https://t.co/aaaa https://t.co/pppp",
+        "entities": {
+            "urls": [
+                {"url": "https://t.co/aaaa", "expanded_url": "https://fenwicklane.sch.uk/bake"},
+                {
+                    "url": "https://t.co/pppp",
+                    "expanded_url": "https://x.com/FenwickLanePS/status/1/photo/1",
+                    "media_key": "3_1",
+                },
+            ]
+        },
+        "attachments": {"media_keys": ["3_1"]},
+    }
+    assert normalise(tweet) == ("Bake sale & raffle <today> https://fenwicklane.sch.uk/bake", True)
+    # A long post's full text is in note_tweet, with its own entities.
+    long = {"id": "2", "text": "Start of a long…", "note_tweet": {"text": "Start of a long post"}}
+    assert normalise(long) == ("Start of a long post", False)
+
+
+def test_a_photo_post_is_checked_as_one_with_a_photo(school: Path, api: FakeXApi, x: XClient):
+    api.add_tweet(SCHOOL_ID, "Tobias and friends at the science fair", photo=True)
+    sweep(school, x)
+    [row] = sweep_rows(school)
+    assert row.text_sha256 == sha256_text("Tobias and friends at the science fair")
+
+
+def test_a_second_sweep_adds_no_rows_and_asks_only_for_newer_posts(
+    school: Path, api: FakeXApi, x: XClient
+):
+    first = api.add_tweet(SCHOOL_ID, "Year 5 visited the Roman fort today")
+    sweep(school, x)
+    again = sweep(school, x)
+    assert again.accounts[0].read == 0 and again.accounts[0].posts == []
+    assert api.calls("/2/users/")[-1].query["since_id"] == first
+    newer = api.add_tweet(SCHOOL_ID, "Rosalind Achterberg won the poetry prize")
+    third = sweep(school, x)
+    assert [p.tweet_id for p in third.accounts[0].posts] == [newer]
+    assert [r.detail["tweet_id"] for r in sweep_rows(school)] == [first, newer]
+
+
+def test_a_lost_state_file_still_writes_each_post_once(school: Path, api: FakeXApi, x: XClient):
+    api.add_tweet(SCHOOL_ID, "Choir practice is on Wednesday this week")
+    sweep(school, x)
+    (school / "x-sweep.json").unlink()
+    since = datetime.now(UTC).date() - timedelta(days=1)
+    [account] = sweep(school, x, since=since).accounts
+    assert account.read == 1 and account.already_seen == 1 and account.posts == []
+    assert len(sweep_rows(school)) == 1
+
+
+def test_pagination_reads_every_page(school: Path, api: FakeXApi, x: XClient):
+    ids = [api.add_tweet(SCHOOL_ID, f"Lunch menu for day {n} of the term") for n in range(107)]
+    [account] = sweep(school, x).accounts
+    assert account.read == 107 and len(account.posts) == 107
+    pages = api.calls(f"/2/users/{SCHOOL_ID}/tweets")
+    assert len(pages) == 2 and "pagination_token" in pages[1].query
+    assert sorted(r.detail["tweet_id"] for r in sweep_rows(school)) == sorted(ids)
+
+
+def test_since_reads_from_that_day(school: Path, api: FakeXApi, x: XClient):
+    api.add_tweet(SCHOOL_ID, "Autumn term dates are online", at=datetime.now(UTC) - timedelta(30))
+    recent = api.add_tweet(SCHOOL_ID, "Open evening next Thursday")
+    since = (datetime.now(UTC) - timedelta(days=3)).date()
+    [account] = sweep(school, x, since=since).accounts
+    assert [p.tweet_id for p in account.posts] == [recent]
+    assert api.calls("/2/users/")[-1].query["start_time"].startswith(since.isoformat())
+
+
+def test_a_rate_limit_mid_sweep_that_resets_soon_is_waited_out(
+    school: Path, api: FakeXApi, x: XClient
+):
+    for n in range(103):
+        api.add_tweet(SCHOOL_ID, f"Reading challenge update number {n}")
+    api.rate_limit(1, reset_in=1)
+    [account] = sweep(school, x).accounts
+    assert account.read == 103
+    assert [r.status for r in api.calls()] == [429, 200, 200]
+
+
+def test_an_account_without_an_id_is_sent_to_verify(school: Path, api: FakeXApi, x: XClient):
+    write_policy(school, POLICY.replace(f'user_id = "{SCHOOL_ID}"\n', ""))
+    [account] = sweep(school, x).accounts
+    assert "run `tweetguard accounts verify`" in account.problem
+    assert api.calls() == []
+
+
+def test_the_cli_sweep_lists_flagged_posts_and_exits_like_check(school: Path, api: FakeXApi):
+    env = {**NO_KEYRING, "TWEETGUARD_X_API_URL": api.url}
+    stored = run_cli(
+        school, "accounts", "credentials", "--bearer-token", input=TOKEN.encode(), env=env
+    )
+    assert stored.returncode == 0
+    flagged = api.add_tweet(SCHOOL_ID, "Rosalind Achterberg starred in the nativity")
+    api.add_tweet(SCHOOL_ID, "The nativity was wonderful, thank you all")
+    result = run_cli(school, "accounts", "sweep", env=env)
+    assert result.returncode == 2, result.stderr.decode()
+    out = result.stdout.decode()
+    assert "2 new from outside tweetguard" in out
+    assert f"BLOCK https://x.com/FenwickLanePS/status/{flagged}" in out
+    assert "names.no-consent" in out
+    again = run_cli(school, "accounts", "sweep", "--json", env=env)
+    assert again.returncode == 0
+    assert json.loads(again.stdout)["accounts"][0]["posts"] == []
+    bad = run_cli(school, "accounts", "sweep", "--since", "last week", env=env)
+    assert bad.returncode == 64 and "YYYY-MM-DD" in bad.stderr.decode()
+
+
+def test_a_sweep_without_a_register_says_to_import_it(home: Path, api: FakeXApi, x: XClient):
+    write_policy(home, POLICY)
+    api.add_tweet(SCHOOL_ID, "Harvest boxes go to the food bank on Monday")
+    from tweetguard.xapi.sweep import SweepError
+
+    with pytest.raises(SweepError, match="tweetguard consent import FILE"):
+        sweep(home, x)
+    assert sweep_rows(home) == []
