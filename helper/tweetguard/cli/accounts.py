@@ -34,6 +34,7 @@ def run(args: argparse.Namespace, home: Path) -> int:
 
 
 def cmd_accounts(args: argparse.Namespace, home: Path) -> int:
+    from tweetguard.cli.audit import record
     from tweetguard.stores.home import policy_path
     from tweetguard.stores.policy import PolicyError, load_policy
     from tweetguard.stores.policy_edit import add_account, remove_account
@@ -44,10 +45,18 @@ def cmd_accounts(args: argparse.Namespace, home: Path) -> int:
             new = add_account(path, args.handle, args.user_id, args.visibility)
             verb = "Approved" if new else "Updated"
             print(f"{verb} @{args.handle.lstrip('@')} ({args.visibility}) in {path}.")
+            record(
+                home,
+                "accounts",
+                {"what": "approved" if new else "updated", "visibility": args.visibility},
+                account=args.handle,
+                account_id=args.user_id,
+            )
             return 0
         if args.accounts_command == "remove":
             if remove_account(path, args.handle):
                 print(f"Removed @{args.handle.lstrip('@')} from {path}.")
+                record(home, "accounts", {"what": "removed"}, account=args.handle)
                 return 0
             return fail(EX_DATAERR, f"@{args.handle.lstrip('@')} is not an approved account")
         policy = load_policy(path)
@@ -161,7 +170,7 @@ def _credentials(args: argparse.Namespace, home: Path) -> int:
         if not credentials.delete(home):
             print("No X API credentials were stored; nothing deleted.")
             return 0
-        _audit_credentials(home, "credentials-deleted", None)
+        credentials.record(home, "credentials-deleted")
         print("Deleted the X API credentials; verify and sweep need new ones.")
         return 0
     kind = "bearer" if args.bearer_token else "oauth1" if args.oauth1 else "oauth2-user"
@@ -173,7 +182,7 @@ def _credentials(args: argparse.Namespace, home: Path) -> int:
         )
     new = credentials.make(kind, values)
     where = credentials.save(home, new)
-    _audit_credentials(home, "credentials-stored", new.kind, where.store.kind)
+    credentials.record(home, "credentials-stored", kind=new.kind)
     print(f"Stored {credentials.LABELS[kind]} in {where.store.describe()}.")
     print("Check them with `tweetguard accounts verify`.")
     return 0
@@ -190,21 +199,6 @@ def _read_values(fields: tuple[str, ...]) -> dict[str, str] | None:
     if not lines:
         return None
     return {f: lines[i] if i < len(lines) else "" for i, f in enumerate(fields)}
-
-
-def _audit_credentials(home: Path, action: str, kind: str | None, store: str = "") -> None:
-    from tweetguard.stores.audit import open_audit
-
-    detail = {"action": action, "by": "cli"}
-    if kind:
-        detail["credentials"] = kind
-    if store:
-        detail["store"] = store
-    log = open_audit(home)
-    try:
-        log.append("accounts", detail=detail)
-    finally:
-        log.close()
 
 
 def _client(args: argparse.Namespace, home: Path) -> Any:

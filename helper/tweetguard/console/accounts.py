@@ -1,22 +1,208 @@
-"""The Accounts page (session C's X API work plugs in here)."""
+"""The Accounts page: the approved accounts as X knows them, the X API credentials
+(write-only: never shown back), and verify and sweep on demand.
 
-# C replaces this: a placeholder so the console's nav and url_for("accounts.index")
-# work before the X API page lands.
+The page is a face over tweetguard.xapi, like `tweetguard accounts verify|sweep`.
+Without credentials it says what is missing and how to add them; the rest of the
+console does not need them. Verify and sweep results are kept in memory until the
+next run (post, redirect, get), and the outside posts come from the audit.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template_string
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
-from tweetguard.console.auth import login_required
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from tweetguard.console.auth import home, login_required
+from tweetguard.stores.audit import AuditError, AuditQuery, merged_rows
+from tweetguard.stores.home import policy_path
+from tweetguard.stores.policy import Policy, PolicyError, load_policy
+from tweetguard.stores.secrets import SecretsError, secret_store
+from tweetguard.xapi import credentials
+from tweetguard.xapi.credentials import CredentialsError
 
 bp = Blueprint("accounts", __name__)
+
+# A console request should not hang for a minute on a rate limit: wait less than the CLI.
+MAX_WAIT = 15.0
+FIELD_LABELS = {
+    "bearer_token": "Bearer token",
+    "consumer_key": "API key (consumer key)",
+    "consumer_secret": "API key secret (consumer secret)",
+    "access_token": "Access token",
+    "access_token_secret": "Access token secret",
+}
+
+
+@dataclass
+class LastRuns:
+    """The latest verify and sweep, for the page to show after its redirect."""
+
+    verify: list[dict[str, Any]] | None = None
+    verify_at: str = ""
+    sweep: dict[str, Any] | None = None
+    sweep_at: str = ""
+    error: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _last() -> LastRuns:
+    found = current_app.extensions.get("tweetguard_xapi_last")
+    if not isinstance(found, LastRuns):
+        found = LastRuns()
+        current_app.extensions["tweetguard_xapi_last"] = found
+    return found
 
 
 @bp.route("/")
 @login_required
 def index() -> str:
-    return render_template_string(
-        '{% extends "base.html" %}{% block title %}Accounts{% endblock %}'
-        "{% block content %}<h1>Accounts</h1><p>Approved accounts are listed on the "
-        "Policy page.</p>{% endblock %}"
+    data = home()
+    policy_error = ""
+    try:
+        policy: Policy | None = load_policy(policy_path(data))
+    except PolicyError as exc:
+        policy, policy_error = None, str(exc)
+    stored_error = ""
+    try:
+        stored = credentials.stored(data)
+    except (CredentialsError, SecretsError) as exc:
+        stored, stored_error = None, str(exc)
+    try:
+        store_where = secret_store(data).describe()
+    except SecretsError as exc:
+        store_where = str(exc)
+    try:
+        outside = merged_rows(data, AuditQuery(kind="sweep", outside=True, limit=50))
+    except AuditError as exc:
+        outside, policy_error = [], policy_error or str(exc)
+    last = _last()
+    return render_template(
+        "accounts.html",
+        policy=policy,
+        policy_error=policy_error,
+        stored=stored,
+        stored_error=stored_error,
+        store_where=store_where,
+        kinds=credentials.KINDS,
+        fields=credentials.FIELDS,
+        labels=credentials.LABELS,
+        field_labels=FIELD_LABELS,
+        outside=outside,
+        last=last,
+        today=date.today().isoformat(),
     )
+
+
+@bp.post("/credentials")
+@login_required
+def store_credentials() -> Response:
+    kind = request.form.get("kind", "")
+    if kind not in credentials.KINDS:
+        flash("Choose which kind of credentials to store (bearer token, OAuth 1.0a or 2.0).")
+        return _back()
+    values = {f: request.form.get(f, "") for f in credentials.FIELDS[kind]}
+    try:
+        new = credentials.make(kind, values)
+        where = credentials.save(home(), new)
+        credentials.record(home(), "credentials-stored", kind=kind, by="console")
+    except CredentialsError as exc:
+        flash(f"Not stored: {exc}.")
+        return _back()
+    except (SecretsError, AuditError) as exc:
+        flash(f"Not stored: {exc}.")
+        return _back()
+    flash(f"Stored {credentials.LABELS[kind]} in {where.store.describe()}. Verify them below.")
+    return _back()
+
+
+@bp.post("/credentials/delete")
+@login_required
+def delete_credentials() -> Response:
+    try:
+        if credentials.delete(home()):
+            credentials.record(home(), "credentials-deleted", by="console")
+            flash("Deleted the X API credentials; verify and sweep need new ones.")
+        else:
+            flash("No X API credentials were stored; nothing deleted.")
+    except (SecretsError, AuditError) as exc:
+        flash(f"Not deleted: {exc}.")
+    return _back()
+
+
+@bp.post("/verify")
+@login_required
+def run_verify() -> Response:
+    from tweetguard.xapi.accounts import verify
+
+    last = _last()
+    with last.lock:
+        last.error = ""
+        try:
+            result = verify(home(), _client(), by="console")
+        except Exception as exc:  # every failure below is one line for the page
+            last.error = _one_line(exc)
+            return _back()
+        last.verify = [a.to_json() for a in result.accounts]
+        last.verify_at = _now()
+    if not result.accounts:
+        flash("No account is approved yet: add one on the Policy page, then verify.")
+    return _back()
+
+
+@bp.post("/sweep")
+@login_required
+def run_sweep() -> Response:
+    from tweetguard.xapi.sweep import sweep
+
+    since = None
+    if request.form.get("since"):
+        try:
+            since = date.fromisoformat(request.form["since"])
+        except ValueError:
+            flash("The date to sweep from must be a date (YYYY-MM-DD), or left empty.")
+            return _back()
+    last = _last()
+    with last.lock:
+        last.error = ""
+        try:
+            result = sweep(home(), _client(), since=since)
+        except Exception as exc:
+            last.error = _one_line(exc)
+            return _back()
+        last.sweep = result.to_json()
+        last.sweep_at = _now()
+    return _back()
+
+
+def _client() -> Any:
+    from tweetguard.xapi.client import XClient
+
+    return XClient(credentials.require(home()), max_wait=MAX_WAIT)
+
+
+def _one_line(exc: Exception) -> str:
+    """The xapi, policy, audit and secrets errors are one line already; anything
+    else is a bug, logged in full and said briefly."""
+    from tweetguard.xapi.client import XApiError
+    from tweetguard.xapi.sweep import SweepError
+
+    known = (XApiError, SweepError, CredentialsError, SecretsError, PolicyError, AuditError)
+    if isinstance(exc, known):
+        return str(exc)
+    current_app.logger.exception("accounts page failed")
+    return f"unexpected error ({type(exc).__name__}: {exc}); the console's log has the details"
+
+
+def _now() -> str:
+    from datetime import datetime
+
+    return datetime.now().strftime("%H:%M")
+
+
+def _back() -> Response:
+    return redirect(url_for("accounts.index"))

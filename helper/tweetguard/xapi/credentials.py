@@ -167,7 +167,22 @@ __all__ = [
     "delete",
     "load",
     "make",
+    "record",
     "require",
     "save",
     "stored",
 ]
+
+
+def record(home: Path, action: str, *, kind: str | None = None, by: str = "cli") -> None:
+    """An audit row for a stored or deleted set: which kind and where, never the secret."""
+    from tweetguard.stores.audit import open_audit
+
+    detail: dict[str, str] = {"action": action, "by": by, "store": secret_store(home).kind}
+    if kind:
+        detail["credentials"] = kind
+    log = open_audit(home)
+    try:
+        log.append("accounts", detail=detail)
+    finally:
+        log.close()
