@@ -1,8 +1,9 @@
-"""The Help page."""
+"""The help page: what staff do on x.com when something goes wrong, and how the
+school's profile should look. Static guidance, kept in one template."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template_string
+from flask import Blueprint, render_template
 
 from tweetguard.console.auth import login_required
 
@@ -12,7 +13,4 @@ bp = Blueprint("help", __name__)
 @bp.route("/")
 @login_required
 def index() -> str:
-    return render_template_string(
-        '{% extends "base.html" %}{% block title %}Help{% endblock %}'
-        "{% block content %}<h1>Help</h1>{% endblock %}"
-    )
+    return render_template("help.html")
