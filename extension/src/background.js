@@ -128,7 +128,7 @@ async function status() {
   const minutes = current.idle_logout_minutes;
   return {
     helper: reply.ok
-      ? { ok: true, school: reply.school, version: reply.helper_version, policy: reply.policy }
+      ? { ok: true, school: reply.school, version: reply.helper_version, policy: reply.policy, audit: reply.audit }
       : { ok: false, message: reply.error.message },
     account,
     settings: current,
@@ -151,10 +151,39 @@ function tabReader(sender, sha256) {
 
 const MEDIA_TYPES = new Set(['check', 'override']);
 
+// How long the after-post sign-out waits for the helper to record the post.
+const POSTED_WAIT_MS = 3000;
+
+// Tells the helper what went out, for the audit's post row. Never throws and never
+// waits long: a helper that is down or slow must not keep the browser signed in.
+async function recordPosted(account, action, texts) {
+  if (!Array.isArray(texts) || !texts.length || !texts.every((t) => typeof t === 'string')) return null;
+  const request = { type: 'posted', account: account || null, action: action || 'post', texts };
+  let timer;
+  try {
+    return await Promise.race([
+      (async () => {
+        await ready;
+        return helper.request(request);
+      })(),
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve({ ok: false, error: { code: 'timeout', message: 'no answer in time' } }), POSTED_WAIT_MS);
+      }),
+    ]);
+  } catch (error) {
+    return { ok: false, error: { code: 'extension', message: String(error) } };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // The after-post sign-out, the one path for every post that went out: one the
 // composer guard let go (its 'posted' message, after X's toast) and a held post the
-// network guard let go when Post was pressed again.
-async function afterPost(account) {
+// network guard let go when Post was pressed again. The post is recorded first;
+// whatever the helper answers, the sign-out follows.
+async function afterPost(account, { action, texts } = {}) {
+  const recorded = await recordPosted(account, action, texts);
+  if (recorded && recorded.ok === false) console.warn('tweetguard: the post was not recorded:', recorded.error);
   const current = await settings();
   if (!current.logout_after_post) return { loggedOut: false };
   return logout('after-post', account);
@@ -172,7 +201,7 @@ const networkGuard = new NetworkGuard(chrome, {
     return logout('incident', account);
   },
   // A held post went out (never a scheduled post or draft): as after any post.
-  posted: async ({ account }) => afterPost(account || (await session()).account),
+  posted: async ({ account, action, texts }) => afterPost(account || (await session()).account, { action, texts }),
 }).start();
 
 const handlers = {
@@ -202,7 +231,7 @@ const handlers = {
     await noteActivity(account);
     return { ok: true };
   },
-  posted: ({ account }) => afterPost(account),
+  posted: ({ account, action, texts }) => afterPost(account, { action, texts }),
   async confirmed({ handle }) {
     if (!handle) return { ok: false };
     const { confirmed } = await session();

@@ -336,8 +336,8 @@ export class NetworkGuard {
    * chrome: the extension API (declarativeNetRequest, webRequest, storage, tabs, alarms).
    * ask(request): a helper request (check, incident) -> reply.
    * logout(): signs the browser out of X after a mismatch.
-   * posted({account, action}): a held post went out: the after-post sign-out
-   *   (background.js's, the same as for a post the composer guard let go).
+   * posted({account, action, texts}): a held post went out: recorded in the audit,
+   *   then the after-post sign-out (background.js's, as for a post the composer guard let go).
    * now(): ms clock (tests).
    */
   constructor(chrome, { ask, logout, posted = async () => {}, now = () => Date.now(), log = console } = {}) {
@@ -651,7 +651,9 @@ export class NetworkGuard {
         const action = ACTION_OF[record.operation] || 'post';
         if (action !== 'schedule' && action !== 'draft') {
           Promise.resolve()
-            .then(() => this.posted({ account: record.account || null, action }))
+            .then(() =>
+              this.posted({ account: record.account || null, action, texts: [record.body.text !== null ? record.body.text : ''] }),
+            )
             .catch(fail);
         }
       }

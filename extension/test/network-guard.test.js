@@ -577,7 +577,8 @@ test('a held post that goes out signs the browser out like any post; a held sche
   await guard.arm({}, tab());
   assert.equal(request('Year 4 planted sunflowers').out, 'sent');
   await settle();
-  assert.deepEqual(posted, [{ account: { handle: 'OakfieldPrimary', user_id: '1' }, action: 'post' }]);
+  // The text that went out travels with it, for the audit's post row (protocol 'posted').
+  assert.deepEqual(posted, [{ account: { handle: 'OakfieldPrimary', user_id: '1' }, action: 'post', texts: ['Year 4 planted sunflowers'] }]);
   for (const op of ['CreateScheduledTweet', 'CreateDraftTweet']) {
     request('Trip tomorrow', { op });
     await settle();

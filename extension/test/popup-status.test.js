@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { guardLine, policyLine } from '../src/popup/status.js';
+import { auditLine, guardLine, policyLine } from '../src/popup/status.js';
 
 test('installed by policy (installType admin) is said plainly', () => {
   assert.deepEqual(policyLine({ installType: 'admin' }), { text: 'Installed by school policy', tone: 'good' });
@@ -34,4 +34,17 @@ test('each network guard mode is one line of plain words', () => {
   for (const line of [policyLine({ installType: 'normal' }), guardLine({ mode: 'rules' })]) {
     assert.ok(!line.text.includes('\n'));
   }
+});
+
+test('the audit row is hidden while this browser writes the shared audit', () => {
+  assert.equal(auditLine({ shared: true, ok: true, note: 'Recording to the school’s shared audit log.' }), null);
+  assert.equal(auditLine(undefined), null); // a helper too old to say
+});
+
+test('a per-user or failing audit is said in the helper’s own words', () => {
+  const note = 'Not the school’s shared audit log: the data folder /srv/tg is not writable by mr_achebe; writing /srv/tg/audit.d/mr_achebe.sqlite3.';
+  assert.deepEqual(auditLine({ shared: false, ok: true, note }), { text: note, tone: '' });
+  const failing = auditLine({ shared: true, ok: false, note: 'The audit log cannot be written (disk full); ask IT.' });
+  assert.equal(failing.tone, 'bad');
+  assert.match(failing.text, /cannot be written/);
 });

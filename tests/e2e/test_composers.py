@@ -102,7 +102,6 @@ def test_quote_composer_is_guarded_and_clean_quotes_post(launch) -> None:
 
 
 def test_a_warning_can_be_posted_with_a_recorded_reason(launch) -> None:
-    import json
 
     x = launch()
     x.page.goto("https://x.com/home")
@@ -114,10 +113,12 @@ def test_a_warning_can_be_posted_with_a_recorded_reason(launch) -> None:
     panel.get_by_label("Why should this go out anyway?").fill("Quoting the match report")
     go.click()
     assert [p["text"] for p in x.site.wait_for_posts(1)] == ["That was one hell of a match!"]
-    events = [json.loads(line) for line in (x.home / "events.jsonl").read_text().splitlines()]
+    from tests.audit_events import events as audit_events
+
+    events = audit_events(x.home, "override")
     assert events[-1]["event"] == "override"
     assert events[-1]["reason"] == "Quoting the match report"
-    assert events[-1]["handle"] == "OakfieldPrimary"
+    assert events[-1]["handle"] == "oakfieldprimary"
 
 
 def test_blocks_offer_no_way_past_by_default(launch) -> None:
@@ -146,4 +147,6 @@ def test_a_photo_added_while_a_warning_waits_is_not_posted(launch) -> None:
     panel.get_by_role("button", name="Post anyway").click()
     expect(panel).to_contain_text("The post changed since it was checked")
     assert x.site.posts == []
-    assert not (x.home / "events.jsonl").exists()  # no override was granted either
+    from tests.audit_events import events as audit_events
+
+    assert audit_events(x.home, "override") == []  # no override was granted either

@@ -15,7 +15,7 @@ id is not tweetguard's usual one: the helper is registered for that id.
 Chromium does not let DevTools (so Playwright) attach to a policy-installed
 extension, even with DeveloperToolsAvailability 0, so the test reads the extension
 from outside: chrome://extensions-internals for how it was installed, the helper's
-events.jsonl for what the network guard recorded, and the fixture site for what went out.
+the audit for what the network guard recorded, and the fixture site for what went out.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import expect
 
+from tests.audit_events import events as audit_events
 from tests.conftest import ROOT, run_cli
 from tests.e2e import browser, crx, fixture_server
 from tests.e2e.conftest import NO_KEYRING
@@ -71,11 +72,7 @@ def wait_until(check: Callable[[], T | None], what: str, timeout: float = 30) ->
 
 
 def incidents(home: Path) -> list[dict[str, Any]]:
-    events = home / "events.jsonl"
-    if not events.exists():
-        return []
-    lines = [json.loads(line) for line in events.read_text().splitlines() if line.strip()]
-    return [e for e in lines if e.get("event") == "incident"]
+    return audit_events(home, "incident")
 
 
 def type_post(page: Any, text: str) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from playwright.sync_api import expect
 
+from tests.audit_events import events as audit_events
 from tests.e2e.test_compose import type_post
 from tweetguard import identity
 
@@ -18,8 +18,8 @@ def signed_in(x) -> bool:
 
 
 def events(x) -> list[dict]:
-    path = x.home / "events.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    """What the helper recorded (overrides, sign-outs, incidents, posts), oldest first."""
+    return audit_events(x.home)
 
 
 def test_logout_after_a_confirmed_post(launch) -> None:
@@ -36,6 +36,8 @@ def test_logout_after_a_confirmed_post(launch) -> None:
     assert x.context.cookies("https://x.com") == []
     assert x.page.evaluate("localStorage.getItem('x-draft')") is None
     assert events(x)[-1]["event"] == "logout" and events(x)[-1]["reason"] == "after-post"
+    # The post was recorded first, with its text's hash (before the sign-out).
+    assert events(x)[-2]["event"] == "post" and len(events(x)[-2]["posts_sha256"]) == 1
 
 
 def test_a_held_post_does_not_log_out(launch) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from tests.audit_events import events as audit_events
+
 NETWORK = "[data-tweetguard-network]"
 NETWORK_PANEL = "[data-tweetguard-network] [data-tweetguard-panel] section"
 # The notice's own title line, above the findings panel, when a held post is blocked.
@@ -51,11 +53,7 @@ def status(x: Any) -> dict[str, Any]:
 
 
 def incidents(home: Path) -> list[dict[str, Any]]:
-    events = home / "events.jsonl"
-    if not events.exists():
-        return []
-    lines = [json.loads(line) for line in events.read_text().splitlines() if line.strip()]
-    return [e for e in lines if e.get("event") == "incident"]
+    return audit_events(home, "incident")
 
 
 def wait_for_status(x: Any, key: str, count: int) -> dict[str, Any]:

@@ -78,7 +78,7 @@
   /** Checks every box of the composer with its own photos and videos;
    * {texts, replies, account, media, verdict}. A photo still being checked holds
    * the check until it is done (`onWait` is told, so the panel can say so). */
-  async function checkComposer(composer, { onWait, action } = {}) {
+  async function checkComposer(composer, { onWait, action, stage } = {}) {
     const before = snapshot(composer); // what is being checked, taken before any wait
     const texts = dom.composerTexts(composer);
     const account = dom.activeAccount();
@@ -88,7 +88,10 @@
     }
     const media = texts.map((_, i) => gathered.perPost[i] || []);
     const extras = extrasFor(composer, texts.length, action);
-    const askAll = () => Promise.all(texts.map((text, i) => ask({ type: 'check', text, account, media: media[i], ...extras[i] })));
+    // stage 'typing' (live.js): not recorded; the helper takes any other check as the
+    // one at the moment of posting, whose verdict goes to the school's audit.
+    const staged = stage ? { stage } : {};
+    const askAll = () => Promise.all(texts.map((text, i) => ask({ type: 'check', text, account, media: media[i], ...extras[i], ...staged })));
     let replies = await askAll();
     // A helper that restarted with the service worker has forgotten the photos: once more.
     if (await attachments().resendUnknown(gathered, replies)) replies = await askAll();

@@ -258,7 +258,8 @@
         checker.setAction(composer, null); // the composer X leaves behind starts a new post
         return;
       }
-      checker.send({ kind: 'tweetguard:posted', account: check.account });
+      // Every thread post's text, for the audit's post row (before any sign-out).
+      checker.send({ kind: 'tweetguard:posted', account: check.account, action: action || 'post', texts: check.texts });
     };
     const observer = new MutationObserver(() => {
       if (confirmed()) finish();

@@ -25,7 +25,7 @@
     if (!composer.isConnected || paused.has(composer)) return;
     const number = (runs.get(composer) || 0) + 1;
     runs.set(composer, number);
-    const check = await checker.checkComposer(composer);
+    const check = await checker.checkComposer(composer, { stage: 'typing' });
     if (runs.get(composer) !== number || paused.has(composer)) return; // a newer run is coming
     if (!checker.sameTexts(check.texts, dom.composerTexts(composer))) return;
     const anchor = dom.panelAnchor(composer);

@@ -130,12 +130,12 @@
     } finally {
       releasing = false;
     }
-    watchForConfirmation(article, earlier, account);
+    watchForConfirmation(article, earlier, account, source);
   }
 
   // X shows the post as reposted (Undo repost) or a toast: a repost is a post,
   // so the browser is then signed out (when the policy says so).
-  function watchForConfirmation(article, earlier, account) {
+  function watchForConfirmation(article, earlier, account, source) {
     let done = false;
     const confirmed = () => dom.isReposted(article) || dom.toasts().some((t) => !earlier.has(t));
     const finish = () => {
@@ -143,7 +143,8 @@
       done = true;
       observer.disconnect();
       clearTimeout(timer);
-      checker.send({ kind: 'tweetguard:posted', account });
+      // The audit's post row: a repost carries the reposted post's text.
+      checker.send({ kind: 'tweetguard:posted', account, action: 'repost', texts: [(source && source.text) || ''] });
     };
     const observer = new MutationObserver(() => {
       if (confirmed()) finish();

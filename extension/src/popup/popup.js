@@ -1,7 +1,7 @@
 // The toolbar popup: is the helper running, who is signed in, when idle sign-out
 // comes, whether school policy installed tweetguard and how the network guard works.
 
-import { guardLine, policyLine } from './status.js';
+import { auditLine, guardLine, policyLine } from './status.js';
 
 function send(message) {
   return chrome.runtime.sendMessage(message);
@@ -51,6 +51,10 @@ async function refresh() {
   } else {
     show('helper', status.helper.message, 'bad');
   }
+  // Said only when this browser is not recording to the school's shared audit log.
+  const audit = status.helper.ok ? auditLine(status.helper.audit) : null;
+  for (const id of ['audit-label', 'audit']) document.getElementById(id).hidden = !audit;
+  if (audit) show('audit', audit.text, audit.tone);
   const account = status.account;
   show('account', account && account.handle ? `@${account.handle}` : 'Nobody (or not seen yet)');
   const minutesSetting = status.settings.idle_logout_minutes;

@@ -27,3 +27,12 @@ export function guardLine(status) {
   if (status.mode === 'rules') return { text: 'On: stops posts that were not checked', tone: '' };
   return { text: `On (${status.mode})`, tone: '' };
 }
+
+/** `audit` is the hello reply's {shared, ok, note}, or undefined from a helper too
+ * old to say. Hidden (null) while this browser writes the school's shared audit. */
+export function auditLine(audit) {
+  if (!audit || typeof audit.note !== 'string') return null;
+  if (audit.ok === false) return { text: audit.note, tone: 'bad' };
+  if (audit.shared) return null;
+  return { text: audit.note, tone: '' };
+}

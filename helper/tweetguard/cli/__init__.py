@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from tweetguard.cli import accounts, check, consent, install, photo, policy
+from tweetguard.cli import accounts, audit, check, consent, dashboard, install, photo, policy
 from tweetguard.cli.exits import EX_IOERR, EX_SOFTWARE, EX_USAGE, fail
 
 # The conventional status of a program whose reader went away (`| head`).
@@ -51,6 +51,8 @@ def build_parser() -> Parser:
     accounts.add(sub, Parser)
     policy.add(sub, Parser)
     photo.add(sub, Parser)
+    audit.add(sub, Parser)
+    dashboard.add(sub, Parser)
     install.add(sub)
     return parser
 
@@ -62,6 +64,8 @@ COMMANDS: dict[str, Command] = {
     "consent": consent.run,
     "photo": photo.run,
     "accounts": accounts.run,
+    "audit": audit.run,
+    "dashboard": dashboard.run,
     "rules": policy.run,
     "policy": policy.run,
     "install-host": install.run,

@@ -154,6 +154,7 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
             # Staff are a short list beside the pupils: no name index, no shrink guard.
             register.replace_staff(result.pupils, source=str(path.absolute()))
             print(f"Imported {len(result.pupils):,} member(s) of staff into {register.path}.")
+            _record_import(home, "staff import", path, changes, len(result.pupils))
             return 1 if result.problems else 0
         if (
             not args.force
@@ -195,8 +196,30 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
     finally:
         register.close()
     print(f"Imported {summary.pupils:,} pupil(s) into {register.path}.")
+    _record_import(home, "import", path, changes, summary.pupils)
     # 1, not 65: the register did load; the listed rows need IT's attention.
     return 1 if result.problems else 0
+
+
+def _record_import(home: Path, what: str, path: Path, changes: Changes, people: int) -> None:
+    """The register's change in the audit: counts only, never the names."""
+    from tweetguard.cli.audit import counts, record
+
+    record(
+        home,
+        "register",
+        {
+            "what": what,
+            "file": path.name,
+            "people": people,
+            **counts(
+                added=changes.added,
+                removed=changes.removed,
+                withdrawn=changes.withdrawn,
+                given=changes.given,
+            ),
+        },
+    )
 
 
 def _derived(pupils: list[Pupil]) -> dict[str, bytes]:

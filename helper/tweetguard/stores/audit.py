@@ -240,6 +240,9 @@ def _user() -> str:
         return f"uid{os.getuid()}"
 
 
+current_user = _user
+
+
 class AuditLog:
     """One audit file. Opened lazily; safe to share between threads of one process."""
 
