@@ -15,7 +15,9 @@ from tweetguard.stores.secrets import get_secret
 __all__ = ["no_keyring"]
 
 
-def test_first_run_asks_for_a_password_and_keeps_only_its_hash(home: Path, no_keyring: None) -> None:
+def test_first_run_asks_for_a_password_and_keeps_only_its_hash(
+    home: Path, no_keyring: None
+) -> None:
     app = create_app(home, testing=True)
     client = app.test_client()
     assert client.get("/").headers["Location"] == "/setup"
@@ -38,7 +40,7 @@ def test_first_run_asks_for_a_password_and_keeps_only_its_hash(home: Path, no_ke
 
 
 def test_sign_in_sign_out_and_cookie_flags(home: Path, no_keyring: None) -> None:
-    app, client = signed_in(home)
+    _app, client = signed_in(home)
     page = client.get("/")
     assert page.status_code == 200
     assert "file readable only by this user" in page.get_data(as_text=True)
@@ -107,7 +109,7 @@ def test_lockout_counts_only_wrong_passwords_in_a_row(home: Path) -> None:
 def test_a_form_without_its_token_is_refused_with_a_plain_message(
     home: Path, no_keyring: None
 ) -> None:
-    app, client = signed_in(home)
+    _app, client = signed_in(home)
     before = (home / "policy.toml").exists()
     forged = client.post("/policy/accounts", data={"handle": "HollyLaneAcad"})
     assert forged.status_code == 400
@@ -117,7 +119,9 @@ def test_a_form_without_its_token_is_refused_with_a_plain_message(
     stale = client.post("/logout", data={"csrf_token": "IjE2ZjY.forged.token"})
     assert stale.status_code == 400
     # False-alarm trap: the same form with its token goes through.
-    assert post(client, "/policy/accounts", {"handle": "HollyLaneAcad"}, "/policy/").status_code == 302
+    assert (
+        post(client, "/policy/accounts", {"handle": "HollyLaneAcad"}, "/policy/").status_code == 302
+    )
 
 
 def test_every_page_sends_the_security_headers(home: Path, no_keyring: None) -> None:
@@ -136,13 +140,13 @@ def test_every_page_sends_the_security_headers(home: Path, no_keyring: None) -> 
 
 def test_a_request_for_another_host_name_is_refused(home: Path, no_keyring: None) -> None:
     """A DNS-rebinding page reaches 127.0.0.1 under its own name: refused."""
-    app, client = signed_in(home)
+    _app, client = signed_in(home)
     assert client.get("/", headers={"Host": "rebind.example:8740"}).status_code == 400
     assert client.get("/", headers={"Host": "127.0.0.1:8740"}).status_code != 400
 
 
 def test_the_help_page_covers_what_staff_must_do(home: Path, no_keyring: None) -> None:
-    app, client = signed_in(home)
+    _app, client = signed_in(home)
     text = client.get("/help/").get_data(as_text=True)
     for needed in (
         "Block @handle",

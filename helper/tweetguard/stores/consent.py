@@ -16,7 +16,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -73,6 +73,10 @@ def year_label(raw: str) -> str:
 
 class RegisterMissing(Exception):
     """The school is set up (it has a policy) but no register was ever imported here."""
+
+
+class PersonNotFound(LookupError):
+    """No pupil or member of staff has that reference (a re-import changed them)."""
 
 
 class RegisterUnwritable(Exception):
@@ -250,6 +254,78 @@ class ConsentRegister:
             conn.close()
         self.close()  # the next read sees the new table
         return self.summary()
+
+    def update_person(
+        self,
+        ref: str,
+        *,
+        social_media: bool,
+        website: bool,
+        press: bool,
+        consent_expires: date | None,
+    ) -> Pupil:
+        """Changes one person's consent (a pupil, else a member of staff, found by
+        `person_ref`) and bumps the revision in the same transaction, so a running
+        helper reads the change with its next check. Names are left alone: the name
+        index stored beside the register stays valid. Raises PersonNotFound."""
+        try:
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise RegisterUnwritable(_why_unwritable(self.path, exc)) from None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            found = self._find(conn, ref)
+            if found is None:
+                raise PersonNotFound(f"no one in the register has the reference {ref}")
+            table, row_id, person = found
+            expires = consent_expires.isoformat() if consent_expires else None
+            conn.execute(
+                f"UPDATE {table} SET social_media = ?, website = ?, press = ?, "
+                "consent_expires = ? WHERE id = ?",
+                (int(social_media), int(website), int(press), expires, row_id),
+            )
+            revision = self._read_revision(conn) + 1
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('revision', ?)", (str(revision),)
+            )
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise RegisterUnwritable(_why_unwritable(self.path, exc)) from None
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.close()
+        self.close()
+        return replace(
+            person,
+            social_media=social_media,
+            website=website,
+            press=press,
+            consent_expires=consent_expires,
+        )
+
+    def person(self, ref: str) -> tuple[str, Pupil] | None:
+        """("pupil" or "staff", the person) for a `person_ref`, or None."""
+        if not self.exists():
+            return None
+        found = self._find(self._connect(), ref)
+        if found is None:
+            return None
+        table, _, person = found
+        return ("pupil" if table == "pupils" else "staff"), person
+
+    @staticmethod
+    def _find(conn: sqlite3.Connection, ref: str) -> tuple[str, int, Pupil] | None:
+        for table, role in (("pupils", "pupil"), ("staff", "staff")):
+            present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if not present:
+                continue
+            columns = ", ".join(c if c in present else f"NULL AS {c}" for c in _COLUMNS)
+            for row in conn.execute(f"SELECT id, {columns} FROM {table}"):
+                person = _pupil(row[1:])
+                if person_ref(person, role) == ref:
+                    return table, int(row[0]), person
+        return None
 
     def set_aside(self) -> Path:
         """Moves a damaged register (and its journal) out of the way, keeping it for IT."""
