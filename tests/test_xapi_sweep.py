@@ -238,3 +238,29 @@ def test_a_sweep_without_a_register_says_to_import_it(home: Path, api: FakeXApi,
     with pytest.raises(SweepError, match="tweetguard consent import FILE"):
         sweep(home, x)
     assert sweep_rows(home) == []
+
+
+def test_a_far_rate_limit_part_way_keeps_what_was_swept(school: Path, api: FakeXApi, x: XClient):
+    from tweetguard.xapi.client import RateLimited
+
+    api.add_user("5512999", "FenwickLaneFC", name="Fenwick Lane Primary School Football")
+    write_policy(
+        school,
+        POLICY + '\n[[accounts]]\nhandle = "FenwickLaneFC"\nuser_id = "5512999"\n',
+    )
+    first = api.add_tweet(SCHOOL_ID, "Parents' evening letters went home today")
+    api.add_tweet("5512999", "Match report: a 3-2 win away at Dunmore")
+
+    real = x.tweets
+
+    def limited_after_first(user_id: str, **kwargs: object):
+        if user_id == "5512999":
+            api.rate_limit(1, reset_in=1800)
+        return real(user_id, **kwargs)  # type: ignore[arg-type]
+
+    x.tweets = limited_after_first  # type: ignore[method-assign]
+    with pytest.raises(RateLimited, match="try again after"):
+        sweep(school, x)
+    assert [r.detail["tweet_id"] for r in sweep_rows(school)] == [first]
+    state = json.loads((school / "x-sweep.json").read_text())
+    assert state["since_id"] == {SCHOOL_ID: first}

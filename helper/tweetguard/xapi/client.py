@@ -181,7 +181,7 @@ class XClient:
         }
         if since_id:
             params["since_id"] = since_id
-        elif start_time is not None:  # X refuses both at once; since_id is the narrower
+        elif start_time is not None:  # X lets since_id win anyway; send only the one that counts
             params["start_time"] = start_time
         if pagination_token:
             params["pagination_token"] = pagination_token
@@ -235,6 +235,11 @@ class XClient:
                     f"X's API is having trouble (HTTP {status}); try again in a few minutes"
                 ) from None
             except tweepy.HTTPException as exc:
+                if exc.response.status_code == 402:
+                    raise XApiError(
+                        f"X's API refused {what} for payment (402: {_api_message(exc)}); add "
+                        "credits or check the plan in the X Developer Console"
+                    ) from None
                 raise XApiError(
                     f"X's API refused {what} (HTTP {exc.response.status_code}: "
                     f"{_api_message(exc)}); update tweetguard if this keeps happening"

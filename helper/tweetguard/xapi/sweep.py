@@ -206,7 +206,8 @@ def sweep(
                 state[account.user_id] = newest
     finally:
         checker.close()
-    problem = _write_state(home, state)
+        # Also after a rate limit part way: the accounts done so far are not read again.
+        problem = _write_state(home, state)
     if problem:
         result.notes.append(problem)
     return result
