@@ -351,3 +351,17 @@ def test_errors_from_the_client_are_one_line(api: FakeXApi, monkeypatch: pytest.
     with pytest.raises(XApiError) as missing:
         XClient(make("bearer", {"bearer_token": TOKEN})).user_by_id(SCHOOL_ID)
     assert "(404)" in str(missing.value) and "\n" not in str(missing.value)
+
+
+def test_credentials_never_show_their_secret_in_a_repr_or_a_log():
+    oauth = make(
+        "oauth1",
+        {
+            "consumer_key": "ck-Yarrow",
+            "consumer_secret": "cs-Yarrow",
+            "access_token": "at-Yarrow",
+            "access_token_secret": "ats-Yarrow",
+        },
+    )
+    assert "Yarrow" not in repr(oauth) and "Yarrow" not in str(oauth)
+    assert "Yarrow" not in f"{oauth}" and "oauth1" in repr(oauth)

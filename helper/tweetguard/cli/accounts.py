@@ -170,9 +170,8 @@ def _credentials(args: argparse.Namespace, home: Path) -> int:
         if not credentials.delete(home):
             print("No X API credentials were stored; nothing deleted.")
             return 0
-        credentials.record(home, "credentials-deleted")
         print("Deleted the X API credentials; verify and sweep need new ones.")
-        return 0
+        return _record_credentials(home, "credentials-deleted", None)
     kind = "bearer" if args.bearer_token else "oauth1" if args.oauth1 else "oauth2-user"
     values = _read_values(credentials.FIELDS[kind])
     if values is None:
@@ -182,9 +181,20 @@ def _credentials(args: argparse.Namespace, home: Path) -> int:
         )
     new = credentials.make(kind, values)
     where = credentials.save(home, new)
-    credentials.record(home, "credentials-stored", kind=new.kind)
     print(f"Stored {credentials.LABELS[kind]} in {where.store.describe()}.")
     print("Check them with `tweetguard accounts verify`.")
+    return _record_credentials(home, "credentials-stored", new.kind)
+
+
+def _record_credentials(home: Path, action: str, kind: str | None) -> int:
+    """The change is made either way; an audit that cannot record it is said."""
+    from tweetguard.stores.audit import AuditError
+    from tweetguard.xapi import credentials
+
+    try:
+        credentials.record(home, action, kind=kind)
+    except AuditError as exc:
+        return fail(EX_CANTCREAT, f"done, but the audit could not record it: {exc}")
     return 0
 
 

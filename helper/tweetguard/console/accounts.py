@@ -107,16 +107,12 @@ def store_credentials() -> Response:
         return _back()
     values = {f: request.form.get(f, "") for f in credentials.FIELDS[kind]}
     try:
-        new = credentials.make(kind, values)
-        where = credentials.save(home(), new)
-        credentials.record(home(), "credentials-stored", kind=kind, by="console")
-    except CredentialsError as exc:
-        flash(f"Not stored: {exc}.")
-        return _back()
-    except (SecretsError, AuditError) as exc:
+        where = credentials.save(home(), credentials.make(kind, values))
+    except (CredentialsError, SecretsError) as exc:
         flash(f"Not stored: {exc}.")
         return _back()
     flash(f"Stored {credentials.LABELS[kind]} in {where.store.describe()}. Verify them below.")
+    _record("credentials-stored", kind)
     return _back()
 
 
@@ -124,14 +120,24 @@ def store_credentials() -> Response:
 @login_required
 def delete_credentials() -> Response:
     try:
-        if credentials.delete(home()):
-            credentials.record(home(), "credentials-deleted", by="console")
-            flash("Deleted the X API credentials; verify and sweep need new ones.")
-        else:
-            flash("No X API credentials were stored; nothing deleted.")
-    except (SecretsError, AuditError) as exc:
+        deleted = credentials.delete(home())
+    except SecretsError as exc:
         flash(f"Not deleted: {exc}.")
+        return _back()
+    if deleted:
+        flash("Deleted the X API credentials; verify and sweep need new ones.")
+        _record("credentials-deleted", None)
+    else:
+        flash("No X API credentials were stored; nothing deleted.")
     return _back()
+
+
+def _record(action: str, kind: str | None) -> None:
+    """The change is made; an audit that cannot record it is said, not hidden."""
+    try:
+        credentials.record(home(), action, kind=kind, by="console")
+    except AuditError as exc:
+        flash(f"Done, but the audit could not record it: {exc}")
 
 
 @bp.post("/verify")

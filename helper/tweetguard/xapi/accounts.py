@@ -156,13 +156,15 @@ def _store_id(
     report.user_id = user.id
     report.resolved = True
     report.notes.append(f"@{account.handle} is id {user.id}; stored in the policy")
-    _audit(
+    problem = _audit(
         home,
         "accounts",
         account=account.handle.lower(),
         account_id=user.id,
         detail={"action": "resolved", "handle": account.handle, "user_id": user.id, "by": by},
     )
+    if problem:
+        report.problems.append(f"the id is stored, but the audit could not record it: {problem}")
 
 
 def _visibility(account: ApprovedAccount, user: User, report: AccountReport) -> None:
@@ -182,11 +184,16 @@ def _visibility(account: ApprovedAccount, user: User, report: AccountReport) -> 
         )
 
 
-def _audit(home: Path, kind: str, **row: Any) -> None:
-    from tweetguard.stores.audit import open_audit
+def _audit(home: Path, kind: str, **row: Any) -> str:
+    """Records a change already made; a failure is said, not allowed to undo it."""
+    from tweetguard.stores.audit import AuditError, open_audit
 
-    log = open_audit(home)
     try:
-        log.append(kind, **row)
-    finally:
-        log.close()
+        log = open_audit(home)
+        try:
+            log.append(kind, **row)
+        finally:
+            log.close()
+    except AuditError as exc:
+        return str(exc)
+    return ""

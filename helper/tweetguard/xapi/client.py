@@ -99,8 +99,13 @@ class XClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        import logging
+
         import tweepy  # type: ignore[import-untyped]
 
+        # tweepy and oauthlib log each request's headers at DEBUG: never the tokens.
+        for name in ("tweepy", "requests_oauthlib", "oauthlib"):
+            logging.getLogger(name).setLevel(logging.INFO)
         self.credentials = credentials
         self.max_wait = max_wait
         self._sleep = sleep
