@@ -32,7 +32,7 @@ def test_verify_untouched_then_altered(home: Path) -> None:
     assert result.returncode == 0, result.stderr.decode()
     assert "shared" in result.stdout.decode() and "ok: 3 rows" in result.stdout.decode()
     conn = sqlite3.connect(log.path)
-    conn.execute("UPDATE rows SET detail = '{\"reason\":\"nothing to see\"}' WHERE seq = 2")
+    conn.execute('UPDATE rows SET detail = \'{"reason":"nothing to see"}\' WHERE seq = 2')
     conn.commit()
     conn.close()
     result = run_cli(home, "audit", "verify")
@@ -108,3 +108,18 @@ def test_register_and_account_changes_are_recorded(home: Path) -> None:
     assert not any(name and name in dumped for name in names)
     assert log.verify().ok
     log.close()
+
+
+def test_policy_check_says_what_the_audit_keeps(home: Path) -> None:
+    (home / "policy.toml").write_text('[audit]\nkeep_text = "overrides"\n', encoding="utf-8")
+    result = run_cli(home, "policy", "check")
+    assert result.returncode == 0, result.stderr.decode()
+    assert "keep_text = 'overrides'" in result.stdout.decode()
+    (home / "policy.toml").write_text('[audit]\nkeep_text = "sometimes"\n', encoding="utf-8")
+    result = run_cli(home, "policy", "check")
+    assert result.returncode == 78
+    assert 'audit.keep_text must be one of "never", "overrides", "always"' in (
+        result.stderr.decode()
+    )
+    (home / "policy.toml").write_text("[audit]\nkeep = 1\n", encoding="utf-8")
+    assert "unknown setting(s) keep" in run_cli(home, "policy", "check").stderr.decode()

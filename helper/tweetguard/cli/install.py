@@ -86,6 +86,9 @@ def cmd_install_host(args: argparse.Namespace, home: Path, *, install: bool) -> 
         launcher = hosts.write_launcher(home, allowed)
         for path in hosts.install(targets, launcher, allowed):
             print(f"installed {path}")
+        if args.system and (folder := hosts.make_per_user_audit_dir(home)) is not None:
+            print(f"created {folder} (mode 1777): teachers who cannot write the shared audit")
+            print("  write their own file there, which the console merges")
     except PermissionError as exc:
         return fail(EX_CANTCREAT, f"permission denied: {exc.filename} (use sudo for --system)")
     except OSError as exc:

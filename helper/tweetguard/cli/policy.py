@@ -128,4 +128,10 @@ def cmd_policy_check(home: Path) -> int:
         )
     else:
         print("  photos:   face matching off (faces are counted; teachers say who is pictured)")
+    kept = {
+        "never": "only a hash of each post's text (and the findings)",
+        "overrides": "the text of posts that went out past a warning; others as a hash",
+        "always": "the text of every check at posting, override and post",
+    }[policy.audit.keep_text]
+    print(f"  audit:    keep_text = {policy.audit.keep_text!r}: keeps {kept}")
     return 0

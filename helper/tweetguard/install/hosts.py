@@ -198,6 +198,19 @@ def write_launcher(home: Path, allowed: Sequence[str], platform: str | None = No
     return path
 
 
+def make_per_user_audit_dir(home: Path) -> Path | None:
+    """For a school-wide install: `audit.d` in the data folder, writable by everyone
+    and sticky like /tmp (1777), so a teacher who cannot write the shared audit
+    writes `audit.d/<login>.sqlite3` there, where the console finds it, and no one
+    can delete another's file. Not on Windows (its ACLs are set by IT)."""
+    if platform_name() == "windows":
+        return None
+    folder = home / "audit.d"
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o1777)
+    return folder
+
+
 def install(targets_: Sequence[Target], launcher: Path, allowed: Sequence[str]) -> list[Path]:
     written = []
     for target in targets_:

@@ -52,6 +52,10 @@ BUSY_TIMEOUT_SECONDS = 10.0
 # NORMAL in WAL mode: a commit is safe from the process being killed, not from a
 # power cut (docs/audit.md has the measured difference).
 SYNCHRONOUS = "NORMAL"
+# SQLite's own checkpoint runs inside the commit that crosses its threshold and
+# fsyncs: the slowest appends by far. Writers turn it off and copy the WAL back on a
+# thread of their own once it has grown past this size.
+CHECKPOINT_BYTES = 1 << 20
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
@@ -252,6 +256,7 @@ class AuditLog:
         self._conn: sqlite3.Connection | None = None
         self._readonly = False
         self._lock = threading.RLock()
+        self._checkpointing = threading.Lock()
 
     # --- connection ---------------------------------------------------------
 
@@ -268,6 +273,7 @@ class AuditLog:
             )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
+            conn.execute("PRAGMA wal_autocheckpoint=0")
             conn.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise AuditError(
@@ -371,7 +377,7 @@ class AuditLog:
         clean_detail: dict[str, Any] = json.loads(json.dumps(dict(detail or {}), default=str))
         try:
             with self._write() as conn:
-                return self._insert(
+                row = self._insert(
                     conn,
                     at=at or now(),
                     kind=kind,
@@ -386,6 +392,30 @@ class AuditLog:
                 )
         except sqlite3.Error as exc:
             raise AuditError(f"the audit {self.path} could not be written ({exc})") from None
+        self._maybe_checkpoint()
+        return row
+
+    def _maybe_checkpoint(self) -> None:
+        """Copies a grown WAL back into the file on a thread, off the append's path."""
+        try:
+            size = os.stat(f"{self.path}-wal").st_size
+        except OSError:
+            return
+        if size < CHECKPOINT_BYTES or not self._checkpointing.acquire(blocking=False):
+            return
+        threading.Thread(target=self._checkpoint, name="audit-checkpoint", daemon=True).start()
+
+    def _checkpoint(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            pass  # the next append tries again; the WAL is still whole
+        finally:
+            self._checkpointing.release()
 
     def _insert(self, conn: sqlite3.Connection, **fields: Any) -> AuditRow:
         head = conn.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
