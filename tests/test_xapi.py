@@ -365,3 +365,9 @@ def test_credentials_never_show_their_secret_in_a_repr_or_a_log():
     )
     assert "Yarrow" not in repr(oauth) and "Yarrow" not in str(oauth)
     assert "Yarrow" not in f"{oauth}" and "oauth1" in repr(oauth)
+
+
+def test_the_test_only_url_may_name_only_this_machine(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TWEETGUARD_X_API_URL", "https://api.example.net")
+    with pytest.raises(XApiError, match="may only name this machine"):
+        XClient(make("bearer", {"bearer_token": TOKEN}))

@@ -85,9 +85,24 @@ class Page:
 
 
 def target_base() -> str | None:
-    """The loopback base from TWEETGUARD_X_API_URL, or None for X itself."""
+    """The loopback base from TWEETGUARD_X_API_URL, or None for X itself. Only this
+    machine is accepted: the credentials go with every request."""
+    from urllib.parse import urlsplit
+
     value = os.environ.get(ENV_URL, "").strip().rstrip("/")
-    return value or None
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or parts.hostname not in (
+        "127.0.0.1",
+        "localhost",
+        "::1",
+    ):
+        raise XApiError(
+            f"{ENV_URL} is {value!r}, but it may only name this machine "
+            f"(http://127.0.0.1:PORT, for tests); unset it to use X's API"
+        )
+    return value
 
 
 class XClient:
