@@ -70,7 +70,7 @@ def device_status(rows: list[AuditRow]) -> list[DeviceStatus]:
             status = found[key] = DeviceStatus(row.device, row.user, shown_time(row.at), row.kind)
         if row.kind == "helper" and status.helper_seen is None:
             status.helper_seen = shown_time(row.at)
-            version = row.detail.get("version")
+            version = row.detail.get("helper_version") or row.detail.get("version")
             status.helper_version = str(version) if version else None
             event = row.detail.get("event") or row.detail.get("action")
             status.helper_event = str(event) if event else None

@@ -6,6 +6,7 @@ edit leaves policy.toml exactly as it was."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,14 @@ def rule_rows(policy: Policy) -> list[RuleRow]:
     return rows
 
 
+def _recorded(what: str) -> None:
+    """The audit row for a saved change, with the new file's hash: the helper
+    records the policy whenever that hash changes, so it knows this edit already
+    is in the audit and does not add a second, vaguer row for it."""
+    data = path().read_bytes()
+    record("policy", what, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
 def _page(error: str | None = None, status: int = 200) -> tuple[str, int]:
     policy: Policy | None = None
     broken = None
@@ -106,7 +115,7 @@ def _save(change: Any, what: str) -> Response | tuple[str, int]:
         policy_edit.edit_policy(path(), change, validate)
     except PolicyError as exc:
         return _page(f"Not saved, policy.toml is unchanged: {exc}", 400)
-    record("policy", what)
+    _recorded(what)
     flash(f"Saved: {what}.")
     return redirect(url_for("policy.index"))
 
@@ -139,7 +148,7 @@ def accounts() -> Response | tuple[str, int]:
             )
     except PolicyError as exc:
         return _page(f"Not saved, policy.toml is unchanged: {exc}", 400)
-    record("policy", what)
+    _recorded(what)
     flash(f"Saved: {what}.")
     return redirect(url_for("policy.index"))
 
@@ -241,7 +250,7 @@ def raw() -> Response | tuple[str, int]:
                 ),
                 400,
             )
-        record("policy", "edited policy.toml as text")
+        _recorded("edited policy.toml as text")
         flash("Saved: policy.toml, edited as text.")
         return redirect(url_for("policy.raw"))
     try:
