@@ -44,7 +44,9 @@ from tweetguard.stores.audit import AuditError, AuditLog, AuditQuery, audit_sour
 log = logging.getLogger("tweetguard.feed")
 
 POLL_SECONDS = 0.1  # a new row reaches the page within this (plus the browser's own time)
-DISCOVER_SECONDS = 2.0  # how often new audit sources (a new per-user file) are looked for
+DISCOVER_SECONDS = (
+    0.5  # how often new audit sources (a first audit, a new per-user file) are looked for
+)
 HELLO_SECONDS = 2.0  # how long a new connection may take to say where its page stopped
 AUTH_SECONDS = 5.0  # how often an open connection's sign-in is checked again
 LOCAL = "127.0.0.1"
