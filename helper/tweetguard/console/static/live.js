@@ -69,7 +69,12 @@
     for (const tr of rows) {
       if (tr.dataset.device === row.device && tr.dataset.user === row.user) {
         const last = tr.querySelector(".last-activity");
-        if (last) last.textContent = row.at.slice(0, 19).replace("T", " ") + " (" + row.kind + ")";
+        if (!last) return;
+        last.textContent = row.at.slice(0, 19).replace("T", " ") + " ";
+        const kind = document.createElement("span");
+        kind.className = "muted";
+        kind.textContent = "(" + row.kind + ")";
+        last.appendChild(kind);
         return;
       }
     }
