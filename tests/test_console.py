@@ -162,3 +162,27 @@ def test_the_help_page_covers_what_staff_must_do(home: Path, no_keyring: None) -
         "Website",
     ):
         assert needed in text, needed
+
+
+def test_dashboard_says_when_its_port_is_taken(home: Path) -> None:
+    import socket
+
+    from tests.conftest import run_cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(
+            home,
+            "dashboard",
+            "--port",
+            str(port),
+            env={"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"},
+        )
+    assert result.returncode == 69
+    said = result.stderr.decode()
+    assert f"127.0.0.1:{port}" in said and "--port N (0 = any free port)" in said
+    assert result.stdout == b""
+    bad = run_cli(home, "dashboard", "--port", "70000")
+    assert bad.returncode == 64 and "not a port" in bad.stderr.decode()

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from tweetguard.cli.exits import EX_CANTCREAT, EX_CONFIG, fail
+from tweetguard.cli.exits import EX_CANTCREAT, EX_USAGE, fail
 
 DEFAULT_PORT = 8740
 EX_UNAVAILABLE = 69  # sysexits: a port the console needs is taken
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace, home: Path) -> int:
 
     for name, value in (("--port", args.port), ("--feed-port", args.feed_port)):
         if value is not None and not 0 <= value <= 65535:
-            return fail(EX_CONFIG, f"{name} {value} is not a port; use 1-65535, or 0 for any")
+            return fail(EX_USAGE, f"{name} {value} is not a port; use 1-65535, or 0 for any")
     try:
         home.mkdir(parents=True, exist_ok=True)
         app = create_app(home)
