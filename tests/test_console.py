@@ -186,3 +186,21 @@ def test_dashboard_says_when_its_port_is_taken(home: Path) -> None:
     assert result.stdout == b""
     bad = run_cli(home, "dashboard", "--port", "70000")
     assert bad.returncode == 64 and "not a port" in bad.stderr.decode()
+
+
+def test_a_sign_in_ends_after_a_while_unused(home: Path, no_keyring: None) -> None:
+    from tweetguard.console.sessions import Sessions
+
+    clock = [1000.0]
+    app = create_app(home, testing=True)
+    app.extensions["tweetguard_sessions"] = Sessions(clock=lambda: clock[0])
+    client = app.test_client()
+    post(client, "/setup", {"password": PASSWORD, "confirm": PASSWORD})
+    clock[0] += 29 * 60
+    assert client.get("/audit/").status_code == 200  # used: the idle clock starts again
+    clock[0] += 29 * 60
+    assert client.get("/").status_code == 200
+    clock[0] += 31 * 60
+    gone = client.get("/policy/")
+    assert gone.headers["Location"].startswith("/login?next=/policy/")
+    assert "signed out after a while" in client.get("/login").get_data(as_text=True)

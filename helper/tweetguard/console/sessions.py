@@ -11,18 +11,22 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 
 
 class Sessions:
-    def __init__(self, idle_seconds: float = 30 * 60) -> None:
+    def __init__(
+        self, idle_seconds: float = 30 * 60, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.idle_seconds = idle_seconds
+        self.clock = clock
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def start(self) -> str:
         sid = secrets.token_urlsafe(32)
         with self._lock:
-            self._seen[sid] = time.monotonic()
+            self._seen[sid] = self.clock()
         return sid
 
     def touch(self, sid: object) -> bool:
@@ -42,7 +46,7 @@ class Sessions:
     def _check(self, sid: object, *, touch: bool) -> bool:
         if not isinstance(sid, str):
             return False
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             seen = self._seen.get(sid)
             if seen is None:
