@@ -151,6 +151,8 @@ def test_acknowledged_rows_survive_sigkill(host: HostProcess, registered_home: P
 def broken_home(registered_home: Path) -> Path:
     """An audit that no one can open, root included: a folder where the file should be."""
     write_policy(registered_home, POLICY)
+    for suffix in ("", "-wal", "-shm"):  # the import's own row
+        (registered_home / f"audit.sqlite3{suffix}").unlink(missing_ok=True)
     (registered_home / "audit.sqlite3").mkdir()
     return registered_home
 
