@@ -17,7 +17,13 @@ import pytest
 from tests.conftest import run_cli, write_policy
 from tests.fake_x_api import FakeXApi
 from tests.registers import canonical
-from tweetguard.stores.audit import AuditQuery, merged_rows, open_audit, sha256_text
+from tweetguard.checks.links import post_fingerprint
+from tweetguard.stores.audit import (
+    AuditQuery,
+    merged_rows,
+    open_audit,
+    sha256_text,
+)
 from tweetguard.xapi.client import XClient
 from tweetguard.xapi.credentials import make
 from tweetguard.xapi.sweep import normalise, sweep
@@ -108,7 +114,7 @@ def test_posts_sent_through_tweetguard_are_skipped(school: Path, api: FakeXApi, 
         "post",
         account="FenwickLanePS",
         text=typed,
-        detail={"action": "post", "posts": 1, "posts_sha256": [sha256_text(typed)]},
+        detail={"action": "post", "posts": 1, "posts_sha256": [post_fingerprint(typed)]},
     )
     log.close()
     ours = api.add_tweet(SCHOOL_ID, typed)
@@ -118,6 +124,30 @@ def test_posts_sent_through_tweetguard_are_skipped(school: Path, api: FakeXApi, 
     assert account.through_tweetguard == 1
     assert [p.tweet_id for p in account.posts] == [theirs]
     assert ours not in {r.detail["tweet_id"] for r in sweep_rows(school)}
+
+
+def test_a_post_is_known_again_after_x_reworded_its_links_and_accents(
+    school: Path, api: FakeXApi, x: XClient
+):
+    # Typed in a composer: a decomposed "é" (as macOS input gives), a bare domain
+    # link, two spaces and a trailing newline. X keeps NFC, trims, and hands the link
+    # back with the scheme it added.
+    typed = "Cafe\u0301 morning  for parents: fenwicklane.sch.uk/cafe \n"
+    stored = "Caf\u00e9 morning for parents: https://fenwicklane.sch.uk/cafe"
+    log = open_audit(school)
+    log.append(
+        "post",
+        account="FenwickLanePS",
+        text=typed,
+        detail={"posts_sha256": [post_fingerprint(typed)]},
+    )
+    log.close()
+    api.add_tweet(SCHOOL_ID, stored)
+    # The trap: other words around the same link are another post.
+    other = api.add_tweet(SCHOOL_ID, "Café evening for parents: https://fenwicklane.sch.uk/cafe")
+    [account] = sweep(school, x).accounts
+    assert account.through_tweetguard == 1
+    assert [p.tweet_id for p in account.posts] == [other]
 
 
 def test_xs_text_is_undone_before_checking():

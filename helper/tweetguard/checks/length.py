@@ -12,6 +12,7 @@ tests/test_length.py holds both to the conformance cases and to each other.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -58,10 +59,16 @@ def _weight_one(char: str) -> bool:
     return 0x2000 <= code <= 0x200D or 0x2010 <= code <= 0x201F or 0x2032 <= code <= 0x2037
 
 
+# twitter-text imports itself in a circle: two threads importing it at once (the
+# host's preload and a check) can see it half-built and fail. One import at a time.
+_LIBRARY_LOCK = threading.Lock()
+
+
 @cache
 def _library() -> tuple[object, object]:
-    from twitter_text import parse_tweet
-    from twitter_text.extract_urls import extract_urls_with_indices
+    with _LIBRARY_LOCK:
+        from twitter_text import parse_tweet
+        from twitter_text.extract_urls import extract_urls_with_indices
 
     return parse_tweet, extract_urls_with_indices
 

@@ -8,9 +8,12 @@ a scheme counts too.
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
 from urllib.parse import urlsplit
 
 from tweetguard.checks.base import Finding, Post, Rule, Severity
+from tweetguard.checks.length import extract_urls
 from tweetguard.checks.tokens import vocabulary
 
 SHORTENER = Rule(
@@ -61,3 +64,20 @@ def check(post: Post) -> list[Finding]:
             fix = "https" + url.url[len("http") :]
             findings.append(Finding(INSECURE, url.start, url.end, params, fix=fix))
     return findings
+
+
+def post_fingerprint(text: str) -> str:
+    """The SHA-256 by which a post sent through tweetguard is known again in the
+    account's timeline (`accounts sweep`), whatever X did to it on the way.
+
+    X keeps text in NFC, trims it, and rewrites every link (to t.co, then back to an
+    expanded form with a scheme the teacher may not have typed); so on both sides each
+    link becomes one placeholder and each run of whitespace one space. Posts whose
+    words differ are never taken for one another; two that differ only in a link's
+    address are, and the sweep then trusts the check the first had.
+    """
+    text = unicodedata.normalize("NFC", text)
+    for url in sorted(extract_urls(text), key=lambda u: -u.start):
+        text = text[: url.start] + "\x00link\x00" + text[url.end :]
+    folded = " ".join(text.split())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import json
 import logging
 import sqlite3
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tweetguard import __version__
 from tweetguard.checks.engine import Checker, effective
+from tweetguard.checks.links import post_fingerprint
 from tweetguard.protocol.errors import ErrorCode, ProtocolError
 from tweetguard.protocol.media import Entry, MediaError, MediaStore
 from tweetguard.protocol.messages import (
@@ -43,6 +43,7 @@ from tweetguard.protocol.messages import (
     read_id,
 )
 from tweetguard.protocol.recording import Recorder
+from tweetguard.stores.audit import sha256_text
 from tweetguard.stores.consent import RegisterMissing
 from tweetguard.stores.policy import PhotoSettings, Policy, PolicyError
 
@@ -307,7 +308,7 @@ class Handler:
             detail={
                 "action": request.action,
                 "posts": len(request.texts),
-                "posts_sha256": [_sha256(t) for t in request.texts],
+                "posts_sha256": [post_fingerprint(t) for t in request.texts],
             },
         )
         return {"id": request.id, "ok": True, "recorded": True}
@@ -319,7 +320,7 @@ class Handler:
         self.audit.append(
             "incident",
             account=request.account,
-            text_sha256=_sha256(request.text) if request.text is not None else None,
+            text_sha256=sha256_text(request.text) if request.text is not None else None,
             detail={"what": request.what, "detail": request.detail, "url": request.url},
         )
         log.warning("incident %s at %s: %s", request.what, request.url, request.detail)
@@ -618,10 +619,6 @@ def _failed_report(entry: Entry, exc: Exception) -> PhotoReport:
     why = f"it could not be checked: {type(exc).__name__}"
     report.findings.append(PhotoFinding(photo_rules.UNREADABLE, {"name": report.name, "why": why}))
     return report
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def reply_for_oversize(request_id: RequestId | None, size: int) -> dict[str, Any]:

@@ -11,7 +11,6 @@ once from writing a post twice).
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -22,6 +21,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from tweetguard.checks.links import post_fingerprint
 from tweetguard.stores.home import policy_path
 from tweetguard.stores.policy import Policy, load_policy
 from tweetguard.xapi.client import XClient
@@ -129,10 +129,6 @@ def normalise(tweet: dict[str, Any]) -> tuple[str, bool]:
     return (text.rstrip() if removed else text), media
 
 
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def sweep(
     home: Path,
     client: XClient,
@@ -178,7 +174,7 @@ def sweep(
                     swept.already_seen += 1
                     continue
                 text, media = normalise(tweet)
-                if sha256(text) in posted or sha256(text.strip()) in posted:
+                if post_fingerprint(text) in posted:
                     swept.through_tweetguard += 1
                     continue
                 try:
