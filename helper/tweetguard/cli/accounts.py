@@ -7,7 +7,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from tweetguard.cli.exits import EX_CANTCREAT, EX_CONFIG, EX_DATAERR, EX_USAGE, fail
+from tweetguard.cli.exits import (
+    EX_CANTCREAT,
+    EX_CONFIG,
+    EX_DATAERR,
+    EX_TEMPFAIL,
+    EX_UNAVAILABLE,
+    EX_USAGE,
+    fail,
+)
 
 
 def add(sub: Any, parser_class: type) -> None:
@@ -81,8 +89,6 @@ def cmd_accounts(args: argparse.Namespace, home: Path) -> int:
 # --- credentials, verify, sweep: the X API (tweetguard.xapi) -------------------------
 
 X_API_COMMANDS = ("credentials", "verify", "sweep")
-EX_UNAVAILABLE = 69  # X's API refused or could not be reached
-EX_TEMPFAIL = 75  # X's API rate limit: try again later
 
 
 def add_x_api(accounts_sub: Any) -> None:

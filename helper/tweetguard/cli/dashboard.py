@@ -15,10 +15,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from tweetguard.cli.exits import EX_CANTCREAT, EX_USAGE, fail
+from tweetguard.cli.exits import EX_CANTCREAT, EX_UNAVAILABLE, EX_USAGE, fail
 
 DEFAULT_PORT = 8740
-EX_UNAVAILABLE = 69  # sysexits: a port the console needs is taken
 LOCAL = "127.0.0.1"
 
 

@@ -13,10 +13,12 @@ EXIT_ALLOW, EXIT_WARN, EXIT_BLOCK = 0, 1, 2
 EX_USAGE = 64  # the command line is wrong
 EX_DATAERR = 65  # the input is wrong: a file refused as a whole, a post that cannot be read
 EX_NOINPUT = 66  # an input file, or the register to list, does not exist or cannot be opened
+EX_UNAVAILABLE = 69  # X's API refused or cannot be reached; a port the console needs is taken
 EX_SOFTWARE = 70  # a bug: the details are in the log
 EX_CANTCREAT = 73  # cannot write: a read-only or missing data folder, a full disk
 EX_IOERR = 74  # the consent register is damaged and cannot be read
-EX_CONFIG = 78  # the policy file is broken
+EX_TEMPFAIL = 75  # X's API rate limit: try again after the time given
+EX_CONFIG = 78  # the policy file is broken; no X API credentials stored
 
 VERDICT_EXIT = {"allow": EXIT_ALLOW, "warn": EXIT_WARN, "block": EXIT_BLOCK}
 # The protocol's error codes as exit codes; anything else about the input is 65.
