@@ -143,11 +143,13 @@ def test_a_post_is_known_again_after_x_reworded_its_links_and_accents(
     )
     log.close()
     api.add_tweet(SCHOOL_ID, stored)
-    # The trap: other words around the same link are another post.
+    # The traps: other words around the same link, or the same words with another
+    # link, are other posts.
     other = api.add_tweet(SCHOOL_ID, "Café evening for parents: https://fenwicklane.sch.uk/cafe")
+    moved = api.add_tweet(SCHOOL_ID, "Café morning for parents: https://fenwicklane.sch.uk/bar")
     [account] = sweep(school, x).accounts
     assert account.through_tweetguard == 1
-    assert [p.tweet_id for p in account.posts] == [other]
+    assert [p.tweet_id for p in account.posts] == [other, moved]
 
 
 def test_xs_text_is_undone_before_checking():

@@ -70,14 +70,20 @@ def post_fingerprint(text: str) -> str:
     """The SHA-256 by which a post sent through tweetguard is known again in the
     account's timeline (`accounts sweep`), whatever X did to it on the way.
 
-    X keeps text in NFC, trims it, and rewrites every link (to t.co, then back to an
-    expanded form with a scheme the teacher may not have typed); so on both sides each
-    link becomes one placeholder and each run of whitespace one space. Posts whose
-    words differ are never taken for one another; two that differ only in a link's
-    address are, and the sweep then trusts the check the first had.
+    X keeps text in NFC, trims it, and hands every link back expanded, with a scheme
+    the teacher may not have typed; so on both sides each link is written as its host
+    (lower case, without "www.") and path, and each run of whitespace as one space.
+    A post whose words or links differ is another post, and is checked as one.
     """
     text = unicodedata.normalize("NFC", text)
     for url in sorted(extract_urls(text), key=lambda u: -u.start):
-        text = text[: url.start] + "\x00link\x00" + text[url.end :]
+        text = text[: url.start] + _link_key(url.url) + text[url.end :]
     folded = " ".join(text.split())
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+def _link_key(url: str) -> str:
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    host = (parts.hostname or "").removeprefix("www.")
+    query = "?" + parts.query if parts.query else ""
+    return f"<{host}{parts.path.rstrip('/')}{query}>"
