@@ -12,6 +12,14 @@ writes the next row, so the chain never forks. An append is durable against the
 process being killed once it returns (the WAL commit is in the OS's hands);
 synchronous=NORMAL trades the last commits on a power cut for a check that never
 waits on fsync (figures in docs/audit.md).
+
+Readers: `merged(home, query) -> Merged(rows, broken)` reads every source; a file
+that cannot be read (a damaged cell, another `rows` table, not SQLite at all) is
+skipped and listed in `broken` as `BrokenSource(source, path, problem)` with a
+one-line problem, so a page can show the other rows and say which file is broken.
+`merged_rows(home, query)` is `merged(...).rows`. `AuditLog.rows()` and
+`last_seq()` raise AuditError naming the file and row; `verify()` names the first
+bad row, an unreadable one included.
 """
 
 from __future__ import annotations
@@ -247,6 +255,13 @@ def _user() -> str:
 current_user = _user
 
 
+def _access_problem(exc: sqlite3.Error) -> bool:
+    """Busy, locked or unwritable (fixed by waiting or by file modes), as opposed to a
+    file that is damaged or not an audit at all."""
+    text = str(exc).lower()
+    return any(word in text for word in ("locked", "busy", "unable to open", "readonly"))
+
+
 class AuditLog:
     """One audit file. Opened lazily; safe to share between threads of one process."""
 
@@ -275,6 +290,16 @@ class AuditLog:
             conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
             conn.execute("PRAGMA wal_autocheckpoint=0")
             conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            if _access_problem(exc):
+                raise AuditError(
+                    f"the audit {self.path} cannot be opened ({exc}); check the folder is "
+                    "writable by this user, or run `tweetguard audit status`"
+                ) from None
+            raise AuditError(
+                f"the audit {self.path} cannot be read ({exc}): it is damaged or not a "
+                "tweetguard audit; move it aside or restore it from a copy"
+            ) from None
         except (OSError, sqlite3.Error) as exc:
             raise AuditError(
                 f"the audit {self.path} cannot be opened ({exc}); check the folder is "
@@ -502,10 +527,36 @@ class AuditLog:
             conn = self._connect_for_reading()
             if conn is None:
                 return []
-            found = conn.execute(sql, params).fetchall()
+            found = self._fetch(conn, sql, params)
         return [self._row(r) for r in found]
 
+    def _fetch(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """One read; a file that is not an audit (another `rows` table, a damaged
+        page) becomes an AuditError naming it, so a reader can skip that file."""
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise AuditError(
+                f"the audit {self.path} cannot be read ({exc}); run `tweetguard audit verify` "
+                "and restore it from a copy, or move it aside"
+            ) from None
+
     def _row(self, r: Sequence[Any]) -> AuditRow:
+        """One row decoded; one bad cell (edited JSON, a wrong type) is an AuditError
+        naming the file and the row, not a crash of every reader."""
+        try:
+            return self._decode(r)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise AuditError(
+                f"the audit {self.path} has an unreadable row {r[0]!r} ({exc}); "
+                "run `tweetguard audit verify` and restore the file from a copy"
+            ) from None
+
+    def _decode(self, r: Sequence[Any]) -> AuditRow:
+        rules = json.loads(r[8])
+        detail = json.loads(r[11])
+        if not isinstance(rules, list) or not isinstance(detail, dict):
+            raise TypeError("rules must be a JSON list and detail a JSON object")
         return AuditRow(
             seq=int(r[0]),
             at=r[1],
@@ -515,10 +566,10 @@ class AuditLog:
             account=r[5],
             account_id=r[6],
             verdict=r[7],
-            rules=tuple(json.loads(r[8])),
+            rules=tuple(str(rule) for rule in rules),
             text_sha256=r[9],
             text=r[10],
-            detail=json.loads(r[11]),
+            detail=detail,
             outside=bool(r[12]),
             prev_hash=r[13],
             hash=r[14],
@@ -530,15 +581,21 @@ class AuditLog:
             conn = self._connect_for_reading()
             if conn is None:
                 return 0
-            head = conn.execute("SELECT seq FROM head WHERE id = 1").fetchone()
-        return int(head[0]) if head else 0
+            found = self._fetch(conn, "SELECT seq FROM head WHERE id = 1")
+        try:
+            return int(found[0][0]) if found else 0
+        except (ValueError, TypeError):
+            raise AuditError(
+                f"the audit {self.path} has an unreadable head record; "
+                "run `tweetguard audit verify` and restore the file from a copy"
+            ) from None
 
     def count(self) -> int:
         with self._lock:
             conn = self._connect_for_reading()
             if conn is None:
                 return 0
-            (n,) = conn.execute("SELECT count(*) FROM rows").fetchone()
+            ((n,),) = self._fetch(conn, "SELECT count(*) FROM rows")
         return int(n)
 
     def meta(self, key: str) -> str | None:
@@ -556,17 +613,41 @@ class AuditLog:
                 conn = self._connect_for_reading()
                 if conn is None:
                     return Verification(True, 0, None, "no audit file yet")
-                raw = conn.execute(
-                    f"SELECT {', '.join(_COLUMNS)} FROM rows ORDER BY seq"
-                ).fetchall()
-                head = conn.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
-            rows = [self._row(r) for r in raw]
-        except (sqlite3.Error, ValueError, TypeError) as exc:
-            return Verification(False, 0, 1, f"the audit cannot be read: {exc}")
-        return _verify(rows, head)
+                raw = self._fetch(conn, f"SELECT {', '.join(_COLUMNS)} FROM rows ORDER BY seq")
+                heads = self._fetch(conn, "SELECT seq, hash FROM head WHERE id = 1")
+        except AuditError as exc:
+            return Verification(False, 0, None, str(exc))
+        rows: list[AuditRow] = []
+        for r in raw:
+            try:
+                rows.append(self._decode(r))
+            except (ValueError, TypeError, KeyError) as exc:
+                # The chain up to here decides whether an earlier row is the first bad one.
+                before = _verify(rows, None, partial=True)
+                if not before.ok:
+                    return replace(before, rows=len(raw))
+                seq = _seq_of(r, len(rows) + 1)
+                return Verification(
+                    False, len(raw), seq, f"row {seq} was altered (it cannot be read: {exc})"
+                )
+        head = heads[0] if heads else None
+        try:
+            return _verify(rows, head)
+        except (ValueError, TypeError) as exc:
+            return Verification(False, len(rows), None, f"the head record cannot be read: {exc}")
 
 
-def _verify(rows: list[AuditRow], head: Sequence[Any] | None) -> Verification:
+def _seq_of(r: Sequence[Any], fallback: int) -> int:
+    try:
+        return int(r[0])
+    except (ValueError, TypeError):
+        return fallback
+
+
+def _verify(
+    rows: list[AuditRow], head: Sequence[Any] | None, *, partial: bool = False
+) -> Verification:
+    """The chain walk; `partial` checks only the rows given (no head record yet)."""
     position = {row.hash: row.seq for row in rows}
     prev_hash = ""
     expected = 1
@@ -602,6 +683,8 @@ def _verify(rows: list[AuditRow], head: Sequence[Any] | None) -> Verification:
         prev_hash = row.hash
         expected += 1
     last = expected - 1
+    if partial:
+        return Verification(True, len(rows), None, f"ok: {len(rows)} rows")
     if head is None:
         if rows:
             return bad(last, "the head record is missing, so the end of the log cannot be checked")
@@ -625,11 +708,13 @@ def last_policy_sha(log: AuditLog) -> str | None:
         conn = log._connect_for_reading()
         if conn is None:
             return None
-        found = conn.execute(
+        found = log._fetch(
+            conn,
             "SELECT json_extract(detail, '$.sha256') FROM rows WHERE kind = 'policy' "
-            "AND json_extract(detail, '$.sha256') IS NOT NULL ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-    return str(found[0]) if found else None
+            "AND json_valid(detail) AND json_extract(detail, '$.sha256') IS NOT NULL "
+            "ORDER BY seq DESC LIMIT 1",
+        )
+    return str(found[0][0]) if found else None
 
 
 def note_policy(log: AuditLog, policy_file: Path, *, by: str) -> AuditRow | None:
@@ -753,21 +838,44 @@ def audit_sources(home: Path) -> list[AuditLog]:
     return found
 
 
-def merged_rows(home: Path, query: AuditQuery | None = None) -> list[AuditRow]:
-    """Rows of every source by time (oldest first; newest first with a limit)."""
+@dataclass(frozen=True)
+class BrokenSource:
+    """An audit file that could not be read: skipped by `merged`, shown to people."""
+
+    source: str
+    path: Path
+    problem: str  # one line: what is wrong with the file and what to do
+
+
+@dataclass(frozen=True)
+class Merged:
+    rows: list[AuditRow]
+    broken: list[BrokenSource]
+
+
+def merged(home: Path, query: AuditQuery | None = None) -> Merged:
+    """Rows of every readable source by time (oldest first; newest first with a
+    limit), and the sources skipped because they cannot be read. Any teacher owns
+    their own audit.d file, so one damaged file must not hide everybody's rows."""
     query = query or AuditQuery()
     rows: list[AuditRow] = []
+    broken: list[BrokenSource] = []
     for log in audit_sources(home):
         try:
             rows.extend(log.rows(query))
-        except AuditError:
-            continue
+        except AuditError as exc:
+            broken.append(BrokenSource(log.source, log.path, str(exc)))
         finally:
             log.close()
     rows.sort(key=lambda r: (r.at, r.source, r.seq), reverse=query.limit is not None)
     if query.limit is not None:
         rows = rows[: query.limit]
-    return rows
+    return Merged(rows, broken)
+
+
+def merged_rows(home: Path, query: AuditQuery | None = None) -> list[AuditRow]:
+    """`merged(...).rows`: for callers that only show rows (unreadable sources skipped)."""
+    return merged(home, query).rows
 
 
 # --- export ---------------------------------------------------------------------
@@ -933,10 +1041,13 @@ __all__ = [
     "AuditLog",
     "AuditQuery",
     "AuditRow",
+    "BrokenSource",
+    "Merged",
     "Verification",
     "audit_location",
     "audit_sources",
     "export",
+    "merged",
     "merged_rows",
     "open_audit",
 ]
