@@ -5,7 +5,12 @@ them: GET /2/users/by, GET /2/users/:id and GET /2/users/:id/tweets (`data`,
 `errors` for users it cannot return, `meta` with result_count, newest_id,
 oldest_id and next_token). It does to a post's text what X does (links shortened
 to t.co with their expanded_url in entities.urls, &, < and > escaped, a photo link
-appended), so the sweep's undoing of it is tested. It wants an Authorization
+appended), so the sweep's undoing of it is tested. A reply's text starts with the
+@handles of the conversation, as X puts them there (with in_reply_to_user_id,
+referenced_tweets replied_to and entities.mentions); a repost's text is "RT @user: "
+and the original cut to 140 characters, with referenced_tweets retweeted, and the
+original whole in includes.tweets when expansions=referenced_tweets.id is asked
+for. It wants an Authorization
 header (a bearer token, or an OAuth 1.0a signature), can answer 429 with X's
 x-rate-limit-* headers for the next N requests, and records every request.
 """
@@ -18,11 +23,18 @@ import json
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    import pytest
+
+    from tweetguard.xapi.client import XClient
 
 PROBLEMS = "https://api.twitter.com/2/problems/"
 _URL = re.compile(r"https?://[^\s]+")
@@ -89,6 +101,9 @@ class FakeTweet:
     created_at: str
     urls: list[dict[str, Any]] = field(default_factory=list)
     media_keys: list[str] = field(default_factory=list)
+    mentions: list[dict[str, Any]] = field(default_factory=list)
+    referenced: list[dict[str, str]] = field(default_factory=list)  # [{"type", "id"}]
+    in_reply_to_user_id: str | None = None
 
     def to_json(self, fields: set[str]) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -98,15 +113,54 @@ class FakeTweet:
         }
         if "created_at" in fields:
             out["created_at"] = self.created_at
-        if "entities" in fields and self.urls:
-            out["entities"] = {"urls": self.urls}
+        if "author_id" in fields:
+            out["author_id"] = self.author_id
+        entities: dict[str, Any] = {}
+        if self.urls:
+            entities["urls"] = self.urls
+        if self.mentions:
+            entities["mentions"] = self.mentions
+        if "entities" in fields and entities:
+            out["entities"] = entities
         if "attachments" in fields and self.media_keys:
             out["attachments"] = {"media_keys": list(self.media_keys)}
+        if "referenced_tweets" in fields and self.referenced:
+            out["referenced_tweets"] = [dict(r) for r in self.referenced]
+        if "in_reply_to_user_id" in fields and self.in_reply_to_user_id:
+            out["in_reply_to_user_id"] = self.in_reply_to_user_id
         return out
 
 
 def _short_code(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:10]
+
+
+def _as_stored(text: str, tweet_id: str) -> tuple[str, list[dict[str, Any]]]:
+    """The text as X keeps it: each link a t.co link (entities.urls has the real
+    one), &, < and > escaped."""
+    urls: list[dict[str, Any]] = []
+    out = ""
+    last = 0
+    for match in _URL.finditer(text):
+        out += html.escape(text[last : match.start()], quote=False)
+        short = "https://t.co/" + _short_code(match.group() + tweet_id)
+        urls.append(
+            {
+                "start": len(out),
+                "end": len(out) + len(short),
+                "url": short,
+                "expanded_url": match.group(),
+                "display_url": re.sub(r"^https?://(www\.)?", "", match.group())[:26],
+            }
+        )
+        out += short
+        last = match.end()
+    out += html.escape(text[last:], quote=False)
+    return out, urls
+
+
+def _stamp(at: datetime | None) -> str:
+    return (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 class FakeXApi:
@@ -137,31 +191,21 @@ class FakeXApi:
             self.users[user_id].username = username
 
     def add_tweet(
-        self, user_id: str, text: str, *, photo: bool = False, at: datetime | None = None
+        self,
+        user_id: str,
+        text: str,
+        *,
+        photo: bool = False,
+        at: datetime | None = None,
+        reply_to: str | None = None,
     ) -> str:
-        """Posts `text` as X would store it; returns the new post's id."""
+        """Posts `text` as X would store it; returns the new post's id. With
+        `reply_to` (a post's id) it is a reply, its text led by the conversation's
+        @handles as X adds them."""
         with self._lock:
-            self._next_id += 1_000_003
-            tweet_id = str(self._next_id)
+            tweet_id = self._new_id()
             author = self.users[user_id]
-            urls: list[dict[str, Any]] = []
-            out = ""
-            last = 0
-            for match in _URL.finditer(text):
-                out += html.escape(text[last : match.start()], quote=False)
-                short = "https://t.co/" + _short_code(match.group() + tweet_id)
-                urls.append(
-                    {
-                        "start": len(out),
-                        "end": len(out) + len(short),
-                        "url": short,
-                        "expanded_url": match.group(),
-                        "display_url": re.sub(r"^https?://(www\.)?", "", match.group())[:26],
-                    }
-                )
-                out += short
-                last = match.end()
-            out += html.escape(text[last:], quote=False)
+            out, urls = _as_stored(text, tweet_id)
             media: list[str] = []
             if photo:
                 short = "https://t.co/" + _short_code("photo" + tweet_id)
@@ -177,16 +221,79 @@ class FakeXApi:
                         "media_key": media[0],
                     }
                 )
-            moment = at or datetime.now(UTC)
-            created = moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-            self.tweets[user_id].insert(0, FakeTweet(tweet_id, user_id, out, created, urls, media))
+            tweet = FakeTweet(tweet_id, user_id, out, _stamp(at), urls, media)
+            if reply_to is not None:
+                replied = self._by_id(reply_to)
+                # X leads a reply with the replied-to author and whoever that post
+                # mentioned (never the replier), the teacher's words after them.
+                handles = [self.users[replied.author_id].username]
+                handles += [m["username"] for m in replied.mentions]
+                prefix = ""
+                for handle in dict.fromkeys(handles):
+                    if handle.lower() != author.username.lower():
+                        prefix += f"@{handle} "
+                tweet.text = prefix + tweet.text
+                for link in tweet.urls:
+                    link["start"] += len(prefix)
+                    link["end"] += len(prefix)
+                tweet.referenced = [{"type": "replied_to", "id": replied.id}]
+                tweet.in_reply_to_user_id = replied.author_id
+            tweet.mentions = self._mentions_in(tweet.text)
+            self.tweets[user_id].insert(0, tweet)
         return tweet_id
 
-    def rate_limit(self, requests: int, reset_in: float) -> None:
-        """The next `requests` requests get 429, with a reset `reset_in` seconds away."""
+    def add_repost(self, user_id: str, original_id: str, *, at: datetime | None = None) -> str:
+        """Reposts a post as X stores a repost: "RT @author: " and the original's
+        text cut to 140 characters (with "…"); the whole is in includes.tweets."""
+        with self._lock:
+            original = self._by_id(original_id)
+            tweet_id = self._new_id()
+            text = f"RT @{self.users[original.author_id].username}: {original.text}"
+            if len(text) > 140:
+                text = text[:139] + "…"
+            tweet = FakeTweet(tweet_id, user_id, text, _stamp(at))
+            tweet.referenced = [{"type": "retweeted", "id": original.id}]
+            tweet.urls = [u for u in original.urls if u["url"] in text]
+            tweet.mentions = self._mentions_in(text)
+            self.tweets[user_id].insert(0, tweet)
+        return tweet_id
+
+    def _new_id(self) -> str:
+        self._next_id += 1_000_003
+        return str(self._next_id)
+
+    def _by_id(self, tweet_id: str) -> FakeTweet:
+        for tweets in self.tweets.values():
+            for tweet in tweets:
+                if tweet.id == tweet_id:
+                    return tweet
+        raise KeyError(tweet_id)
+
+    def _mentions_in(self, text: str) -> list[dict[str, Any]]:
+        """entities.mentions: X lists the @handles of accounts that exist."""
+        by_name = {u.username.lower(): u for u in self.users.values()}
+        found = []
+        for match in re.finditer(r"@([A-Za-z0-9_]{1,15})", text):
+            user = by_name.get(match.group(1).lower())
+            if user is not None:
+                found.append(
+                    {
+                        "start": match.start(),
+                        "end": match.end(),
+                        "username": user.username,
+                        "id": user.id,
+                    }
+                )
+        return found
+
+    def rate_limit(
+        self, requests: int, reset_in: float = 0.0, *, reset_at: int | None = None
+    ) -> None:
+        """The next `requests` requests get 429, with a reset `reset_in` seconds away
+        (or at the Unix time `reset_at`, for a test that gives the client its clock)."""
         with self._lock:
             self._limited = requests
-            self._limit_reset = int(time.time() + reset_in)
+            self._limit_reset = reset_at if reset_at is not None else int(time.time() + reset_in)
 
     def calls(self, path_prefix: str = "") -> list[Recorded]:
         with self._lock:
@@ -195,8 +302,7 @@ class FakeXApi:
     @property
     def url(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> FakeXApi:
         self.start()
@@ -340,7 +446,18 @@ class FakeXApi:
         }
         if offset + size < len(tweets):
             meta["next_token"] = f"pg{offset + size:06d}".encode().hex()
-        return 200, {"data": [t.to_json(fields) for t in page], "meta": meta}
+        body: dict[str, Any] = {"data": [t.to_json(fields) for t in page], "meta": meta}
+        if "referenced_tweets.id" in query.get("expansions", "").split(","):
+            wanted = dict.fromkeys(r["id"] for t in page for r in t.referenced)
+            included = []
+            for tweet_id in wanted:
+                try:
+                    included.append(self._by_id(tweet_id).to_json(fields))
+                except KeyError:
+                    continue  # deleted: X leaves it out (and says so in errors)
+            if included:
+                body["includes"] = {"tweets": included}
+        return 200, body
 
 
 def _not_found(parameter: str, value: str) -> dict[str, Any]:
@@ -372,3 +489,39 @@ def _parse(stamp: str) -> datetime:
 
 def days_ago(days: float) -> datetime:
     return datetime.now(UTC) - timedelta(days=days)
+
+
+@contextmanager
+def serving(token: str, user_id: str, handle: str, **profile: Any) -> Iterator[FakeXApi]:
+    """A fake X API on loopback that takes one bearer token and knows one school's
+    account (each test file brings its own invented school)."""
+    with FakeXApi(tokens={token}) as fake:
+        fake.add_user(user_id, handle, **profile)
+        yield fake
+
+
+def bearer_client(
+    api: FakeXApi, token: str, monkeypatch: pytest.MonkeyPatch, **kwargs: Any
+) -> XClient:
+    """tweetguard's real client, pointed at `api` through TWEETGUARD_X_API_URL."""
+    from tweetguard.xapi.client import ENV_URL, XClient
+    from tweetguard.xapi.credentials import make
+
+    monkeypatch.setenv(ENV_URL, api.url)
+    return XClient(make("bearer", {"bearer_token": token}), **kwargs)
+
+
+class FakeTime:
+    """A clock and a sleep for XClient: sleeping moves the clock and is recorded,
+    so a test sees exactly how long the client chose to wait, in no time at all."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds

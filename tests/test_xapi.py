@@ -11,18 +11,17 @@ from __future__ import annotations
 import json
 import os
 import stat
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_cli, write_policy
-from tests.fake_x_api import FakeXApi
+from tests.fake_x_api import FakeTime, FakeXApi, bearer_client, serving
 from tweetguard.stores.audit import AuditQuery, merged_rows
 from tweetguard.stores.policy import Policy, load_policy
 from tweetguard.xapi.accounts import verify
-from tweetguard.xapi.client import RateLimited, User, XApiError, XClient
+from tweetguard.xapi.client import RESET_MARGIN, RateLimited, User, XApiError, XClient
 from tweetguard.xapi.credentials import make
 from tweetguard.xapi.profile import checklist, names_school
 
@@ -47,15 +46,15 @@ visibility = "public"
 
 @pytest.fixture
 def api() -> Iterator[FakeXApi]:
-    with FakeXApi(tokens={TOKEN}) as fake:
-        fake.add_user(
-            SCHOOL_ID,
-            "BrackenleaPri",
-            name="Brackenlea Primary School",
-            location="Lower Brackenlea, Kent",
-            url="https://www.brackenlea.sch.uk/",
-            description="News and celebrations from Brackenlea Primary.",
-        )
+    with serving(
+        TOKEN,
+        SCHOOL_ID,
+        "BrackenleaPri",
+        name="Brackenlea Primary School",
+        location="Lower Brackenlea, Kent",
+        url="https://www.brackenlea.sch.uk/",
+        description="News and celebrations from Brackenlea Primary.",
+    ) as fake:
         yield fake
 
 
@@ -74,9 +73,8 @@ def x_home(home: Path, env: dict[str, str]) -> Path:
     return home
 
 
-def client(api: FakeXApi, monkeypatch: pytest.MonkeyPatch, **kwargs: float) -> XClient:
-    monkeypatch.setenv("TWEETGUARD_X_API_URL", api.url)
-    return XClient(make("bearer", {"bearer_token": TOKEN}), **kwargs)
+def client(api: FakeXApi, monkeypatch: pytest.MonkeyPatch, **kwargs: object) -> XClient:
+    return bearer_client(api, TOKEN, monkeypatch, **kwargs)
 
 
 # --- credentials ---------------------------------------------------------------------
@@ -298,17 +296,45 @@ def test_a_website_off_the_schools_domains_is_advice_not_a_failure():
 # --- rate limits and failures ----------------------------------------------------------
 
 
-def test_a_rate_limit_that_resets_soon_is_waited_out_and_retried(
+NOW = 1_900_000_000.0  # the client's clock in the rate-limit tests (2030-03-17)
+
+
+def test_a_rate_limit_that_resets_soon_is_waited_out_until_the_reset(
     api: FakeXApi, monkeypatch: pytest.MonkeyPatch
 ):
-    x = client(api, monkeypatch)
-    api.rate_limit(1, reset_in=1)
-    started = time.monotonic()
+    fake = FakeTime(NOW)
+    x = client(api, monkeypatch, sleep=fake.sleep, clock=fake.clock)
+    api.rate_limit(1, reset_at=int(NOW) + 7)
     user, _ = x.user_by_id(SCHOOL_ID)
     assert user is not None and user.username == "BrackenleaPri"
     assert [r.status for r in api.calls()] == [429, 200]
-    # It waited for the reset (whole seconds, plus a margin) rather than asking at once.
-    assert time.monotonic() - started >= 0.5
+    # Exactly until the reset (X gives whole seconds, hence the margin), no more.
+    assert fake.slept == [7 + RESET_MARGIN]
+
+
+def test_a_reset_already_past_is_asked_again_after_only_the_margin(
+    api: FakeXApi, monkeypatch: pytest.MonkeyPatch
+):
+    # The trap: a client that always slept a fixed time would pass the test above
+    # only by luck with 7 s; here the wait must be the margin alone.
+    fake = FakeTime(NOW)
+    x = client(api, monkeypatch, sleep=fake.sleep, clock=fake.clock)
+    api.rate_limit(1, reset_at=int(NOW) - 3)
+    assert x.user_by_id(SCHOOL_ID)[0] is not None
+    assert fake.slept == [RESET_MARGIN]
+
+
+def test_a_reset_beyond_max_wait_is_not_slept_on_and_says_the_utc_time(
+    api: FakeXApi, monkeypatch: pytest.MonkeyPatch
+):
+    fake = FakeTime(NOW)
+    x = client(api, monkeypatch, sleep=fake.sleep, clock=fake.clock, max_wait=60)
+    reset = int(NOW) + 61  # 2030-03-17 17:47:41 UTC
+    api.rate_limit(1, reset_at=reset)
+    with pytest.raises(RateLimited) as limited:
+        x.user_by_id(SCHOOL_ID)
+    assert fake.slept == [] and limited.value.reset == reset
+    assert str(limited.value) == "X's API rate limit: try again after 17:47 UTC"
 
 
 def test_a_far_rate_limit_stops_with_the_time_to_try_again(x_home: Path, env, api: FakeXApi):
@@ -317,6 +343,7 @@ def test_a_far_rate_limit_stops_with_the_time_to_try_again(x_home: Path, env, ap
     assert result.returncode == 75
     message = result.stderr.decode().strip()
     assert message.startswith("tweetguard: X's API rate limit: try again after ")
+    assert message.endswith(" UTC")
     assert len(api.calls()) == 1  # no retry storm
 
 

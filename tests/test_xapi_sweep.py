@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli, write_policy
-from tests.fake_x_api import FakeXApi
+from tests.fake_x_api import FakeTime, FakeXApi, bearer_client, serving
+from tests.hostproc import HostProcess
 from tests.registers import canonical
 from tweetguard.checks.links import post_fingerprint
 from tweetguard.stores.audit import (
@@ -24,9 +25,8 @@ from tweetguard.stores.audit import (
     open_audit,
     sha256_text,
 )
-from tweetguard.xapi.client import XClient
-from tweetguard.xapi.credentials import make
-from tweetguard.xapi.sweep import normalise, sweep
+from tweetguard.xapi.client import RESET_MARGIN, XClient
+from tweetguard.xapi.sweep import SweepBusy, normalise, read_post, sweep, sweep_lock
 
 NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
 TOKEN = "AAAAtest-bearer-Hawthorn-3302"
@@ -47,10 +47,16 @@ visibility = "public"
 PUPILS = [("Rosalind", "Achterberg", "no"), ("Tobias", "Wetherell", "yes")]
 
 
+PARENT_ID, LIBRARY_ID, NEWCOMER_ID = "8801", "8802", "8803"
+
+
 @pytest.fixture
 def api() -> Iterator[FakeXApi]:
-    with FakeXApi(tokens={TOKEN}) as fake:
-        fake.add_user(SCHOOL_ID, "FenwickLanePS", name="Fenwick Lane Primary School")
+    with serving(TOKEN, SCHOOL_ID, "FenwickLanePS", name="Fenwick Lane Primary School") as fake:
+        # Others the school replies to and reposts (invented, like the school).
+        fake.add_user(PARENT_ID, "MarisolQuayle", name="Marisol Quayle")
+        fake.add_user(LIBRARY_ID, "HebdenLibrary", name="Hebden Bridge Library")
+        fake.add_user(NEWCOMER_ID, "PerpetuaJones", name="Perpetua Jones")
         yield fake
 
 
@@ -65,8 +71,25 @@ def school(home: Path) -> Path:
 
 @pytest.fixture
 def x(api: FakeXApi, monkeypatch: pytest.MonkeyPatch) -> XClient:
-    monkeypatch.setenv("TWEETGUARD_X_API_URL", api.url)
-    return XClient(make("bearer", {"bearer_token": TOKEN}))
+    return bearer_client(api, TOKEN, monkeypatch)
+
+
+def through_tweetguard(home: Path, action: str, *texts: str) -> None:
+    """What the browser extension sends after X confirmed a post, to the real host."""
+    host = HostProcess(home)
+    try:
+        answer = host.ask(
+            {
+                "id": 1,
+                "type": "posted",
+                "account": {"handle": "FenwickLanePS", "user_id": SCHOOL_ID},
+                "action": action,
+                "texts": list(texts),
+            }
+        )
+        assert answer.get("recorded") is True, answer
+    finally:
+        host.kill()
 
 
 def sweep_rows(home: Path) -> list:
@@ -223,15 +246,18 @@ def test_since_reads_from_that_day(school: Path, api: FakeXApi, x: XClient):
     assert api.calls("/2/users/")[-1].query["start_time"].startswith(since.isoformat())
 
 
-def test_a_rate_limit_mid_sweep_that_resets_soon_is_waited_out(
-    school: Path, api: FakeXApi, x: XClient
+def test_a_rate_limit_mid_sweep_is_waited_out_until_its_reset(
+    school: Path, api: FakeXApi, monkeypatch: pytest.MonkeyPatch
 ):
     for n in range(103):
         api.add_tweet(SCHOOL_ID, f"Reading challenge update number {n}")
-    api.rate_limit(1, reset_in=1)
+    fake = FakeTime(2_000_000_000.0)
+    x = bearer_client(api, TOKEN, monkeypatch, sleep=fake.sleep, clock=fake.clock)
+    api.rate_limit(1, reset_at=2_000_000_000 + 12)
     [account] = sweep(school, x).accounts
     assert account.read == 103
     assert [r.status for r in api.calls()] == [429, 200, 200]
+    assert fake.slept == [12 + RESET_MARGIN]
 
 
 def test_an_account_without_an_id_is_sent_to_verify(school: Path, api: FakeXApi, x: XClient):
@@ -296,3 +322,205 @@ def test_a_far_rate_limit_part_way_keeps_what_was_swept(school: Path, api: FakeX
     assert [r.detail["tweet_id"] for r in sweep_rows(school)] == [first]
     state = json.loads((school / "x-sweep.json").read_text())
     assert state["since_id"] == {SCHOOL_ID: first}
+
+
+# --- replies and reposts: X's text is not what tweetguard recorded ---------------------
+
+
+def test_a_reply_sent_through_tweetguard_is_known_without_the_handles_x_put_first(
+    school: Path, api: FakeXApi, x: XClient
+):
+    question = api.add_tweet(PARENT_ID, "Does the bake sale on Friday take card payments?")
+    words = "Yes, cards and cash are both fine. See https://fenwicklane.sch.uk/bake"
+    through_tweetguard(school, "reply", words)
+    ours = api.add_tweet(SCHOOL_ID, words, reply_to=question)
+    assert api.tweets[SCHOOL_ID][0].text.startswith("@MarisolQuayle Yes, cards")
+    # The trap: the same reply with other words, made on a phone, is still flagged.
+    theirs = api.add_tweet(SCHOOL_ID, "Yes, cards and cash are fine.", reply_to=question)
+    [account] = sweep(school, x).accounts
+    assert account.through_tweetguard == 1
+    assert [p.tweet_id for p in account.posts] == [theirs]
+    assert ours not in {r.detail["tweet_id"] for r in sweep_rows(school)}
+
+
+def test_a_reply_from_a_phone_is_checked_as_the_teachers_words_handles_typed_kept(
+    school: Path, api: FakeXApi, x: XClient
+):
+    write_policy(school, POLICY + '\n[audit]\nkeep_text = "always"\n')
+    question = api.add_tweet(PARENT_ID, "Who won the spelling bee, @FenwickLanePS?")
+    named = api.add_tweet(
+        SCHOOL_ID, "Rosalind Achterberg won it, well done to her!", reply_to=question
+    )
+    # A handle typed in the middle, and one typed first to bring someone new in, are
+    # the teacher's: they stay in what is checked (the trap beside the stripping).
+    middle = api.add_tweet(SCHOOL_ID, "Thanks @HebdenLibrary for the prizes", reply_to=question)
+    newcomer = api.add_tweet(SCHOOL_ID, "@PerpetuaJones judged it", reply_to=question)
+    assert api.tweets[SCHOOL_ID][0].text == "@MarisolQuayle @PerpetuaJones judged it"
+    sweep(school, x)
+    rows = {r.detail["tweet_id"]: r for r in sweep_rows(school)}
+    assert rows[named].text == "Rosalind Achterberg won it, well done to her!"
+    assert rows[named].verdict == "block" and "names.no-consent" in rows[named].rules
+    assert rows[named].detail["action"] == "reply"
+    assert rows[middle].text == "Thanks @HebdenLibrary for the prizes"
+    assert rows[newcomer].text == "@PerpetuaJones judged it"
+
+
+def test_a_post_that_starts_with_a_handle_is_not_a_reply_and_keeps_it(
+    school: Path, api: FakeXApi, x: XClient
+):
+    # The trap: without a reply, a leading handle is the teacher's, and a recorded
+    # post without it is another post.
+    through_tweetguard(school, "post", "thank you for the library visit!")
+    mine = api.add_tweet(SCHOOL_ID, "@HebdenLibrary thank you for the library visit!")
+    [account] = sweep(school, x).accounts
+    assert account.through_tweetguard == 0 and [p.tweet_id for p in account.posts] == [mine]
+    assert account.posts[0].text.startswith("@HebdenLibrary ")
+
+
+def test_a_thread_sent_through_tweetguard_is_known_post_by_post(
+    school: Path, api: FakeXApi, x: XClient
+):
+    first, second = "Our Year 4 trip to the mill starts today.", "More photos tomorrow!"
+    through_tweetguard(school, "post", first, second)
+    head = api.add_tweet(SCHOOL_ID, first)
+    api.add_tweet(SCHOOL_ID, second, reply_to=head)  # a reply to itself: no handle first
+    [account] = sweep(school, x).accounts
+    assert account.through_tweetguard == 2 and account.posts == []
+
+
+LONG_NOTICE = (
+    "Hebden Bridge Library summer reading challenge: six books over the holidays earns "
+    "a medal and a certificate. Sign up at the desk from 20 July. This year's winner "
+    "from Fenwick Lane was Rosalind Achterberg."
+)
+
+
+def test_a_repost_through_tweetguard_is_known_by_the_reposted_posts_whole_text(
+    school: Path, api: FakeXApi, x: XClient
+):
+    notice = "Hebden Bridge Library opens late on Thursdays this term, until 7pm."
+    original = api.add_tweet(LIBRARY_ID, notice)
+    through_tweetguard(school, "repost", notice)
+    ours = api.add_repost(SCHOOL_ID, original)
+    assert api.tweets[SCHOOL_ID][0].text.startswith("RT @HebdenLibrary: Hebden")
+    [account] = sweep(school, x).accounts
+    assert account.through_tweetguard == 1 and account.posts == []
+    assert ours not in {r.detail["tweet_id"] for r in sweep_rows(school)}
+
+
+def test_a_repost_from_a_phone_is_checked_on_the_whole_text_not_xs_cut_one(
+    school: Path, api: FakeXApi, x: XClient
+):
+    original = api.add_tweet(LIBRARY_ID, LONG_NOTICE)
+    repost = api.add_repost(SCHOOL_ID, original)
+    cut = api.tweets[SCHOOL_ID][0].text
+    assert cut.endswith("…") and "Achterberg" not in cut  # the name is past X's cut
+    [account] = sweep(school, x).accounts
+    [post] = account.posts
+    assert post.tweet_id == repost and post.action == "repost"
+    assert post.verdict == "block" and "names.no-consent" in post.rules
+    [row] = sweep_rows(school)
+    assert row.text_sha256 == sha256_text(LONG_NOTICE) and row.detail["action"] == "repost"
+
+
+def test_words_recorded_as_the_schools_own_post_do_not_excuse_a_repost_of_them(
+    school: Path, api: FakeXApi, x: XClient
+):
+    # The trap: a `post` row with the same words is not a repost made through
+    # tweetguard (whose repost rules, [reposts], were never asked).
+    write_policy(school, POLICY + '\n[reposts]\nallow = "none"\n')
+    notice = "Hebden Bridge Library is closed on Monday for staff training."
+    through_tweetguard(school, "post", notice)
+    original = api.add_tweet(LIBRARY_ID, notice)
+    repost = api.add_repost(SCHOOL_ID, original)
+    [account] = sweep(school, x).accounts
+    assert account.through_tweetguard == 0
+    [post] = account.posts
+    assert post.tweet_id == repost and "reposts.not-allowed" in post.rules
+
+
+def test_a_repost_whose_original_x_did_not_return_checks_the_start_and_says_so():
+    tweet = {
+        "id": "9",
+        "text": "RT @HebdenLibrary: Rosalind Achterberg &amp; friends at story time, and…",
+        "referenced_tweets": [{"type": "retweeted", "id": "7"}],
+    }
+    reading = read_post(tweet, {})
+    assert reading.action == "repost" and reading.fingerprints == frozenset()
+    assert reading.text == "Rosalind Achterberg & friends at story time, and"
+    assert reading.source is not None and reading.source.author == "HebdenLibrary"
+    assert "only the start" in reading.note
+
+
+# --- two sweeps at once ----------------------------------------------------------------
+
+
+def test_a_second_sweep_while_one_runs_says_so_and_writes_nothing(
+    school: Path, api: FakeXApi, x: XClient
+):
+    api.add_tweet(SCHOOL_ID, "Harvest festival donations go to the food bank")
+    busy = "a sweep of this data folder is already running"
+    with sweep_lock(school), pytest.raises(SweepBusy, match=busy):
+        sweep(school, x, wait=0)
+    assert sweep_rows(school) == [] and api.calls() == []
+    # The trap: once the first is done, the next sweep runs.
+    assert len(sweep(school, x, wait=0).accounts[0].posts) == 1
+
+
+def test_two_sweeps_at_once_write_each_post_once(
+    school: Path, api: FakeXApi, x: XClient, monkeypatch: pytest.MonkeyPatch
+):
+    import threading
+
+    ids = [api.add_tweet(SCHOOL_ID, f"Class {n} assembly is on Friday") for n in range(3)]
+    reading, release, waiting = threading.Event(), threading.Event(), threading.Event()
+    real = x.tweets
+
+    def held(user_id: str, **kwargs: object):
+        if threading.current_thread().name == "first":
+            reading.set()
+            assert release.wait(30)
+        return real(user_id, **kwargs)  # type: ignore[arg-type]
+
+    x.tweets = held  # type: ignore[method-assign]
+    second_x = bearer_client(api, TOKEN, monkeypatch)
+    results: dict[str, object] = {}
+
+    def run(name: str, client: XClient, **kwargs: object) -> None:
+        results[name] = sweep(school, client, **kwargs)  # type: ignore[arg-type]
+
+    first = threading.Thread(target=run, args=("first", x), name="first")
+    first.start()
+    assert reading.wait(30)  # the first holds the lock, its reading not done
+    said: list[str] = []
+
+    def progress(line: str) -> None:
+        said.append(line)
+        if line.startswith("waiting"):
+            waiting.set()
+
+    second = threading.Thread(
+        target=run, args=("second", second_x), kwargs={"wait": 30, "progress": progress}
+    )
+    second.start()
+    assert waiting.wait(30)  # the second waits for the lock rather than reading
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert sorted(r.detail["tweet_id"] for r in sweep_rows(school)) == sorted(ids)
+    later = results["second"].accounts[0]  # type: ignore[attr-defined]
+    assert later.posts == [] and said[0].startswith("waiting up to 30 s")
+
+
+def test_the_cli_says_a_sweep_is_already_running_in_another_process(school: Path, api: FakeXApi):
+    env = {**NO_KEYRING, "TWEETGUARD_X_API_URL": api.url}
+    stored = run_cli(
+        school, "accounts", "credentials", "--bearer-token", input=TOKEN.encode(), env=env
+    )
+    assert stored.returncode == 0
+    with sweep_lock(school):
+        result = run_cli(school, "accounts", "sweep", "--wait", "0", env=env)
+    assert result.returncode == 75
+    message = result.stderr.decode().strip()
+    assert "a sweep of this data folder is already running (process " in message
+    assert "try again when it has finished" in message and "\n" not in message

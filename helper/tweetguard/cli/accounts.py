@@ -129,6 +129,13 @@ def add_x_api(accounts_sub: Any) -> None:
         help="read posts from this day (YYYY-MM-DD) instead of since the last sweep",
     )
     sweep.add_argument("--json", action="store_true", help="print the results as JSON")
+    sweep.add_argument(
+        "--wait",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="wait this long for another sweep of this data folder to finish (default 10)",
+    )
     _max_wait(sweep)
 
 
@@ -268,7 +275,7 @@ def _sweep(args: argparse.Namespace, home: Path) -> int:
 
     from tweetguard.cli.exits import VERDICT_EXIT
     from tweetguard.stores.policy import PolicyError
-    from tweetguard.xapi.sweep import SweepError, sweep
+    from tweetguard.xapi.sweep import SweepBusy, SweepError, sweep
 
     since = None
     if args.since:
@@ -278,7 +285,9 @@ def _sweep(args: argparse.Namespace, home: Path) -> int:
             return fail(EX_USAGE, f"--since {args.since!r} is not a date; write it as YYYY-MM-DD")
     client = _client(args, home)
     try:
-        result = sweep(home, client, since=since)
+        result = sweep(home, client, since=since, wait=max(args.wait, 0.0))
+    except SweepBusy as exc:
+        return fail(EX_TEMPFAIL, str(exc))
     except (SweepError, PolicyError) as exc:
         return fail(EX_CONFIG, str(exc))
     for note in result.notes:
@@ -299,6 +308,8 @@ def _sweep(args: argparse.Namespace, home: Path) -> int:
             print(f"  {mark} {post.url} ({post.created_at})")
             for rule, message in zip(post.rules, post.messages, strict=False):
                 print(f"        {rule}: {message}")
+            for message in post.messages[len(post.rules) :]:  # notes about the reading
+                print(f"        note: {message}")
     worst = max(
         (p.verdict for p in result.flagged), key=["ok", "warn", "block"].index, default="ok"
     )

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,20 @@ X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
 DEFAULT_MAX_WAIT = 60.0  # seconds: a rate limit resetting sooner is waited out
 TIMEOUT = 20.0  # seconds per request; tweepy itself sets none
 USER_FIELDS = ("protected", "name", "username", "location", "url", "description", "entities")
-TWEET_FIELDS = ("created_at", "entities", "attachments", "note_tweet")
+# referenced_tweets, in_reply_to_user_id and entities.mentions tell a reply's prefix and
+# a repost from the teacher's own words; the expansion brings the reposted (or replied
+# to) post itself, whose text is whole where a repost's own is cut to "RT @user: …".
+TWEET_FIELDS = (
+    "created_at",
+    "entities",
+    "attachments",
+    "note_tweet",
+    "referenced_tweets",
+    "in_reply_to_user_id",
+    "author_id",
+)
+TWEET_EXPANSIONS = ("referenced_tweets.id",)
+RESET_MARGIN = 0.5  # seconds added to a wait: X's reset is whole seconds
 _RETRIES = 3
 
 
@@ -80,7 +93,7 @@ class Lookup:
 @dataclass(frozen=True)
 class Page:
     tweets: list[dict[str, Any]]
-    newest_id: str | None
+    referenced: dict[str, dict[str, Any]]  # includes.tweets by id: reposted, replied to
     next_token: str | None
 
 
@@ -196,6 +209,7 @@ class XClient:
         """GET /2/users/:id/tweets, one page, newest first."""
         params: dict[str, Any] = {
             "tweet_fields": list(TWEET_FIELDS),
+            "expansions": list(TWEET_EXPANSIONS),
             "max_results": max_results,
             "user_auth": self._user_auth,
         }
@@ -215,9 +229,10 @@ class XClient:
                 f"X cannot read the posts of the account with id {user_id} "
                 f"({_missing_reason(errors[0])}); run `tweetguard accounts verify`"
             )
+        included = (reply.get("includes") or {}).get("tweets") or []
         return Page(
             tweets=list(reply.get("data") or []),
-            newest_id=meta.get("newest_id"),
+            referenced={str(t["id"]): t for t in included if t.get("id")},
             next_token=meta.get("next_token"),
         )
 
@@ -234,7 +249,7 @@ class XClient:
                 wait = None if reset is None else reset - self._clock()
                 if wait is None or wait > self.max_wait:
                     raise RateLimited(_rate_limit_message(reset), reset) from None
-                self._sleep(max(wait, 0.0) + 0.5)  # X's reset is whole seconds
+                self._sleep(max(wait, 0.0) + RESET_MARGIN)
                 continue
             except tweepy.Unauthorized:
                 raise XApiError(self._unauthorized()) from None
@@ -343,9 +358,10 @@ def _reset_of(exc: Any) -> int | None:
 
 
 def _rate_limit_message(reset: int | None) -> str:
+    """In UTC, said so: the console and the audit show UTC times too."""
     if reset is None:
         return "X's API rate limit: try again in 15 minutes"
-    return f"X's API rate limit: try again after {datetime.fromtimestamp(reset):%H:%M}"
+    return f"X's API rate limit: try again after {datetime.fromtimestamp(reset, UTC):%H:%M} UTC"
 
 
 def _api_message(exc: Any) -> str:
