@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import run_cli, write_policy
-from tests.fake_x_api import FakeXApi
+from tests.fake_x_api import FakeXApi, serving
 from tests.registers import canonical
 from tweetguard.stores.audit import AuditQuery, merged_rows
 
@@ -31,15 +31,15 @@ visibility = "public"
 
 @pytest.fixture
 def api() -> Iterator[FakeXApi]:
-    with FakeXApi(tokens={TOKEN}) as fake:
-        fake.add_user(
-            SCHOOL_ID,
-            "AshbyMoorPri",
-            name="Ashby Moor Primary",
-            location="Ashby Moor",
-            url="https://ashbymoor.sch.uk",
-            description="News from Ashby Moor Primary School",
-        )
+    with serving(
+        TOKEN,
+        SCHOOL_ID,
+        "AshbyMoorPri",
+        name="Ashby Moor Primary",
+        location="Ashby Moor",
+        url="https://ashbymoor.sch.uk",
+        description="News from Ashby Moor Primary School",
+    ) as fake:
         yield fake
 
 
@@ -55,9 +55,12 @@ def console(home: Path, api: FakeXApi, monkeypatch: pytest.MonkeyPatch) -> Itera
     write_policy(home, POLICY)
     app = create_app(home, testing=True)
     with app.test_client() as client:
-        page = client.get("/setup").get_data(as_text=True)
+        # The first-run page wants the one-time token `tweetguard dashboard` prints.
+        given = app.extensions.get("tweetguard_setup_token")
+        setup = f"/setup?token={given}" if given else "/setup"
+        page = client.get(setup).get_data(as_text=True)
         reply = client.post(
-            "/setup",
+            setup,
             data={"password": PASSWORD, "confirm": PASSWORD, "csrf_token": token(page)},
         )
         assert reply.status_code == 302, reply.get_data(as_text=True)

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import write_policy
 from tests.e2e.browser import CHROMIUM
 from tests.e2e.conftest import NO_KEYRING
-from tests.fake_x_api import FakeXApi
+from tests.fake_x_api import FakeXApi, serving
 from tests.registers import canonical
 
 pytestmark = pytest.mark.browser
@@ -36,21 +36,22 @@ visibility = "public"
 
 @pytest.fixture
 def api() -> Iterator[FakeXApi]:
-    with FakeXApi(tokens={TOKEN}) as fake:
-        fake.add_user(
-            SCHOOL_ID,
-            "HollowayBrook",
-            name="Holloway Brook Primary",
-            location="Holloway Brook, Somerset",
-            url="https://hollowaybrook.sch.uk",
-            description="News from Holloway Brook Primary School",
-        )
+    with serving(
+        TOKEN,
+        SCHOOL_ID,
+        "HollowayBrook",
+        name="Holloway Brook Primary",
+        location="Holloway Brook, Somerset",
+        url="https://hollowaybrook.sch.uk",
+        description="News from Holloway Brook Primary School",
+    ) as fake:
         yield fake
 
 
 @pytest.fixture
 def dashboard(home: Path, api: FakeXApi) -> Iterator[str]:
-    """The real console process; yields its URL from the first line it prints."""
+    """The real console process; yields the first-run link it prints (with its
+    one-time token), or its URL when it prints none."""
     from tests.conftest import run_cli
 
     (home / "pupils.csv").write_bytes(
@@ -84,7 +85,14 @@ def dashboard(home: Path, api: FakeXApi) -> Iterator[str]:
         assert first.startswith("tweetguard console: http://127.0.0.1:"), first + (
             process.stderr.read().decode() if process.poll() is not None else ""
         )
-        yield first.removeprefix("tweetguard console: ")
+        opened = first.removeprefix("tweetguard console: ")
+        for raw in iter(process.stdout.readline, b""):
+            line = raw.decode().strip()
+            if line.startswith("first run: open "):
+                opened = line.removeprefix("first run: open ").split()[0]
+            if line.startswith("Press Ctrl-C"):
+                break
+        yield opened
     finally:
         process.terminate()
         try:
