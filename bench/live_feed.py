@@ -48,7 +48,7 @@ ARRIVALS = """() => {
 }"""
 
 
-def start(home: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+def start(home: Path) -> tuple[subprocess.Popen[bytes], str, str, str]:
     env = {k: v for k, v in os.environ.items() if k != "TWEETGUARD_HOME"}
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     process = subprocess.Popen(
@@ -60,7 +60,13 @@ def start(home: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     url = process.stdout.readline().decode().split(": ", 1)[1].strip()
     feed = re.search(r"ws://[0-9.:]+/", process.stdout.readline().decode())
     assert feed, "no feed line"
-    return process, url, feed.group(0)
+    setup = ""
+    while not setup:  # the first-run link, with its one-time token, comes a few lines on
+        line = process.stdout.readline().decode()
+        assert line and not line.startswith("Press Ctrl-C"), "no first-run line"
+        if line.startswith("first run: open "):
+            setup = line.split()[3]
+    return process, url, feed.group(0), setup
 
 
 def written_ms(row: AuditRow) -> float:
@@ -87,7 +93,7 @@ def append(home: Path, count: int) -> list[AuditRow]:
     return rows
 
 
-def in_browser(home: Path, url: str, count: int) -> list[float]:
+def in_browser(home: Path, setup: str, count: int) -> list[float]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -95,7 +101,7 @@ def in_browser(home: Path, url: str, count: int) -> list[float]:
             executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox", "--disable-gpu"]
         )
         page = browser.new_page()
-        page.goto(url)
+        page.goto(setup)
         page.get_by_label("New password").fill(PASSWORD)
         page.get_by_label("Type it again").fill(PASSWORD)
         page.get_by_role("button", name="Set password").click()
@@ -110,12 +116,12 @@ def in_browser(home: Path, url: str, count: int) -> list[float]:
     return [arrivals[str(r.seq)] - written_ms(r) for r in rows]
 
 
-def over_socket(home: Path, url: str, feed: str, count: int) -> list[float]:
+def over_socket(home: Path, url: str, setup: str, feed: str, count: int) -> list[float]:
     import threading
 
     from websockets.sync.client import connect
 
-    cookie = sign_in(url)
+    cookie = sign_in(url, setup)
     origin = url.rstrip("/")
     received: dict[int, float] = {}
     with connect(feed, origin=origin, additional_headers={"Cookie": cookie}) as socket:
@@ -135,11 +141,13 @@ def over_socket(home: Path, url: str, feed: str, count: int) -> list[float]:
     return [received[r.seq] - written_ms(r) for r in rows]
 
 
-def sign_in(url: str) -> str:
-    """First run through the setup form, over plain HTTP; the session cookie."""
+def sign_in(url: str, setup: str) -> str:
+    """First run through the setup form (the printed link), over plain HTTP; the
+    session cookie."""
     host, port = url.removeprefix("http://").rstrip("/").split(":")
+    setup_path = setup.removeprefix(url.rstrip("/"))
     conn = http.client.HTTPConnection(host, int(port))
-    conn.request("GET", "/setup")
+    conn.request("GET", setup_path)
     response = conn.getresponse()
     page = response.read().decode()
     cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
@@ -150,7 +158,7 @@ def sign_in(url: str) -> str:
     body = urlencode({"csrf_token": token.group(1), "password": PASSWORD, "confirm": PASSWORD})
     conn.request(
         "POST",
-        "/setup",
+        setup_path,
         body,
         {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
     )
@@ -169,12 +177,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder) / "home"
         home.mkdir()
-        process, url, feed = start(home)
+        process, url, feed, setup = start(home)
         try:
             if args.mode == "browser":
-                delays = in_browser(home, url, args.rows)
+                delays = in_browser(home, setup, args.rows)
             else:
-                delays = over_socket(home, url, feed, args.rows)
+                delays = over_socket(home, url, setup, feed, args.rows)
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(10)

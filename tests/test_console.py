@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.test_console_support import PASSWORD, no_keyring, post, signed_in, token
+from tests.test_console_support import PASSWORD, no_keyring, post, setup_path, signed_in, token
 from tweetguard.console import create_app
 from tweetguard.console.admin import PASSWORD_SECRET, LockoutStore
 from tweetguard.console.security import COOKIE_NAME, feed_authorizer
@@ -22,12 +22,13 @@ def test_first_run_asks_for_a_password_and_keeps_only_its_hash(
     client = app.test_client()
     assert client.get("/").headers["Location"] == "/setup"
     assert client.get("/policy/").headers["Location"] == "/setup"
-    short = post(client, "/setup", {"password": "tulip", "confirm": "tulip"})
+    setup = setup_path(app)
+    short = post(client, setup, {"password": "tulip", "confirm": "tulip"})
     assert short.status_code == 200 and "at least 12" in short.get_data(as_text=True)
-    differ = post(client, "/setup", {"password": PASSWORD, "confirm": PASSWORD + "!"})
+    differ = post(client, setup, {"password": PASSWORD, "confirm": PASSWORD + "!"})
     assert "differ" in differ.get_data(as_text=True)
     assert get_secret(home, PASSWORD_SECRET) is None
-    done = post(client, "/setup", {"password": PASSWORD, "confirm": PASSWORD})
+    done = post(client, setup, {"password": PASSWORD, "confirm": PASSWORD})
     assert done.status_code == 302
     stored = get_secret(home, PASSWORD_SECRET)
     assert stored is not None and stored.startswith(b"scrypt:")
@@ -60,7 +61,7 @@ def test_sign_in_sign_out_and_cookie_flags(home: Path, no_keyring: None) -> None
 
 def test_a_copied_cookie_is_dead_after_sign_out(home: Path, no_keyring: None) -> None:
     app, client = signed_in(home)
-    cookie = client.get_cookie(COOKIE_NAME)
+    cookie = client.get_cookie(COOKIE_NAME, domain="127.0.0.1")
     assert cookie is not None
     authorize = feed_authorizer(app)
     assert authorize(cookie.value)
@@ -195,7 +196,7 @@ def test_a_sign_in_ends_after_a_while_unused(home: Path, no_keyring: None) -> No
     app = create_app(home, testing=True)
     app.extensions["tweetguard_sessions"] = Sessions(clock=lambda: clock[0])
     client = app.test_client()
-    post(client, "/setup", {"password": PASSWORD, "confirm": PASSWORD})
+    post(client, setup_path(app), {"password": PASSWORD, "confirm": PASSWORD})
     clock[0] += 29 * 60
     assert client.get("/audit/").status_code == 200  # used: the idle clock starts again
     clock[0] += 29 * 60

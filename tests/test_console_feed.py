@@ -4,14 +4,17 @@ connect, and new rows from every audit source arriving in order."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from websockets.exceptions import InvalidStatus
+from flask import Flask
+from flask.testing import FlaskClient
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from tests.test_console_support import no_keyring, signed_in
+from tests.test_console_support import no_keyring, signed_in, token
 from tweetguard.console.security import COOKIE_NAME, feed_authorizer
 from tweetguard.stores.audit import AuditLog, open_audit
 from tweetguard.transport.websocket import LiveFeed
@@ -22,9 +25,14 @@ ORIGIN = "http://127.0.0.1:18740"
 
 
 @pytest.fixture
-def feed(home: Path, no_keyring: None) -> Iterator[tuple[LiveFeed, str]]:
-    app, client = signed_in(home)
-    cookie = client.get_cookie(COOKIE_NAME)
+def console(home: Path, no_keyring: None) -> tuple[Flask, FlaskClient]:
+    return signed_in(home)
+
+
+@pytest.fixture
+def feed(home: Path, console: tuple[Flask, FlaskClient]) -> Iterator[tuple[LiveFeed, str]]:
+    app, client = console
+    cookie = client.get_cookie(COOKIE_NAME, domain="127.0.0.1")
     assert cookie is not None
     server = LiveFeed(home, origin=ORIGIN, cookie_name=COOKIE_NAME, authorize=feed_authorizer(app))
     server.start()
@@ -78,6 +86,49 @@ def test_new_rows_from_every_source_arrive(home: Path, feed: tuple[LiveFeed, str
         assert row["kind"] == "override" and row["seq"] == 2 and row["source"] == "shared"
         teacher.append("check", account="CedarGroveSch", verdict="block", rules=["names.full-name"])
         (row,) = _next_rows(socket)
-        assert row["source"] == "user:mrs-ferreira" and row["verdict"] == "block"
+        assert row["source"] != "shared" and row["verdict"] == "block"
     shared.close()
     teacher.close()
+
+
+def test_signing_out_ends_the_feed_before_the_next_row(
+    home: Path, feed: tuple[LiveFeed, str], console: tuple[Flask, FlaskClient]
+) -> None:
+    server, cookie = feed
+    _app, client = console
+    log = open_audit(home)
+    with connect(server.url, origin=ORIGIN, additional_headers={"Cookie": cookie}) as socket:
+        socket.send(json.dumps({"after": {}}))
+        # False-alarm trap: signed in, a row arrives.
+        log.append("check", account="HazelmereSch", verdict="ok")
+        (row,) = _next_rows(socket)
+        assert row["account"] == "hazelmeresch"
+        client.post("/logout", data={"csrf_token": token(client, "/")})
+        log.append("override", account="HazelmereSch", detail={"reason": "signed out already"})
+        with pytest.raises(ConnectionClosed) as closed:
+            message = socket.recv(timeout=5)
+            pytest.fail(f"a row reached a signed-out page: {message}")
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    log.close()
+
+
+def test_a_damaged_source_is_skipped_and_the_others_still_arrive(
+    home: Path, feed: tuple[LiveFeed, str]
+) -> None:
+    server, cookie = feed
+    shared = open_audit(home)
+    (home / "audit.d").mkdir()
+    teacher = AuditLog(home / "audit.d" / "mr-okafor.sqlite3", source="user:mr-okafor")
+    teacher.append("check", account="HazelmereSch", verdict="ok")
+    teacher.close()
+    with sqlite3.connect(home / "audit.d" / "mr-okafor.sqlite3") as conn:
+        conn.execute("UPDATE rows SET rules = '[broken' WHERE seq = 1")
+    with connect(server.url, origin=ORIGIN, additional_headers={"Cookie": cookie}) as socket:
+        socket.send(json.dumps({"after": {"user:mr-okafor": 0}}))
+        shared.append("check", account="HazelmereSch", verdict="warn")
+        (row,) = _next_rows(socket)
+        assert row["source"] == "shared" and row["verdict"] == "warn"
+        shared.append("post", account="HazelmereSch")
+        (row,) = _next_rows(socket)
+        assert row["kind"] == "post"
+    shared.close()

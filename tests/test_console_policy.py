@@ -157,3 +157,47 @@ def test_invalid_edits_are_refused_with_the_loaders_message(home: Path, no_keyri
     fixed = POLICY + "\n# Checked by the head, November.\n"
     assert post(client, "/policy/raw", {"text": fixed}).status_code == 302
     assert path.read_text(encoding="utf-8") == fixed
+
+
+def test_an_edit_made_from_a_stale_page_is_refused(home: Path, no_keyring: None) -> None:
+    """`accounts verify` (or another tab) changed the file after the page loaded:
+    saving the page's view would quietly undo that, so nothing is saved."""
+    path = _policy(home)
+    _, client = signed_in(home)
+    raw_page = client.get("/policy/raw").get_data(as_text=True)
+    stale_sha = re.search(r'name="policy_sha256" value="([0-9a-f]{64})"', raw_page)
+    assert stale_sha
+    changed = POLICY.replace('user_id = "770011"', 'user_id = "770012"')
+    path.write_text(changed, encoding="utf-8")  # as accounts verify would store an id
+    mine = POLICY.replace('name = "Brookfield Juniors"', 'name = "Brookfield Junior School"')
+    refused = client.post(
+        "/policy/raw",
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', raw_page).group(1),  # type: ignore[union-attr]
+            "policy_sha256": stale_sha.group(1),
+            "text": mine,
+        },
+    )
+    assert refused.status_code == 409
+    said = _alert(refused)
+    assert "changed after this page was loaded" in said and "reload the page" in said
+    assert path.read_text(encoding="utf-8") == changed
+    assert "Brookfield Junior School" in refused.get_data(as_text=True)  # kept to copy
+    for url, data in (
+        ("/policy/allow", {"list": "phones", "values": "01632 960000"}),
+        ("/policy/rules", {"enabled:links.external": "off"}),
+        ("/policy/accounts", {"handle": "BrookfieldPTA"}),
+        ("/policy/lexicon", {"id": "trips", "words": "coach trip", "message": "Say where later."}),
+    ):
+        form = client.get("/policy/").get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert csrf
+        reply = client.post(
+            url, data={"csrf_token": csrf.group(1), "policy_sha256": stale_sha.group(1), **data}
+        )
+        assert reply.status_code == 409, url
+        assert path.read_text(encoding="utf-8") == changed, url
+    # False-alarm trap: the same edit from a page loaded now is saved.
+    saved = post(client, "/policy/raw", {"text": changed.replace("Juniors", "Junior School")})
+    assert saved.status_code == 302
+    assert "Brookfield Junior School" in path.read_text(encoding="utf-8")

@@ -5,6 +5,7 @@ edited, and the consent that runs out soon."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -102,6 +103,8 @@ def test_apply_imports_what_was_previewed_and_records_it(home: Path, no_keyring:
     assert list((home / "console" / "uploads").iterdir()) == []
     (row,) = merged_rows(home, AuditQuery(kind="register"))
     assert "sims-export.csv" in row.detail["what"] and "1 consent withdrawn" in row.detail["what"]
+    assert (row.detail["added"], row.detail["withdrawn"], row.detail["people"]) == (1, 1, 4)
+    assert "marisol" not in json.dumps(row.to_json()).casefold()  # counts, never names
     # Kwabena's consent runs out in 12 days: on the list; Rosalind's in 400: not.
     page = client.get("/register/").get_data(as_text=True)
     soon = re.search(r'<table id="expiring">(.*?)</table>', page, re.S)
@@ -137,8 +140,16 @@ def test_editing_one_person_bumps_the_revision_and_is_audited(home: Path, no_key
     assert (rosalind.social_media, rosalind.website, rosalind.press) == (True, False, True)
     assert rosalind.consent_expires == date.fromisoformat(SOON)
     assert register.revision() == revision + 1
+    assert "Rosalind Pemberley" in client.get(saved.headers["Location"]).get_data(as_text=True)
+    # The audit gets the person's ref and the consent flags, never the name.
     (row,) = merged_rows(home, AuditQuery(kind="register"))
-    assert "Rosalind Pemberley" in row.detail["what"] and row.detail["person"] == ref
+    assert row.detail["person"] == ref and row.detail["role"] == "pupil"
+    assert row.detail["consent"] == {"social_media": True, "website": False, "press": True}
+    assert row.detail["consent_expires"] == SOON
+    stored = json.dumps(row.to_json()).casefold()
+    assert (
+        "rosalind" not in stored and "pemberley" not in stored and "ros" not in row.detail["what"]
+    )
     bad = post(client, f"/register/person/{ref}", {"consent_expires": "31/02/2027"})
     assert bad.status_code == 400
 
@@ -160,3 +171,29 @@ def test_update_person_finds_staff_and_refuses_a_stranger(home: Path) -> None:
             press=True,
             consent_expires=None,
         )
+
+
+def test_abandoned_uploads_are_deleted_after_an_hour(home: Path, no_keyring: None) -> None:
+    import os
+    import time
+
+    from tweetguard.console import create_app
+
+    _start(home)
+    uploads = home / "console" / "uploads"
+    uploads.mkdir(parents=True)
+    old = uploads / ("a" * 32 + ".csv")
+    old.write_text("First name,Last name\nPerpetua,Langridge\n")
+    hour_ago = time.time() - 3601
+    os.utime(old, (hour_ago, hour_ago))
+    recent = uploads / ("b" * 32 + ".csv")
+    recent.write_text("First name,Last name\nCassius,Ferndale\n")
+    create_app(home, testing=True)  # at start
+    assert not old.exists()
+    assert recent.exists()  # false-alarm trap: a preview open now is kept
+    ten_past = time.time() - 3700
+    os.utime(recent, (ten_past, ten_past))
+    _, client = signed_in(home)
+    assert _upload(client, _export()).status_code == 200  # and on each preview
+    assert not recent.exists()
+    assert len(list(uploads.iterdir())) == 1  # the new preview's own file

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT, write_policy
 from tests.e2e.browser import CHROMIUM
-from tests.e2e.test_dashboard import PASSWORD, start_dashboard
+from tests.e2e.test_dashboard import PASSWORD, setup_link, start_dashboard
 from tests.registers import canonical
 from tweetguard.stores import audit
 from tweetguard.stores.consent import ConsentRegister
@@ -133,7 +133,7 @@ def main(out: Path) -> None:
                     executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox"]
                 )
                 page = browser.new_page(viewport={"width": 1280, "height": 1000})
-                page.goto(dashboard.url)
+                page.goto(setup_link(dashboard))
                 page.get_by_label("New password").fill(PASSWORD)
                 page.get_by_label("Type it again").fill(PASSWORD)
                 page.get_by_role("button", name="Set password").click()

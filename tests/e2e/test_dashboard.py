@@ -79,7 +79,7 @@ def start_dashboard(home: Path) -> Dashboard:
     )
     assert process.stdout is not None
     lines = []
-    while len(lines) < 5:
+    while len(lines) < 8:
         line = process.stdout.readline().decode()
         if not line:
             raise AssertionError("dashboard ended: " + process.stderr.read().decode())
@@ -91,6 +91,15 @@ def start_dashboard(home: Path) -> Dashboard:
     feed = re.search(r"(ws://127\.0\.0\.1:\d+/)", lines[1])
     assert feed, lines
     return Dashboard(first.group(1), feed.group(1), home, process, lines)
+
+
+def setup_link(dashboard: Dashboard) -> str:
+    """The first-run link the dashboard printed (with its one-time token)."""
+    for line in dashboard.lines:
+        found = re.fullmatch(r"first run: open (http://127\.0\.0\.1:\d+/setup\?token=\S+) .*", line)
+        if found:
+            return found.group(1)
+    raise AssertionError(f"no first-run line in {dashboard.lines}")
 
 
 @pytest.fixture
@@ -158,7 +167,7 @@ class OtherOrigin:
 
 
 def first_run(page: Any, dashboard: Dashboard) -> None:
-    page.goto(dashboard.url)
+    page.goto(setup_link(dashboard))
     page.get_by_label("New password").fill(PASSWORD)
     page.get_by_label("Type it again").fill(PASSWORD)
     page.get_by_role("button", name="Set password").click()
@@ -170,8 +179,12 @@ def test_first_run_sign_in_lockout_and_secure_cookie(page: Any, dashboard: Dashb
 
     assert "a file readable only by this user" in dashboard.lines[2]
     assert dashboard.lines[3].startswith("audit: writing the shared audit")
+    # Without the printed link, another local user cannot set the password first.
     page.goto(dashboard.url)
     expect(page).to_have_url(re.compile(r"/setup$"))
+    expect(page.get_by_role("alert")).to_contain_text("one-time setup link")
+    expect(page.get_by_label("New password")).to_have_count(0)
+    page.goto(setup_link(dashboard))
     page.get_by_label("New password").fill("short one")
     page.get_by_label("Type it again").fill("short one")
     page.locator("form.narrow input[name=password]").evaluate("e => e.removeAttribute('minlength')")
@@ -200,6 +213,8 @@ def test_first_run_sign_in_lockout_and_secure_cookie(page: Any, dashboard: Dashb
     dashboard.stop()
     restarted = start_dashboard(dashboard.home)
     try:
+        # The password is set: no first-run link is printed any more.
+        assert not any(line.startswith("first run") for line in restarted.lines)
         page.goto(restarted.url + "login")
         expect(page.get_by_role("alert")).to_contain_text("locked until")
         page.get_by_label("Admin password").fill(PASSWORD)

@@ -3,7 +3,11 @@
 Serves console/ with waitress on 127.0.0.1 and the live feed
 (transport/websocket.py) on the port after it. The first line printed is the
 console's address, exactly `tweetguard console: http://127.0.0.1:PORT/`, which
-scripts and tests read; then where secrets and the audit are kept, said plainly.
+scripts and tests read; then where secrets and the audit are kept, said plainly;
+and, until an admin password is set, the first-run link with its one-time token
+(`first run: open http://127.0.0.1:PORT/setup?token=...`), as Jupyter does: the
+token exists only in this process and on this terminal, so another local user
+who finds the port first cannot choose the password.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ def add(sub: Any, parser_class: type) -> None:
 def run(args: argparse.Namespace, home: Path) -> int:
     from waitress.server import create_server  # type: ignore[import-untyped]
 
-    from tweetguard.console import create_app
+    from tweetguard.console import create_app, setup_url
+    from tweetguard.console.admin import has_password
     from tweetguard.console.security import COOKIE_NAME, feed_authorizer
     from tweetguard.stores.audit import audit_location
     from tweetguard.stores.secrets import SecretsError, secret_store
@@ -103,11 +108,21 @@ def run(args: argparse.Namespace, home: Path) -> int:
         print(f"audit: {location.why}")
     else:
         print(f"audit: NOT the shared audit: {location.why}")
+    opened = url
+    try:
+        first_run = not has_password(home)
+    except SecretsError:
+        first_run = False  # said above; the page says it again
+    if first_run:
+        opened = setup_url(app, url)
+        print(
+            f"first run: open {opened} to set the admin password (the link works until it is set)"
+        )
     print("Press Ctrl-C to stop.", flush=True)
     if args.open:
         import webbrowser
 
-        webbrowser.open(url)
+        webbrowser.open(opened)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.run()

@@ -8,6 +8,7 @@ console would reset the count), so it is a small file in the data folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -63,8 +64,17 @@ class Lockout:
         return self.locked_until is not None and now < self.locked_until
 
 
+class LockoutUnwritable(OSError):
+    """The lockout file cannot be written, so wrong passwords could not be counted:
+    sign-in is refused rather than left uncounted. The message is for the admin."""
+
+
 class LockoutStore:
-    """The count of wrong passwords and the lock, in <home>/console/lockout.json."""
+    """The count of wrong passwords and the lock, in <home>/console/lockout.json.
+
+    A sign-in first *reserves* an attempt (`reserve`: counted, under the lock,
+    before the slow scrypt compare), so guesses sent at once on the server's
+    threads cannot slip past the count; `succeeded` then clears the count."""
 
     def __init__(
         self, home: Path, *, max_failures: int = MAX_FAILURES, minutes: float = LOCK_MINUTES
@@ -77,47 +87,72 @@ class LockoutStore:
     def state(self, now: datetime | None = None) -> Lockout:
         now = now or datetime.now(UTC)
         with self._lock:
-            state = self._read()
+            state = self._read(now)
             if state.locked_until is not None and now >= state.locked_until:
                 return Lockout(0, None)  # the lock has run out: a fresh start
             return state
 
-    def failed(self, now: datetime | None = None) -> Lockout:
+    def reserve(self, now: datetime | None = None) -> tuple[bool, Lockout]:
+        """(True, state) when this attempt may check a password, already counted as
+        a wrong one (`succeeded` clears it); (False, state) when locked."""
         now = now or datetime.now(UTC)
         with self._lock:
-            state = self._read()
+            state = self._read(now)
             if state.locked_until is not None and now >= state.locked_until:
                 state = Lockout(0, None)
+            if state.locked(now):
+                return False, state
             failures = state.failures + 1
-            until = state.locked_until
-            if failures >= self.max_failures:
-                until = now + timedelta(minutes=self.minutes)
+            until = now + timedelta(minutes=self.minutes) if failures >= self.max_failures else None
             state = Lockout(failures, until)
             self._write(state)
-            return state
+            return True, state
+
+    def failed(self, now: datetime | None = None) -> Lockout:
+        """Counts one wrong password (tests and callers that did not reserve)."""
+        return self.reserve(now)[1]
 
     def succeeded(self) -> None:
         with self._lock:
             if self.path.exists():
                 self._write(Lockout(0, None))
 
-    def _read(self) -> Lockout:
+    def _read(self, now: datetime) -> Lockout:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             until = data.get("locked_until")
-            return Lockout(
+            state = Lockout(
                 int(data.get("failures", 0)),
                 datetime.fromisoformat(until) if until else None,
             )
+            if state.locked_until is not None and state.locked_until.tzinfo is None:
+                raise ValueError("locked_until has no time zone")
+            return state
         except FileNotFoundError:
             return Lockout(0, None)
-        except (OSError, ValueError, TypeError, AttributeError):
-            # A damaged file must not unlock the console: treat it as locked now.
-            return Lockout(self.max_failures, datetime.now(UTC) + timedelta(minutes=self.minutes))
+        except (ValueError, TypeError, AttributeError):
+            # A damaged file must not unlock the console, nor lock it for ever: it
+            # is replaced, once, by a real lock that ends like any other.
+            state = Lockout(self.max_failures, now + timedelta(minutes=self.minutes))
+            self._write(state)
+            return state
+        except OSError as exc:
+            raise LockoutUnwritable(
+                f"the lockout file {self.path} cannot be read ({exc.strerror or exc}); "
+                f"let this user read and write {self.path.parent}"
+            ) from None
 
     def _write(self, state: Lockout) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         until = state.locked_until.isoformat() if state.locked_until else None
         tmp = self.path.with_name(f".lockout.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps({"failures": state.failures, "locked_until": until}) + "\n")
-        os.replace(tmp, self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp.write_text(json.dumps({"failures": state.failures, "locked_until": until}) + "\n")
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise LockoutUnwritable(
+                f"the console cannot count wrong passwords in {self.path} "
+                f"({exc.strerror or exc}); let this user write {self.path.parent}"
+            ) from None

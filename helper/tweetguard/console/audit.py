@@ -7,12 +7,14 @@ import io
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
-from tweetguard.console.auth import home, login_required
+from tweetguard.console.auth import home, login_required, safe_next
+from tweetguard.console.chain import read_sources
 from tweetguard.console.overview import source_states
 from tweetguard.console.rows import row_context
-from tweetguard.stores.audit import KINDS, AuditQuery, export, merged_rows
+from tweetguard.stores.audit import KINDS, AuditQuery, BrokenSource, export
 
 bp = Blueprint("audit", __name__)
 
@@ -60,12 +62,14 @@ def query_from(args: Any, limit: int | None) -> AuditQuery:
 @login_required
 def index() -> tuple[str, int]:
     error = None
+    broken: list[BrokenSource] = []
     try:
         query = query_from(request.args, SHOWN + 1)
-        rows = merged_rows(home(), query)
+        rows, broken = read_sources(home(), query)
     except FilterError as exc:
         error, rows = str(exc), []
-    devices = sorted({r.device for r in merged_rows(home(), AuditQuery(limit=5000))})
+    recent, recent_broken = read_sources(home(), AuditQuery(limit=5000))
+    devices = sorted({r.device for r in recent})
     context: dict[str, Any] = {
         "rows": [row_context(r) for r in rows[:SHOWN]],
         "more": len(rows) > SHOWN,
@@ -75,6 +79,7 @@ def index() -> tuple[str, int]:
         "verdicts": VERDICTS,
         "devices": devices,
         "sources": source_states(),
+        "broken": broken or recent_broken,
         "error": error,
         "export_query": {k: v for k, v in request.args.items() if v and k != "format"},
     }
@@ -90,9 +95,13 @@ def download() -> Response | tuple[str, int]:
             "error.html", title="Export", message=f"{fmt!r} is not csv or jsonl; choose one."
         ), 400
     try:
-        rows = merged_rows(home(), query_from(request.args, None))
+        rows, broken = read_sources(home(), query_from(request.args, None))
     except FilterError as exc:
         return render_template("error.html", title="Export", message=str(exc)), 400
+    if broken:
+        # An export that silently lacks a source would look complete: refuse.
+        message = "Not exported: " + "; ".join(b.problem for b in broken)
+        return render_template("error.html", title="Export", message=message), 409
     out = io.StringIO()
     export(rows, fmt, out)
     stamp = date.today().isoformat()
@@ -101,3 +110,17 @@ def download() -> Response | tuple[str, int]:
         mimetype="text/csv" if fmt == "csv" else "application/x-ndjson",
         headers={"Content-Disposition": f'attachment; filename="tweetguard-audit-{stamp}.{fmt}"'},
     )
+
+
+@bp.route("/verify", methods=["POST"])
+@login_required
+def verify_now() -> BaseResponse:
+    """Walks every source's whole chain now, instead of at the next interval."""
+    states = source_states(full=True)
+    bad = [s for s in states if not s.ok]
+    if bad:
+        flash("Checked every row: " + "; ".join(f"{s.path}: {s.problem}" for s in bad) + ".")
+    else:
+        flash(f"Checked every row of {len(states)} audit file(s): none altered, missing or moved.")
+    back = request.form.get("back")
+    return redirect(safe_next(back) if back else url_for("audit.index"))

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, current_app, render_template
 
 from tweetguard.console.auth import home, login_required
-from tweetguard.console.rows import row_context, shown_time, today_start
-from tweetguard.stores.audit import (
-    AuditError,
-    AuditQuery,
-    AuditRow,
-    audit_location,
-    audit_sources,
-    merged_rows,
-)
+from tweetguard.console.chain import ChainChecks, SourceState, read_sources
+from tweetguard.console.chain import cursors as read_cursors
+from tweetguard.console.rows import row_context, row_format, shown_time, today_start
+from tweetguard.stores.audit import AuditQuery, AuditRow, audit_location
 from tweetguard.stores.secrets import SecretsError, secret_store
 
 bp = Blueprint("overview", __name__)
@@ -35,17 +30,6 @@ class DeviceStatus:
     last_kind: str
     helper_seen: str | None = None
     helper_version: str | None = None
-    helper_event: str | None = None
-
-
-@dataclass(frozen=True)
-class SourceState:
-    source: str
-    path: str
-    rows: int
-    ok: bool
-    problem: str
-    last_seq: int
 
 
 def counts(rows: list[AuditRow]) -> dict[str, int]:
@@ -72,27 +56,17 @@ def device_status(rows: list[AuditRow]) -> list[DeviceStatus]:
             status.helper_seen = shown_time(row.at)
             version = row.detail.get("helper_version") or row.detail.get("version")
             status.helper_version = str(version) if version else None
-            event = row.detail.get("event") or row.detail.get("action")
-            status.helper_event = str(event) if event else None
     return list(found.values())
 
 
-def source_states() -> list[SourceState]:
-    states = []
-    for source in audit_sources(home()):
-        try:
-            check = source.verify()
-            last = source.last_seq()
-            states.append(
-                SourceState(
-                    source.source, str(source.path), check.rows, check.ok, check.problem, last
-                )
-            )
-        except AuditError as exc:
-            states.append(SourceState(source.source, str(source.path), 0, False, str(exc), 0))
-        finally:
-            source.close()
-    return states
+def chain_checks() -> ChainChecks:
+    return cast(ChainChecks, current_app.extensions["tweetguard_chain"])
+
+
+def source_states(*, full: bool = False) -> list[SourceState]:
+    """Each source's chain: checked since the last page load, walked in full at
+    most every few minutes (console/chain.py)."""
+    return chain_checks().states(home(), full=full)
 
 
 def secrets_description() -> str:
@@ -105,19 +79,22 @@ def secrets_description() -> str:
 @bp.route("/")
 @login_required
 def index() -> str:
-    today = merged_rows(home(), AuditQuery(since=today_start()))
-    recent = merged_rows(home(), AuditQuery(limit=STATUS_WINDOW))
-    sources = source_states()
-    cursors = {s.source: s.last_seq for s in sources}
+    # The feed's cursors first, then the rows no newer than them: a row written
+    # while this page is built is left to the feed, never lost between the two.
+    cursors = read_cursors(home())
+    today, broken = read_sources(home(), AuditQuery(since=today_start()), cursors)
+    recent, _ = read_sources(home(), AuditQuery(limit=STATUS_WINDOW), cursors)
     context: dict[str, Any] = {
         "counts": counts(today),
         "latest": [row_context(r) for r in recent[:LATEST]],
         "devices": device_status(recent),
         "location": audit_location(home()),
-        "sources": sources,
+        "sources": source_states(),
+        "broken": broken,
         "secrets": secrets_description(),
         "feed_url": current_app.config.get("TWEETGUARD_FEED_URL"),
         "cursors": json.dumps(cursors, sort_keys=True),
         "today_start": today_start().isoformat(),
+        "row_format": row_format(),
     }
     return render_template("overview.html", **context)

@@ -6,10 +6,13 @@ edit leaves policy.toml exactly as it was."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import tomlkit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -30,6 +33,8 @@ from tweetguard.stores.policy import (
 )
 
 bp = Blueprint("policy", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 ALLOWLISTS = (
     ("phones", "Phone numbers", "the school's own numbers, in any format"),
@@ -79,6 +84,43 @@ def rule_rows(policy: Policy) -> list[RuleRow]:
     return rows
 
 
+def file_sha256() -> str:
+    """The policy file's hash as a page shows it; "" when there is no file yet."""
+    try:
+        return hashlib.sha256(path().read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
+STALE = (
+    "policy.toml changed after this page was loaded (another tab, or `tweetguard accounts "
+    "verify` storing ids); nothing was saved: reload the page and make the change again."
+)
+
+
+def _stale() -> bool:
+    """Whether the form was made from another version of the file than the one
+    there now. Every form carries the hash it was made from: a form built from a
+    stale view (the whole allowlist, every rule's setting, the raw text) would
+    otherwise quietly undo what changed since."""
+    given = request.form.get("policy_sha256", "")
+    return not hmac.compare_digest(given.encode("ascii", "replace"), file_sha256().encode("ascii"))
+
+
+def fresh(view: F) -> F:
+    """Refuses a POST made from a stale view of the file (under login_required)."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if request.method != "POST" or not _stale():
+            return view(*args, **kwargs)
+        if request.endpoint == "policy.raw":
+            return _raw_page(STALE, 409, mine=request.form.get("text", ""))
+        return _page(STALE, 409)
+
+    return cast(F, wrapped)
+
+
 def _recorded(what: str) -> None:
     """The audit row for a saved change, with the new file's hash: the helper
     records the policy whenever that hash changes, so it knows this edit already
@@ -105,8 +147,30 @@ def _page(error: str | None = None, status: int = 200) -> tuple[str, int]:
         "visibilities": VISIBILITIES,
         "severities": SEVERITIES,
         "lexicon_kinds": LEXICON_KINDS,
+        "sha256": file_sha256(),
     }
     return render_template("policy.html", **context), status
+
+
+def _raw_page(
+    error: str | None = None, status: int = 200, *, text: str | None = None, mine: str | None = None
+) -> tuple[str, int]:
+    """The file as text. `text` is what the editor holds (the file when None);
+    `mine` is an unsaved text shown beside the file so it can be copied."""
+    if text is None:
+        try:
+            text = path().read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+    page = render_template(
+        "policy_raw.html",
+        text=text,
+        mine=mine,
+        path=path(),
+        error=error,
+        sha256=file_sha256(),
+    )
+    return page, status
 
 
 def _save(change: Any, what: str) -> Response | tuple[str, int]:
@@ -128,6 +192,7 @@ def index() -> tuple[str, int]:
 
 @bp.route("/accounts", methods=["POST"])
 @login_required
+@fresh
 def accounts() -> Response | tuple[str, int]:
     action = request.form.get("action", "")
     handle = request.form.get("handle", "")
@@ -155,6 +220,7 @@ def accounts() -> Response | tuple[str, int]:
 
 @bp.route("/rules", methods=["POST"])
 @login_required
+@fresh
 def rules() -> Response | tuple[str, int]:
     try:
         current = load_policy(path())
@@ -189,6 +255,7 @@ def rules() -> Response | tuple[str, int]:
 
 @bp.route("/allow", methods=["POST"])
 @login_required
+@fresh
 def allow() -> Response | tuple[str, int]:
     key = request.form.get("list", "")
     values = [line.strip() for line in request.form.get("values", "").splitlines()]
@@ -203,6 +270,7 @@ def allow() -> Response | tuple[str, int]:
 
 @bp.route("/lexicon", methods=["POST"])
 @login_required
+@fresh
 def lexicon() -> Response | tuple[str, int]:
     form = request.form
     original = form.get("original") or None
@@ -235,29 +303,18 @@ def lexicon() -> Response | tuple[str, int]:
 
 @bp.route("/raw", methods=["GET", "POST"])
 @login_required
+@fresh
 def raw() -> Response | tuple[str, int]:
     if request.method == "POST":
         text = request.form.get("text", "").replace("\r\n", "\n")
         try:
             policy_edit.write_policy_text(path(), text, validate)
         except PolicyError as exc:
-            return (
-                render_template(
-                    "policy_raw.html",
-                    text=text,
-                    path=path(),
-                    error=f"Not saved, policy.toml is unchanged: {exc}",
-                ),
-                400,
-            )
+            return _raw_page(f"Not saved, policy.toml is unchanged: {exc}", 400, text=text)
         _recorded("edited policy.toml as text")
         flash("Saved: policy.toml, edited as text.")
         return redirect(url_for("policy.raw"))
-    try:
-        text = path().read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    return render_template("policy_raw.html", text=text, path=path(), error=None), 200
+    return _raw_page()
 
 
 def _words(raw: str) -> list[str]:

@@ -4,13 +4,19 @@ one person's consent, and see whose consent runs out soon.
 The uploaded file is kept only between the preview and the decision, in the
 data folder's console/uploads (0700), and deleted when the import is applied or
 cancelled; the preview and the import read the same bytes, so what was shown is
-what is applied."""
+what is applied. A preview left open (the tab closed) would leave pupils' data
+behind, so uploads older than UPLOAD_HOURS are deleted at start and on each
+preview.
+
+Audit rows say what changed in counts and person refs, never names: the audit
+is read by more people, for longer, than the register (docs/audit.md)."""
 
 from __future__ import annotations
 
 import re
 import secrets
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -44,6 +50,7 @@ EXPIRING_DAYS = 30
 SEARCH_LIMIT = 50
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _SUFFIXES = (".csv", ".txt", ".xlsx", ".tsv")
+UPLOAD_HOURS = 1.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,25 @@ def _uploads() -> Path:
     folder = home() / "console" / "uploads"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
+
+
+def remove_stale_uploads(data_folder: Path, hours: float = UPLOAD_HOURS) -> int:
+    """Deletes uploads older than `hours`: previews nobody applied or cancelled."""
+    folder = data_folder / "console" / "uploads"
+    cutoff = time.time() - hours * 3600
+    removed = 0
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return 0
+    for path in entries:
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def _upload_path(token: str) -> Path | None:
@@ -145,6 +171,7 @@ def index() -> str:
 def preview() -> Response | tuple[str, int]:
     upload = request.files.get("file")
     _discard(session.pop("upload", None))
+    remove_stale_uploads(home())
     if upload is None or not upload.filename:
         flash("Choose the register file (CSV or Excel) exported from the school's MIS.")
         return redirect(url_for("register.index"))
@@ -229,7 +256,16 @@ def apply() -> Response:
         f"{len(changes.removed)} removed, {len(changes.withdrawn)} consent withdrawn, "
         f"{len(changes.given)} consent given; {len(result.problems)} problem row(s)"
     )
-    record("register", what, file=filename)
+    record(
+        "register",
+        what,
+        file=filename,
+        people=len(result.pupils),
+        added=len(changes.added),
+        removed=len(changes.removed),
+        withdrawn=len(changes.withdrawn),
+        given=len(changes.given),
+    )
     flash(f"Done: {what}.")
     return redirect(url_for("register.index"))
 
@@ -287,8 +323,16 @@ def person(ref: str) -> Response | tuple[str, int]:
             register.close()
         given = [k.replace("_", " ") for k, v in consent.items() if v] or ["none"]
         until = f" until {expires.isoformat()}" if expires else ""
-        what = f"{shown.name} ({role}): consent {', '.join(given)}{until}"
-        record("register", f"edited {what}", person=ref)
-        flash(f"Saved: {what}.")
+        said = f"consent {', '.join(given)}{until}"
+        # The audit gets the person's ref and the flags; the name stays on this page.
+        record(
+            "register",
+            f"edited one {role}'s consent: {said}",
+            person=ref,
+            role=role,
+            consent=consent,
+            consent_expires=expires.isoformat() if expires else None,
+        )
+        flash(f"Saved: {shown.name} ({role}): {said}.")
         return redirect(url_for("register.person", ref=ref))
     return render_template("register_person.html", person=shown, error=None), 200

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, redirect, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
 from itsdangerous import BadSignature
+from werkzeug.wrappers import Response as BaseResponse
 
 from tweetguard.stores.secrets import get_or_create_secret
 
@@ -56,6 +57,20 @@ def install_security(app: Flask, home: Path) -> None:
             ),
             400,
         )
+
+    @app.before_request
+    def one_name() -> BaseResponse | None:
+        """localhost is let through the host check only to be sent on: the live feed
+        follows pages of http://127.0.0.1:PORT exactly, and a cookie set for one
+        name is not sent to the other, so the console answers under one name."""
+        host = request.host
+        if host == "localhost" or host.startswith("localhost:"):
+            port = host.partition(":")[2]
+            target = f"http://127.0.0.1{':' + port if port else ''}{request.full_path}"
+            if not request.query_string:
+                target = target.removesuffix("?")
+            return redirect(target, 308)
+        return None
 
     @app.after_request
     def headers(response: Response) -> Response:

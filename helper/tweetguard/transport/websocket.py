@@ -9,7 +9,9 @@ session cookie on the handshake (same host, other port); `authorize` (given by
 the console, which alone knows its session format) says whether it belongs to a
 live sign-in, and the Origin header must be exactly the console's origin. Anything
 else is refused with 403 before the connection opens, so another site open in the
-same browser, which would also send the cookie, gets nothing.
+same browser, which would also send the cookie, gets nothing. The sign-in is
+asked again before every poll and send (cheap: a signature and a dict lookup), so
+a page signed out elsewhere is closed with 4401 before it gets another row.
 
 What it sends: every audit source (`audit_sources`: the shared audit and any
 per-user ones) is polled a few times a second for rows after the last one sent
@@ -17,7 +19,8 @@ per-user ones) is polled a few times a second for rows after the last one sent
 reads). Each message is {"type": "rows", "rows": [AuditRow.to_json(), ...]}.
 The page may first send {"after": {"<source>": seq, ...}}, the last rows it was
 rendered with, so rows written between the page load and the connection are not
-lost.
+lost. A source that cannot be read (a damaged per-user file) is skipped, said
+once in the log, and tried again at each poll; the pages name it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -48,7 +52,6 @@ DISCOVER_SECONDS = (
     0.5  # how often new audit sources (a first audit, a new per-user file) are looked for
 )
 HELLO_SECONDS = 2.0  # how long a new connection may take to say where its page stopped
-AUTH_SECONDS = 5.0  # how often an open connection's sign-in is checked again
 LOCAL = "127.0.0.1"
 
 Authorize = Callable[[str | None], bool]
@@ -157,19 +160,20 @@ class LiveFeed:
         cookie = self._session_cookie(connection.request.headers) if connection.request else None
         cursors = await self._hello(connection)
         watcher = _Watcher(self.home, cursors)
-        loop = asyncio.get_running_loop()
-        next_auth = loop.time() + AUTH_SECONDS
         try:
             await asyncio.to_thread(watcher.discover)
             while True:
+                # The sign-in is asked again before every send (a signature check
+                # and a dict lookup): a page signed out elsewhere gets no more rows.
+                if not self.authorize(cookie):
+                    await connection.close(4401, "signed out")
+                    return
                 rows = await asyncio.to_thread(watcher.poll)
+                if rows and not self.authorize(cookie):
+                    await connection.close(4401, "signed out")
+                    return
                 if rows:
                     await connection.send(json.dumps({"type": "rows", "rows": rows}))
-                if loop.time() >= next_auth:
-                    if not self.authorize(cookie):
-                        await connection.close(4401, "signed out")
-                        return
-                    next_auth = loop.time() + AUTH_SECONDS
                 with contextlib.suppress(TimeoutError):
                     # Wakes early when the page goes away (recv raises ConnectionClosed).
                     await asyncio.wait_for(_ignore_messages(connection), self.poll_seconds)
@@ -214,6 +218,7 @@ class _Watcher:
         self.given = cursors
         self.logs: dict[Path, AuditLog] = {}
         self.after: dict[Path, int] = {}
+        self.broken: set[Path] = set()
         self._first = True
         self._next_discovery = 0.0
 
@@ -240,9 +245,13 @@ class _Watcher:
         for path, source in self.logs.items():
             try:
                 rows = source.rows(AuditQuery(after_seq=self.after[path]))
-            except AuditError as exc:
-                log.warning("live feed cannot read %s: %s", path, exc)
+            except _READ_ERRORS as exc:
+                # A damaged source is skipped (the pages name it); the others go on.
+                if path not in self.broken:
+                    log.warning("live feed skips %s, it cannot be read: %s", path, exc)
+                self.broken.add(path)
                 continue
+            self.broken.discard(path)
             if rows:
                 self.after[path] = rows[-1].seq
                 found.extend(r.to_json() for r in rows)
@@ -254,8 +263,12 @@ class _Watcher:
             source.close()
 
 
+# What reading a damaged audit file can raise (as console/chain.py).
+_READ_ERRORS = (AuditError, sqlite3.Error, ValueError, TypeError, KeyError)
+
+
 def _last_seq(source: AuditLog) -> int:
     try:
         return source.last_seq()
-    except AuditError:
+    except _READ_ERRORS:
         return 0

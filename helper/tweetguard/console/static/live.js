@@ -9,8 +9,10 @@
   const body = document.querySelector("#latest tbody");
   const todayStart = Date.parse(root.dataset.today);
   const cursors = JSON.parse(root.dataset.cursors || "{}");
-  const KEYS = ["what", "reason", "action", "stage", "event", "url"];
-  const LABELS = { logout: "sign-out", policy: "policy change", register: "register change" };
+  // Labels and summary keys come from console/rows.py, written into the page.
+  const format = JSON.parse(document.getElementById("row-format").textContent);
+  const KEYS = format.keys;
+  const LABELS = format.labels;
   const LATEST = 25;
   let delay = 500;
 
