@@ -1,10 +1,13 @@
 """What the audit costs a check: the append alone, and a check through the real host.
 
-    .venv/bin/python bench/audit.py [--appends 2000] [--requests 500] [--dir DIR]
+    .venv/bin/python bench/audit.py [--appends 20000] [--spaced-ms 0] [--requests 500] [--dir DIR]
 
 1. `AuditLog.append` in-process, median and p99, with synchronous=NORMAL (what the
-   helper uses) and FULL (an fsync per commit), on the file system of --dir (default:
-   a temporary folder beside this script, on the same disk as a checkout, not a tmpfs).
+   helper uses; --appends rows, a steady state well past the first MiB of WAL, with
+   the WAL's size at the end and the checkpoint threads started) and FULL (an fsync
+   per commit; at most 2,000 rows), on the file system of --dir (default: a
+   temporary folder beside this script, on the same disk as a checkout, not a tmpfs).
+   --spaced-ms waits that long between appends, as a busy school's hosts would.
 2. A check through one real host over real pipes, alternating requests that are not
    recorded (stage "typing") with ones that are (stage "posting"), so both see the
    same machine load: the difference is the audit's cost on a check.
@@ -27,6 +30,7 @@ from pathlib import Path
 from stats import percentile
 from synthetic import make_register, sample_posts
 from tweetguard.stores import audit
+from tweetguard.stores.audit import log as audit_log
 
 
 def frame(message: dict[str, object]) -> bytes:
@@ -46,11 +50,16 @@ def line(label: str, timings: list[float]) -> str:
     )
 
 
-def bench_append(folder: Path, count: int, synchronous: str) -> list[float]:
-    audit.SYNCHRONOUS = synchronous
+def bench_append(
+    folder: Path, count: int, synchronous: str, spaced_ms: float = 0.0
+) -> tuple[list[float], str]:
+    """The append timings, and a line on the WAL and checkpoints at the end."""
+    audit_log.SYNCHRONOUS = synchronous
     log = audit.AuditLog(folder / f"append-{synchronous.lower()}.sqlite3")
     log.append("helper", detail={"bench": True})  # opens the file: not timed
     timings = []
+    wal_peak = 0
+    wal = Path(f"{log.path}-wal")
     for i in range(count):
         t0 = time.perf_counter()
         log.append(
@@ -62,10 +71,21 @@ def bench_append(folder: Path, count: int, synchronous: str) -> list[float]:
             detail={"action": "post", "photos": 0},
         )
         timings.append((time.perf_counter() - t0) * 1000)
+        if i % 100 == 0:
+            wal_peak = max(wal_peak, wal.stat().st_size)
+        if spaced_ms:
+            time.sleep(spaced_ms / 1000)
+    log.wait_checkpoint(30)
+    end = wal.stat().st_size
+    wal_peak = max(wal_peak, end)
+    note = (
+        f"  WAL at the end {end / 1024:.0f} KiB (peak {wal_peak / 1024:.0f} KiB), "
+        f"{log.checkpoints} checkpoint thread(s) for {count:,} appends"
+    )
     assert log.verify().ok
     log.close()
-    audit.SYNCHRONOUS = "NORMAL"
-    return timings
+    audit_log.SYNCHRONOUS = "NORMAL"
+    return timings, note
 
 
 def bench_host(folder: Path, requests: int, pupils: int) -> tuple[list[float], list[float]]:
@@ -89,7 +109,8 @@ def bench_host(folder: Path, requests: int, pupils: int) -> tuple[list[float], l
     ask({"id": 0, "type": "hello"})
     ask({"id": "warm", "type": "check", "text": "warm up", "stage": "typing"})
     ask({"id": "warm2", "type": "check", "text": "warm up"})  # opens the audit
-    without, with_audit = [], []
+    without: list[float] = []
+    with_audit: list[float] = []
     for i, text in enumerate(sample_posts(requests, pupils)):
         for stage, into in (("typing", without), ("posting", with_audit)):
             took, reply = ask({"id": f"{stage}-{i}", "type": "check", "text": text, "stage": stage})
@@ -107,7 +128,8 @@ def bench_host(folder: Path, requests: int, pupils: int) -> tuple[list[float], l
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--appends", type=int, default=2000)
+    parser.add_argument("--appends", type=int, default=20000)
+    parser.add_argument("--spaced-ms", type=float, default=0.0)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--pupils", type=int, default=2000)
     parser.add_argument("--dir", help="where the audit files go (default: beside this script)")
@@ -117,9 +139,11 @@ def main() -> int:
         folder = Path(tmp)
         print(f"audit files in {folder}")
         for synchronous in ("NORMAL", "FULL"):
-            timings = bench_append(folder, args.appends, synchronous)
+            count = args.appends if synchronous == "NORMAL" else min(args.appends, 2000)
+            timings, note = bench_append(folder, count, synchronous, args.spaced_ms)
             used = " (used)" if synchronous == "NORMAL" else ""
             print(line(f"append, synchronous={synchronous}{used}", timings))
+            print(note)
         without, with_audit = bench_host(folder, args.requests, args.pupils)
         print(line("check through the host, not recorded (typing)", without))
         print(line("check through the host, recorded (posting)", with_audit))

@@ -15,6 +15,7 @@ from tweetguard.stores.audit import (
     KINDS,
     AuditLog,
     AuditQuery,
+    current_user,
     export,
     merged_rows,
     open_audit,
@@ -84,10 +85,10 @@ def test_edited_and_rehashed_row_is_named(tmp_path: Path) -> None:
     log.close()
     from dataclasses import replace
 
-    from tweetguard.stores.audit import _hashed_fields, row_hash
+    from tweetguard.stores.audit.model import hashed_fields, row_hash
 
     edited = replace(row, detail={"action": "post", "n": 99})
-    new_hash = row_hash(edited.prev_hash, _hashed_fields(edited))
+    new_hash = row_hash(edited.prev_hash, hashed_fields(edited))
     tamper(
         log.path,
         "UPDATE rows SET detail = ?, hash = ? WHERE seq = 2",
@@ -307,14 +308,15 @@ def test_merged_rows_from_per_user_files(home: Path) -> None:
     shared.append("check", verdict="ok", at="2026-11-01T10:00:00.000Z")
     shared.append("check", verdict="ok", at="2026-11-01T12:00:00.000Z")
     (home / "audit.d").mkdir()
-    teacher = AuditLog(home / "audit.d" / "mrs_okafor.sqlite3")
+    me = current_user()
+    teacher = AuditLog(home / "audit.d" / f"{me}.sqlite3")
     teacher.append("override", rules=["names.full_name"], at="2026-11-01T11:00:00.000Z")
     shared.close()
     teacher.close()
     rows = merged_rows(home)
     assert [(r.source, r.kind) for r in rows] == [
         ("shared", "check"),
-        ("user:mrs_okafor", "override"),
+        (f"user:{me}", "override"),
         ("shared", "check"),
     ]
     newest = merged_rows(home, AuditQuery(limit=2))

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.conftest import REGISTER_CSV, run_cli
-from tweetguard.stores.audit import AuditLog
+from tweetguard.stores.audit import AuditLog, current_user
 
 
 def seeded(home: Path) -> AuditLog:
@@ -81,7 +81,12 @@ def test_status_says_where_and_each_source(home: Path) -> None:
     lines = result.stdout.decode().splitlines()
     assert lines[0].startswith("ok: this user") and "shared audit" in lines[0]
     assert any(line.startswith("ok: shared") and "3 row(s)" in line for line in lines)
-    assert any("user:ms_ferreira" in line and "1 row(s)" in line for line in lines)
+    # Made by this user, named for another: read, labelled by its owner, marked.
+    assert any(
+        f"user:{current_user()} (suspicious: the file is named ms_ferreira.sqlite3)" in line
+        and "1 row(s)" in line
+        for line in lines
+    )
 
 
 def test_register_and_account_changes_are_recorded(home: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -103,13 +103,14 @@ def cmd_export(args: argparse.Namespace, home: Path) -> int:
 
 
 def cmd_status(home: Path) -> int:
-    from tweetguard.stores.audit import EVENTS_FILE, audit_location, audit_sources, current_user
+    from tweetguard.stores.audit import audit_location, audit_sources, current_user
+    from tweetguard.stores.audit.migrate import pending
 
     location = audit_location(home)
     print(f"{'ok' if location.shared else 'note'}: this user ({current_user()}): {location.why}")
-    if (home / EVENTS_FILE).exists():
+    for waiting in pending(home):
         print(
-            f"note: {home / EVENTS_FILE} is not migrated yet; it moves into the audit the next "
+            f"note: {waiting} is not migrated yet; it moves into the audit the next "
             "time the helper or a command opens it with write access to the data folder"
         )
     sources = audit_sources(home)
@@ -134,32 +135,27 @@ def record(
     *,
     account: str | None = None,
     account_id: str | None = None,
+    policy_file: Path | None = None,
     stream: TextIO | None = None,
 ) -> bool:
     """Records a change made from the command line. The change is made either way;
     a row that cannot be written is said on stderr, never silently dropped."""
-    from tweetguard.stores.audit import AuditError, open_audit
+    from tweetguard.stores.audit import record_change
 
-    try:
-        log = open_audit(home)
-        try:
-            log.append(
-                kind,
-                account=account,
-                account_id=account_id,
-                detail={**detail, "by": "cli"},
-            )
-        finally:
-            log.close()
-    except (AuditError, OSError) as exc:
+    row = record_change(
+        home,
+        kind,
+        by="cli",
+        detail=detail,
+        policy_file=policy_file,
+        account=account,
+        account_id=account_id,
+    )
+    if row is None:
         print(
-            f"tweetguard: note: the change was made but not recorded in the audit ({exc}); "
-            "run `tweetguard audit status`",
+            "tweetguard: note: the change was made but not recorded in the audit; "
+            "run `tweetguard audit status` to see why",
             file=stream or sys.stderr,
         )
         return False
     return True
-
-
-def counts(**groups: Sequence[object]) -> dict[str, int]:
-    return {name: len(items) for name, items in groups.items()}

@@ -203,7 +203,7 @@ def cmd_import(args: argparse.Namespace, home: Path) -> int:
 
 def _record_import(home: Path, what: str, path: Path, changes: Changes, people: int) -> None:
     """The register's change in the audit: counts only, never the names."""
-    from tweetguard.cli.audit import counts, record
+    from tweetguard.cli.audit import record
 
     record(
         home,
@@ -212,12 +212,10 @@ def _record_import(home: Path, what: str, path: Path, changes: Changes, people: 
             "what": what,
             "file": path.name,
             "people": people,
-            **counts(
-                added=changes.added,
-                removed=changes.removed,
-                withdrawn=changes.withdrawn,
-                given=changes.given,
-            ),
+            "added": len(changes.added),
+            "removed": len(changes.removed),
+            "withdrawn": len(changes.withdrawn),
+            "given": len(changes.given),
         },
     )
 
