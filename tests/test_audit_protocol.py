@@ -185,5 +185,45 @@ def test_an_unwritable_audit_refuses_overrides_but_not_checks_or_signouts(
         hello = host.ask({"id": 4, "type": "hello"})
         assert hello["audit"]["ok"] is False
         assert "cannot be written" in hello["audit"]["note"]
+        # A post that is out already: the message says it was not recorded, and
+        # claims nothing about being refused.
+        posted = host.ask({"id": 5, "type": "posted", "account": ACCOUNT, "texts": [THREAD[0]]})
+        assert posted["error"]["code"] == "audit_unavailable"
+        assert "was not recorded" in posted["error"]["message"]
+        assert "refused" not in posted["error"]["message"]
+    finally:
+        host.kill()
+
+
+def test_a_network_recheck_of_a_checked_post_is_not_a_second_check(
+    host: HostProcess, registered_home: Path
+) -> None:
+    host.ask({"id": 1, "type": "hello"})
+    composer = {"id": 2, "type": "check", "text": THREAD[0], "account": ACCOUNT}
+    assert host.ask(composer)["verdict"] == "allow"
+    network = {**composer, "id": 3, "stage": "network"}
+    assert host.ask(network)["verdict"] == "allow"  # answered all the same
+    assert len(audit_rows(registered_home, "check")) == 1
+    # The trap: a held post no composer checked is a check, and says where it came from.
+    unseen = {"id": 4, "type": "check", "text": THREAD[1], "account": ACCOUNT, "stage": "network"}
+    assert host.ask(unseen)["verdict"] == "allow"
+    rows = audit_rows(registered_home, "check")
+    assert len(rows) == 2 and rows[1].detail["stage"] == "network"
+    assert rows[1].text_sha256 == sha(THREAD[1])
+
+
+def test_an_old_events_file_is_migrated_when_the_host_says_hello(registered_home: Path) -> None:
+    write_policy(registered_home, POLICY)
+    events = registered_home / "events.jsonl"
+    events.write_text(
+        '{"at": "2026-02-11T08:30:00+00:00", "event": "logout", "reason": "manual"}\n',
+        encoding="utf-8",
+    )
+    host = HostProcess(registered_home)
+    try:
+        host.ask({"id": 1, "type": "hello"})
+        # Before any check: the rows are in, the file is renamed.
+        assert [r.detail.get("reason") for r in audit_rows(registered_home, "logout")] == ["manual"]
+        assert not events.exists() and (registered_home / "events.jsonl.migrated").exists()
     finally:
         host.kill()

@@ -775,7 +775,10 @@ export class NetworkGuard {
     if (body.media > 0 || body.card || body.quote) {
       return cannot('It has a photo, video, poll or quoted post that tweetguard cannot check here. Post it from X\'s usual Post box.');
     }
-    const request = { type: 'check', text: body.text, action };
+    // stage 'network': the helper records this check only when no check of the same
+    // text was recorded just before (docs/protocol.md), so a post the composer
+    // already checked is not counted twice in the school's audit.
+    const request = { type: 'check', text: body.text, action, stage: 'network' };
     if (context.account && (context.account.handle || context.account.user_id)) {
       request.account = Object.fromEntries(Object.entries(context.account).filter(([, v]) => v));
     }

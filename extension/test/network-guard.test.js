@@ -369,6 +369,7 @@ test('a held post is checked; if it passes, exactly that text may go out once Po
   assert.deepEqual(asked.map((r) => r.type), ['incident', 'check']);
   assert.equal(asked[1].text, 'Year 4 planted sunflowers');
   assert.equal(asked[1].action, 'post');
+  assert.equal(asked[1].stage, 'network'); // recorded only if the composer had not just checked it
   assert.deepEqual(chrome.sent.map((m) => m.phase), ['held', 'allowed']);
   assert.match(chrome.sent[1].message, /press Post again/);
   // Nothing is open until the teacher presses Post again: a script meanwhile is held.

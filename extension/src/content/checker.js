@@ -91,10 +91,14 @@
     // stage 'typing' (live.js): not recorded; the helper takes any other check as the
     // one at the moment of posting, whose verdict goes to the school's audit.
     const staged = stage ? { stage } : {};
-    const askAll = () => Promise.all(texts.map((text, i) => ask({ type: 'check', text, account, media: media[i], ...extras[i], ...staged })));
-    let replies = await askAll();
-    // A helper that restarted with the service worker has forgotten the photos: once more.
-    if (await attachments().resendUnknown(gathered, replies)) replies = await askAll();
+    const askOne = (i) => ask({ type: 'check', text: texts[i], account, media: media[i], ...extras[i], ...staged });
+    let replies = await Promise.all(texts.map((_, i) => askOne(i)));
+    // A helper that restarted with the service worker has forgotten the photos: once
+    // more, only for the posts it could not check (the others are answered and
+    // recorded already; asking again would put a second check of them in the audit).
+    if (await attachments().resendUnknown(gathered, replies)) {
+      replies = await Promise.all(replies.map((r, i) => (r && r.ok ? r : askOne(i))));
+    }
     attachments().noteResults(composer, gathered, replies);
     const failed = replies.find((r) => !r || !r.ok);
     return {

@@ -65,8 +65,9 @@ class ErrorCode(Enum):
     )
     AUDIT_UNAVAILABLE = (
         "audit_unavailable",
-        "The safety helper cannot write the school's audit log, so this cannot be recorded "
-        "and posting past a warning is refused. Ask IT to run `tweetguard audit status`.",
+        "The safety helper cannot write the school's audit log, so this was not recorded "
+        "(and no post goes past a warning until it can be). "
+        "Ask IT to run `tweetguard audit status`.",
     )
     REGISTER_UNAVAILABLE = (
         "register_unavailable",

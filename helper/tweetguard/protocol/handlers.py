@@ -173,6 +173,7 @@ class Handler:
             return error_reply(request_id, ProtocolError(ErrorCode.INTERNAL))
 
     def _hello(self, request: HelloRequest) -> dict[str, Any]:
+        self.audit.open()
         self.audit.watch_policy()
         reply: dict[str, Any] = {
             "id": request.id,
@@ -194,7 +195,7 @@ class Handler:
 
     def _check(self, request: CheckRequest) -> dict[str, Any]:
         account = request.account
-        if request.stage == "posting":
+        if request.stage != "typing":
             self.audit.watch_policy()
         attached = self._attached(request.media)
         report = self.checker.check(
@@ -229,9 +230,12 @@ class Handler:
                 "approved": approved,
                 "visibility": report.visibility,
             }
-        if request.stage == "posting":
+        if self._records_check(request):
             # Answered even when the row cannot be written: a broken disk must not
             # stop every post. The hello reply and the log say the audit is failing.
+            detail: dict[str, Any] = {"action": request.action, "photos": len(request.media)}
+            if request.stage == "network":
+                detail["stage"] = "network"
             self.audit.try_append(
                 "check",
                 account=account,
@@ -239,9 +243,19 @@ class Handler:
                 rules=[f.rule.id for f in report.findings],
                 text=request.text,
                 keep_text=self.audit.keeps("check"),
-                detail={"action": request.action, "photos": len(request.media)},
+                detail=detail,
             )
         return reply
+
+    def _records_check(self, request: CheckRequest) -> bool:
+        """A check at posting is one row. The network guard's check of a post it held
+        is one only when the composer did not check that text just before (a thread
+        part whose approval ran out, a body X changed): the overview counts posts."""
+        if request.stage == "typing":
+            return False
+        if request.stage == "network":
+            return not self.audit.checked_recently(request.text, request.account)
+        return True
 
     def _override(self, request: OverrideRequest) -> dict[str, Any]:
         """Records a teacher posting past findings, after checking the policy allows it.

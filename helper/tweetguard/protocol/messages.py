@@ -91,11 +91,13 @@ class CheckRequest:
     source: Source | None = None
     poll: tuple[str, ...] = ()
     # "typing": the live check as the teacher types (not recorded); "posting": the
-    # check at the moment of posting, whose verdict goes to the audit.
+    # check at the moment of posting, whose verdict goes to the audit; "network": the
+    # network guard's check of a post it held, recorded only when no check of the
+    # same text was recorded in the last minutes (else it is the same post twice).
     stage: str = "posting"
 
 
-STAGES = ("typing", "posting")
+STAGES = ("typing", "posting", "network")
 # A thread has at most 25 posts on X.
 MAX_THREAD = 25
 

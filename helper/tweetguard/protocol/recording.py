@@ -12,6 +12,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,11 @@ from tweetguard.stores.audit import (
     AuditLocation,
     AuditLog,
     audit_location,
+    audit_verdict,
+    format_time,
     note_policy,
     open_audit,
+    sha256_text,
 )
 from tweetguard.stores.home import policy_path
 from tweetguard.stores.policy import AuditSettings, Policy, PolicyError
@@ -31,6 +35,8 @@ from tweetguard.stores.policy import AuditSettings, Policy, PolicyError
 log = logging.getLogger("tweetguard.audit")
 
 _FAILURES = (AuditError, OSError, sqlite3.Error)
+# A network guard check this soon after a check of the same text is the same post.
+RECHECK_WINDOW = timedelta(minutes=10)
 
 
 class Recorder:
@@ -50,6 +56,30 @@ class Recorder:
             self._location = audit_location(self.home)
             self._log = open_audit(self.home)
         return self._log
+
+    def open(self) -> None:
+        """Opens the audit at the host's hello, so an old events.jsonl is migrated
+        when the helper starts, not inside the teacher's first check at posting."""
+        if not self.enabled or self._log is not None:
+            return
+        try:
+            self._audit()
+        except _FAILURES as exc:
+            self._failed("helper", exc)
+
+    def checked_recently(self, text: str, account: Account | None) -> bool:
+        """Whether this post's text (for this account) has a `check` row from the last
+        RECHECK_WINDOW: the network guard's check of a post the composer already
+        checked is then not a second check. A failure answers False (recorded again)."""
+        if not self.enabled:
+            return False
+        since = format_time(datetime.now(UTC) - RECHECK_WINDOW)
+        try:
+            return self._audit().checked_since(
+                sha256_text(text), account.handle if account else None, since
+            )
+        except _FAILURES:
+            return False
 
     def keeps(self, kind: str) -> bool:
         """Whether the policy's [audit] keep_text keeps this kind's text."""
@@ -79,8 +109,7 @@ class Recorder:
                 kind,
                 account=account.handle if account else None,
                 account_id=account.user_id if account else None,
-                # The checks say "allow"; the audit says "ok" for a post with no problems.
-                verdict="ok" if verdict == "allow" else verdict,
+                verdict=audit_verdict(verdict),
                 rules=rules,
                 text=text,
                 keep_text=keep_text,
