@@ -398,3 +398,44 @@ def test_the_test_only_url_may_name_only_this_machine(monkeypatch: pytest.Monkey
     monkeypatch.setenv("TWEETGUARD_X_API_URL", "https://api.example.net")
     with pytest.raises(XApiError, match="may only name this machine"):
         XClient(make("bearer", {"bearer_token": TOKEN}))
+
+
+# --- policy edits recorded once -----------------------------------------------------
+
+
+def _policy_rows_after_the_helper_starts(home: Path) -> list[str]:
+    """The real host records the policy when its content is not in the audit yet."""
+    from tests.hostproc import HostProcess
+
+    host = HostProcess(home)
+    try:
+        assert host.ask({"id": 1, "type": "hello"})["ok"] is True
+    finally:
+        host.kill()
+    return [str(r.detail.get("sha256")) for r in merged_rows(home, AuditQuery(kind="policy"))]
+
+
+def test_an_id_stored_by_verify_is_not_recorded_again_by_the_helper(x_home: Path, env):
+    import hashlib
+
+    assert run_cli(x_home, "accounts", "verify", env=env).returncode == 0
+    [resolved] = merged_rows(x_home, AuditQuery(kind="accounts", account="brackenleapri"))
+    stored = hashlib.sha256((x_home / "policy.toml").read_bytes()).hexdigest()
+    assert resolved.detail["policy_sha256"] == stored and resolved.detail["by"] == "cli"
+    assert _policy_rows_after_the_helper_starts(x_home) == []
+    # The trap: an edit by hand afterwards is the helper's to record.
+    with (x_home / "policy.toml").open("a") as policy:
+        policy.write("# Checked by the head, October.\n")
+    edited = hashlib.sha256((x_home / "policy.toml").read_bytes()).hexdigest()
+    assert _policy_rows_after_the_helper_starts(x_home) == [edited]
+
+
+def test_accounts_add_and_remove_are_not_recorded_again_by_the_helper(home: Path):
+    write_policy(home, POLICY)
+    added = run_cli(home, "accounts", "add", "BrackenleaPTA", "--user-id", "4400777")
+    assert added.returncode == 0, added.stderr.decode()
+    assert _policy_rows_after_the_helper_starts(home) == []
+    assert run_cli(home, "accounts", "remove", "BrackenleaPTA").returncode == 0
+    assert _policy_rows_after_the_helper_starts(home) == []
+    actions = [r.detail["what"] for r in merged_rows(home, AuditQuery(kind="accounts"))]
+    assert actions == ["approved", "removed"]

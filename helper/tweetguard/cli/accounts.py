@@ -59,12 +59,13 @@ def cmd_accounts(args: argparse.Namespace, home: Path) -> int:
                 {"what": "approved" if new else "updated", "visibility": args.visibility},
                 account=args.handle,
                 account_id=args.user_id,
+                policy_file=path,  # so the helper's policy watch does not record it again
             )
             return 0
         if args.accounts_command == "remove":
             if remove_account(path, args.handle):
                 print(f"Removed @{args.handle.lstrip('@')} from {path}.")
-                record(home, "accounts", {"what": "removed"}, account=args.handle)
+                record(home, "accounts", {"what": "removed"}, account=args.handle, policy_file=path)
                 return 0
             return fail(EX_DATAERR, f"@{args.handle.lstrip('@')} is not an approved account")
         policy = load_policy(path)

@@ -156,15 +156,24 @@ def _store_id(
     report.user_id = user.id
     report.resolved = True
     report.notes.append(f"@{account.handle} is id {user.id}; stored in the policy")
-    problem = _audit(
+    from tweetguard.stores.audit import record_change
+
+    # policy_file: the row carries the policy's new hash, so the helper's watch of
+    # the file does not record this same edit a second time.
+    row = record_change(
         home,
         "accounts",
+        by=by,
         account=account.handle.lower(),
         account_id=user.id,
-        detail={"action": "resolved", "handle": account.handle, "user_id": user.id, "by": by},
+        detail={"action": "resolved", "handle": account.handle, "user_id": user.id},
+        policy_file=path,
     )
-    if problem:
-        report.problems.append(f"the id is stored, but the audit could not record it: {problem}")
+    if row is None:
+        report.problems.append(
+            "the id is stored, but the audit could not record it; run "
+            "`tweetguard audit status` to see why"
+        )
 
 
 def _visibility(account: ApprovedAccount, user: User, report: AccountReport) -> None:
@@ -182,18 +191,3 @@ def _visibility(account: ApprovedAccount, user: User, report: AccountReport) -> 
             f"`tweetguard accounts add {account.handle} --visibility protected` if that is "
             "intended, or make its posts public on X"
         )
-
-
-def _audit(home: Path, kind: str, **row: Any) -> str:
-    """Records a change already made; a failure is said, not allowed to undo it."""
-    from tweetguard.stores.audit import AuditError, open_audit
-
-    try:
-        log = open_audit(home)
-        try:
-            log.append(kind, **row)
-        finally:
-            log.close()
-    except AuditError as exc:
-        return str(exc)
-    return ""

@@ -175,14 +175,13 @@ __all__ = [
 
 
 def record(home: Path, action: str, *, kind: str | None = None, by: str = "cli") -> None:
-    """An audit row for a stored or deleted set: which kind and where, never the secret."""
-    from tweetguard.stores.audit import open_audit
+    """An audit row for a stored or deleted set: which kind and where, never the secret.
+    The change is made already; a row that cannot be written raises AuditError for
+    the face to say (the reason is in the log and `tweetguard audit status`)."""
+    from tweetguard.stores.audit import AuditError, record_change
 
-    detail: dict[str, str] = {"action": action, "by": by, "store": secret_store(home).kind}
+    detail: dict[str, str] = {"action": action, "store": secret_store(home).kind}
     if kind:
         detail["credentials"] = kind
-    log = open_audit(home)
-    try:
-        log.append("accounts", detail=detail)
-    finally:
-        log.close()
+    if record_change(home, "accounts", by=by, detail=detail) is None:
+        raise AuditError("the audit could not be written; run `tweetguard audit status` to see why")

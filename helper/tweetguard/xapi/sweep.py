@@ -27,6 +27,7 @@ from typing import Any
 
 from tweetguard.checks.links import post_fingerprint
 from tweetguard.checks.reposts import Source
+from tweetguard.stores.audit import audit_verdict
 from tweetguard.stores.home import policy_path
 from tweetguard.stores.policy import Policy, load_policy
 from tweetguard.xapi.client import XClient
@@ -35,7 +36,6 @@ STATE_FILE = "x-sweep.json"
 LOCK_FILE = "x-sweep.lock"
 LOCK_WAIT = 10.0  # seconds a second sweep waits for the first before saying so
 MAX_PAGES = 32  # X returns at most the 3,200 newest posts of a timeline: 32 pages of 100
-AUDIT_VERDICT = {"allow": "ok", "warn": "warn", "block": "block"}
 _MEDIA_LINK = re.compile(r"^https?://(?:x|twitter)\.com/[^/]+/status/\d+/(?:photo|video)/\d+$")
 _LEADING_MENTION = re.compile(r"@([A-Za-z0-9_]{1,15})\s+")
 _RT_PREFIX = re.compile(r"^RT @([A-Za-z0-9_]{1,15}): ")
@@ -320,7 +320,7 @@ def _sweep_accounts(
                     tweet_id=tweet_id,
                     created_at=str(tweet.get("created_at") or ""),
                     url=f"https://x.com/{account.handle}/status/{tweet_id}",
-                    verdict=AUDIT_VERDICT[report.verdict],
+                    verdict=audit_verdict(report.verdict) or report.verdict,
                     rules=[f.rule.id for f in report.findings],
                     messages=messages + ([reading.note] if reading.note else []),
                     text=reading.text,
@@ -433,6 +433,9 @@ def _read_all(
 
 
 def _record(home: Path, policy: Policy, post: SweptPost) -> None:
+    """Not record_change: a sweep row is a checked post (verdict, rules, the text's
+    hash, outside), not a change made by someone; and unlike a change, a post that
+    cannot be recorded stops the sweep (AuditError), so it is read again next time."""
     from tweetguard.stores.audit import open_audit
 
     log = open_audit(home)
