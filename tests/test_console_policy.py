@@ -201,3 +201,28 @@ def test_an_edit_made_from_a_stale_page_is_refused(home: Path, no_keyring: None)
     saved = post(client, "/policy/raw", {"text": changed.replace("Juniors", "Junior School")})
     assert saved.status_code == 302
     assert "Brookfield Junior School" in path.read_text(encoding="utf-8")
+
+
+def test_a_saved_edit_the_audit_cannot_record_is_said_not_hidden(
+    home: Path, no_keyring: None
+) -> None:
+    path = _policy(home)
+    _, client = signed_in(home)
+    audit = home / "audit.sqlite3"
+    for suffix in ("", "-wal", "-shm"):  # signing in may have recorded nothing yet
+        Path(f"{audit}{suffix}").unlink(missing_ok=True)
+    audit.mkdir()  # no one, root included, can open an audit there
+    done = post(
+        client, "/policy/accounts", {"handle": "BrookfieldGov", "visibility": "public"}, "/policy/"
+    )
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "BrookfieldGov" in path.read_text(encoding="utf-8")
+    assert "could not be recorded in the audit" in page
+    # The trap: with the audit back, the next edit says nothing of the sort.
+    audit.rmdir()
+    done = post(
+        client, "/policy/accounts", {"handle": "BrookfieldPTA", "visibility": "public"}, "/policy/"
+    )
+    assert "could not be recorded" not in client.get(done.headers["Location"]).get_data(
+        as_text=True
+    )
