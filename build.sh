@@ -54,7 +54,7 @@ install_chromium() {
 }
 
 cmd_build() {
-  make_venv
+  make_venv server
   build_extension
   say "Registering the helper with this machine's browsers"
   "$VENV/bin/tweetguard" install-host || echo "note: no browser registered; see 'tweetguard install-host --help'" >&2
@@ -77,8 +77,24 @@ Next:
 MSG
 }
 
+# The server's tests start a throwaway PostgreSQL cluster (initdb in a temp folder,
+# its own port); without PostgreSQL they say so and skip, which CI (root) never does.
+install_postgresql() {
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "Installing Debian's postgresql for the server tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  elif [ -n "${CI:-}" ]; then
+    die "PostgreSQL is missing and cannot be installed (need root and apt-get); the server tests must run in CI"
+  else
+    echo "note: PostgreSQL not found; the server's PostgreSQL tests will be skipped (run as root to install it)" >&2
+  fi
+}
+
 cmd_test() {
   install_chromium
+  install_postgresql
   make_venv dev
   build_extension
   say "ruff"
