@@ -42,7 +42,7 @@ from tweetguard.protocol.messages import (
     parse_request,
     read_id,
 )
-from tweetguard.protocol.recording import Recorder
+from tweetguard.protocol.recording import AuditSink, Recorder
 from tweetguard.stores.audit import sha256_text
 from tweetguard.stores.consent import RegisterMissing
 from tweetguard.stores.policy import PhotoSettings, Policy, PolicyError
@@ -91,12 +91,18 @@ class Deferred:
 
 class Handler:
     def __init__(
-        self, checker: Checker, *, origin_allowed: bool = True, record: bool = True
+        self,
+        checker: Checker,
+        *,
+        origin_allowed: bool = True,
+        record: bool = True,
+        audit_sink: AuditSink | None = None,
     ) -> None:
-        """`record=False` for `tweetguard check`: a check from a terminal is not a post."""
+        """`record=False` for `tweetguard check`: a check from a terminal is not a post.
+        `audit_sink`: the rows go there instead of the data folder's audit (the server)."""
         self.checker = checker
         self.origin_allowed = origin_allowed
-        self.audit = Recorder(checker.home, enabled=record, policy=checker.policy)
+        self.audit = Recorder(checker.home, enabled=record, policy=checker.policy, sink=audit_sink)
         self.media = MediaStore()
         self._matcher: Any = None  # matching.Matcher, built when the policy turns matching on
         self._matcher_settings: PhotoSettings | None = None

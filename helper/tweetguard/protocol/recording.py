@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tweetguard.protocol.errors import ErrorCode, ProtocolError
 from tweetguard.protocol.messages import Account
@@ -39,19 +39,56 @@ _FAILURES = (AuditError, OSError, sqlite3.Error)
 RECHECK_WINDOW = timedelta(minutes=10)
 
 
+class AuditSink(Protocol):
+    """Where rows go instead of this machine's audit file: the server answering a
+    Chromebook writes them to that device's chain in its database. It takes the same
+    fields as `AuditLog.append` and answers the same recent-check question; `status`
+    is the hello reply's `audit` object. A failure raises any of AuditError, OSError
+    or sqlite3.Error (or is a bug, which `try_append` logs)."""
+
+    def append(
+        self,
+        kind: str,
+        *,
+        account: str | None = None,
+        account_id: str | None = None,
+        verdict: str | None = None,
+        rules: Sequence[str] = (),
+        text: str | None = None,
+        keep_text: bool = False,
+        detail: Mapping[str, Any] | None = None,
+        text_sha256: str | None = None,
+    ) -> object: ...
+
+    def checked_since(self, text_sha256: str, account: str | None, since: str) -> bool: ...
+
+    def status(self) -> dict[str, Any]: ...
+
+
 class Recorder:
     def __init__(
-        self, home: Path, *, enabled: bool = True, policy: Callable[[], Policy] | None = None
+        self,
+        home: Path,
+        *,
+        enabled: bool = True,
+        policy: Callable[[], Policy] | None = None,
+        sink: AuditSink | None = None,
     ) -> None:
+        """`sink` replaces the data folder's audit (the server's Chromebook path); the
+        policy file is then the server's copy, recorded by the server, not watched here."""
         self.home = home
         self.enabled = enabled
         self._policy = policy
+        self._sink = sink
         self._log: AuditLog | None = None
         self._location: AuditLocation | None = None
         self.failure: str | None = None
         self._policy_stamp: tuple[int, int] | bool | None = False  # False: never looked
 
-    def _audit(self) -> AuditLog:
+    def _audit(self) -> AuditLog | AuditSink:
+        return self._sink if self._sink is not None else self._file()
+
+    def _file(self) -> AuditLog:
         if self._log is None:
             self._location = audit_location(self.home)
             self._log = open_audit(self.home)
@@ -60,7 +97,7 @@ class Recorder:
     def open(self) -> None:
         """Opens the audit at the host's hello, so an old events.jsonl is migrated
         when the helper starts, not inside the teacher's first check at posting."""
-        if not self.enabled or self._log is not None:
+        if not self.enabled or self._log is not None or self._sink is not None:
             return
         try:
             self._audit()
@@ -142,7 +179,7 @@ class Recorder:
     def watch_policy(self) -> None:
         """Records the policy file when it has changed since it was last recorded: a
         stat per call, a read and hash only when the file's stamp moves."""
-        if not self.enabled:
+        if not self.enabled or self._sink is not None:
             return
         path = policy_path(self.home)
         try:
@@ -153,7 +190,7 @@ class Recorder:
         if stamp == self._policy_stamp:
             return
         try:
-            note_policy(self._audit(), path, by="helper")
+            note_policy(self._file(), path, by="helper")
         except _FAILURES as exc:
             self._failed("policy", exc)
             return
@@ -163,6 +200,15 @@ class Recorder:
         """For the hello reply: whether this is the shared audit, and one line."""
         if not self.enabled:
             return {"shared": False, "ok": True, "note": "this check is not recorded"}
+        if self._sink is not None:
+            if self.failure is not None:
+                return {
+                    **self._sink.status(),
+                    "ok": False,
+                    "note": f"The school's server cannot record this ({self.failure}); "
+                    "ask IT to look at the server's log.",
+                }
+            return self._sink.status()
         location = self._location or audit_location(self.home)
         if self.failure is not None:
             return {
