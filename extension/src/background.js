@@ -1,10 +1,11 @@
 // The extension's service worker: the only place that talks to the helper, and
 // the one that signs the browser out of X (after a post, when idle, on lock).
 import { HelperClient, HOST_NAME } from './helper-client.js';
+import { ServerClient } from './server-client.js';
 import { MediaClient } from './media-client.js';
 import { progressToTab } from './progress.js';
 import { clearXData } from './logout.js';
-import { hostName, mergeSettings } from './settings.js';
+import { hostName, mergeSettings, serverConfig } from './settings.js';
 import { NetworkGuard } from './network-guard.js';
 
 const VERSION = chrome.runtime.getManifest().version;
@@ -19,17 +20,22 @@ let idleTimer = null;
 // The policy file can change while the browser runs: ask again after this long.
 const HELLO_TTL_MS = 10_000;
 
-// Managed settings first: IT may name another native host. Chromium can take
+// Managed settings first: IT may name another native host, or the school's server
+// (Chromebooks: no native host there; server-client.js speaks the same protocol). Chromium can take
 // seconds to answer when no policy is set at all, so a post does not wait for it
 // past MANAGED_WAIT_MS; a late answer still applies (onChanged, below).
 const MANAGED_WAIT_MS = 300;
 
 function useManaged(values) {
   managed = values || {};
-  const name = hostName(managed) || HOST_NAME;
+  const server = serverConfig(managed);
+  const name = server ? `server:${server.serverUrl}` : hostName(managed) || HOST_NAME;
   if (!helper || helper.hostName !== name) {
-    helper = new HelperClient(chrome.runtime, { hostName: name });
+    helper = server
+      ? new ServerClient({ ...server, storage: chrome.storage.local, version: VERSION })
+      : new HelperClient(chrome.runtime, { hostName: name });
     media = new MediaClient(helper);
+    hello = null;
   }
 }
 
@@ -130,6 +136,8 @@ async function status() {
     helper: reply.ok
       ? { ok: true, school: reply.school, version: reply.helper_version, policy: reply.policy, audit: reply.audit }
       : { ok: false, message: reply.error.message },
+    // Chromebooks: the school's server checks the posts (the popup says which).
+    server: helper instanceof ServerClient ? helper.host : null,
     account,
     settings: current,
     idleLeftMs: xSeen && minutes > 0 ? Math.max(0, lastActivity + minutes * 60_000 - Date.now()) : null,

@@ -41,3 +41,12 @@ export function mergeSettings(managed = {}, hello = null) {
 export function hostName(managed = {}) {
   return typeof managed.helperName === 'string' && managed.helperName ? managed.helperName : null;
 }
+
+/** The school's server, for machines without the helper (Chromebooks): with
+ * `serverUrl` set in managed storage the extension asks the server instead of a
+ * native host, enrolling once with `enrolmentToken` (docs/server-api.md). */
+export function serverConfig(managed = {}) {
+  const { serverUrl, enrolmentToken } = managed;
+  if (typeof serverUrl !== 'string' || !/^https?:\/\/[^/]/i.test(serverUrl)) return null;
+  return { serverUrl: serverUrl.replace(/\/+$/, ''), enrolmentToken: typeof enrolmentToken === 'string' ? enrolmentToken : '' };
+}

@@ -45,7 +45,10 @@ async function networkGuard() {
 
 async function refresh() {
   const status = await send({ kind: 'tweetguard:status' });
-  if (status.helper.ok) {
+  if (status.helper.ok && status.server) {
+    show('helper', `Checked by the school's server ${status.server}`, 'good');
+    show('school', status.helper.school);
+  } else if (status.helper.ok) {
     show('helper', `Running (version ${status.helper.version})`, 'good');
     show('school', status.helper.school);
   } else {

@@ -1,0 +1,219 @@
+// The school's server in place of the native helper: enrolment, the WebSocket,
+// the HTTP fallback, and every failure holding the post with the server's name.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { HELPER_UNAVAILABLE } from '../src/helper-client.js';
+import { ServerClient, STORAGE_KEY, defaultSocketUrl, BACKOFF_MIN_MS } from '../src/server-client.js';
+import { serverConfig } from '../src/settings.js';
+
+const SERVER = 'https://tg.brookfield-primary.test:8443';
+
+function memoryStorage(initial = {}) {
+  const data = { ...initial };
+  return {
+    data,
+    async get(key) {
+      return key in data ? { [key]: data[key] } : {};
+    },
+    async set(values) {
+      Object.assign(data, values);
+    },
+    async remove(key) {
+      delete data[key];
+    },
+  };
+}
+
+function json(status, body) {
+  return { ok: status >= 200 && status < 300, status, json: async () => body };
+}
+
+// A fetch that plays the server: enrolment and /api/v1/protocol.
+function fakeFetch({ down = false, protocol = null } = {}) {
+  const calls = [];
+  const fetch = async (url, init) => {
+    calls.push({ url, init, body: init.body ? JSON.parse(init.body) : null });
+    if (down) throw new TypeError('Failed to fetch');
+    if (url.endsWith('/api/v1/enrol')) {
+      return json(201, { device_id: 'd_ash1', credential: 'd_ash1.secret', school: { id: 's_1', name: 'Brookfield' } });
+    }
+    if (url.endsWith('/api/v1/protocol')) {
+      const request = JSON.parse(init.body);
+      return protocol ? protocol(request, init) : json(200, { id: request.id, ok: true, verdict: 'allow', findings: [] });
+    }
+    return json(404, { error: { code: 'not_found', message: 'no such path' } });
+  };
+  fetch.calls = calls;
+  return fetch;
+}
+
+// A WebSocket class whose far end the test plays; `accept: false` never opens.
+function fakeSocketClass({ accept = true } = {}) {
+  const sockets = [];
+  class FakeSocket {
+    constructor(url) {
+      this.url = url;
+      this.sent = [];
+      this.closed = false;
+      sockets.push(this);
+      if (accept) queueMicrotask(() => this.onopen && this.onopen());
+      else queueMicrotask(() => this.onclose && this.onclose({ code: 1006, reason: '' }));
+    }
+    send(data) {
+      const message = JSON.parse(data);
+      this.sent.push(message);
+      if (message.type === 'auth') queueMicrotask(() => this.deliver({ type: 'auth', ok: true }));
+    }
+    deliver(frame) {
+      this.onmessage({ data: JSON.stringify(frame) });
+    }
+    close() {
+      this.closed = true;
+    }
+  }
+  FakeSocket.sockets = sockets;
+  return FakeSocket;
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+test('managed storage with serverUrl chooses the server; without it, the native host', () => {
+  assert.deepEqual(serverConfig({ serverUrl: `${SERVER}/`, enrolmentToken: 'tok' }), { serverUrl: SERVER, enrolmentToken: 'tok' });
+  assert.equal(serverConfig({}), null);
+  assert.equal(serverConfig({ serverUrl: '' }), null);
+  assert.equal(serverConfig({ serverUrl: 'javascript:alert(1)' }), null);
+});
+
+test('the socket URL follows the server URL', () => {
+  assert.equal(defaultSocketUrl(SERVER), 'wss://tg.brookfield-primary.test:8443/api/v1/ws');
+  assert.equal(defaultSocketUrl('https://school.test/tg/'), 'wss://school.test/tg/api/v1/ws');
+});
+
+test('enrols once with the token, keeps the credential, and asks over HTTP when no socket opens', async () => {
+  const storage = memoryStorage();
+  const fetch = fakeFetch();
+  const client = new ServerClient({ serverUrl: SERVER, enrolmentToken: 'tok-9', storage, fetch, WebSocket: fakeSocketClass({ accept: false }) });
+  const reply = await client.request({ type: 'check', text: 'Well done, Willow class' });
+  assert.equal(reply.verdict, 'allow');
+  const enrol = fetch.calls.find((c) => c.url.endsWith('/enrol'));
+  assert.deepEqual(enrol.body, { code: 'tok-9', name: 'Chromebook', kind: 'extension' });
+  assert.equal(storage.data[STORAGE_KEY].credential, 'd_ash1.secret');
+  const post = fetch.calls.find((c) => c.url.endsWith('/protocol'));
+  assert.equal(post.init.headers.Authorization, 'Bearer d_ash1.secret');
+  assert.equal(post.body.type, 'check');
+  // A second request enrols no more (trap: the credential is reused).
+  await client.request({ type: 'check', text: 'Sports day on Friday' });
+  assert.equal(fetch.calls.filter((c) => c.url.endsWith('/enrol')).length, 1);
+});
+
+test('requests go over the WebSocket once it accepts the credential, with progress frames', async () => {
+  const storage = memoryStorage({ [STORAGE_KEY]: { serverUrl: SERVER, credential: 'd_k.s' } });
+  const fetch = fakeFetch();
+  const Socket = fakeSocketClass();
+  const client = new ServerClient({ serverUrl: SERVER, storage, fetch, WebSocket: Socket });
+  const heard = [];
+  const pending = client.request({ type: 'media_put', sha256: 'ab' }, { onProgress: (p) => heard.push(p) });
+  while (!Socket.sockets.length || Socket.sockets[0].sent.length < 2) await tick();
+  const [socket] = Socket.sockets;
+  assert.deepEqual(socket.sent[0], { type: 'auth', credential: 'd_k.s' });
+  const request = socket.sent[1];
+  socket.deliver({ type: 'progress', for: request.id, done: 2, total: 5 });
+  socket.deliver({ id: request.id, ok: true, received: 10, photo: {} });
+  const reply = await pending;
+  assert.equal(reply.received, 10);
+  assert.deepEqual(heard, [{ done: 2, total: 5 }]);
+  assert.equal(fetch.calls.length, 0); // nothing over HTTP
+});
+
+test('a server that cannot be reached holds the post, naming the server', async () => {
+  const client = new ServerClient({
+    serverUrl: SERVER,
+    storage: memoryStorage({ [STORAGE_KEY]: { serverUrl: SERVER, credential: 'd_k.s' } }),
+    fetch: fakeFetch({ down: true }),
+    WebSocket: fakeSocketClass({ accept: false }),
+  });
+  const reply = await client.request({ type: 'check', text: 'Trip to the farm' });
+  assert.equal(reply.ok, false);
+  assert.equal(reply.error.code, HELPER_UNAVAILABLE);
+  assert.match(reply.error.message, /tg\.brookfield-primary\.test:8443 cannot be reached, so this post is held/);
+  assert.ok(!reply.error.message.includes('\n'));
+});
+
+test('no answer in time holds the post', async () => {
+  const client = new ServerClient({
+    serverUrl: SERVER,
+    storage: memoryStorage({ [STORAGE_KEY]: { serverUrl: SERVER, credential: 'd_k.s' } }),
+    fetch: () => new Promise(() => {}),
+    WebSocket: null,
+    timeoutMs: 30,
+  });
+  const reply = await client.request({ type: 'check', text: 'Harvest festival' });
+  assert.equal(reply.error.code, HELPER_UNAVAILABLE);
+  assert.match(reply.error.message, /did not answer, so this post is held/);
+});
+
+test('a socket that closes holds what waited on it, and the next request goes by HTTP until the backoff passes', async () => {
+  let clock = 1000;
+  const Socket = fakeSocketClass();
+  const fetch = fakeFetch();
+  const client = new ServerClient({
+    serverUrl: SERVER,
+    storage: memoryStorage({ [STORAGE_KEY]: { serverUrl: SERVER, credential: 'd_k.s' } }),
+    fetch,
+    WebSocket: Socket,
+    now: () => clock,
+  });
+  const waiting = client.request({ type: 'check', text: 'Year 6 leavers' });
+  while (!Socket.sockets.length || Socket.sockets[0].sent.length < 2) await tick();
+  Socket.sockets[0].onclose({ code: 1006, reason: 'gone' });
+  assert.equal((await waiting).ok, false);
+  const next = await client.request({ type: 'check', text: 'Year 6 leavers' });
+  assert.equal(next.ok, true);
+  assert.equal(fetch.calls.length, 1);
+  assert.equal(Socket.sockets.length, 1); // not retried inside the backoff
+  clock += BACKOFF_MIN_MS + 1;
+  const later = client.request({ type: 'check', text: 'Year 6 leavers' });
+  while (Socket.sockets.length < 2 || Socket.sockets[1].sent.length < 2) await tick();
+  Socket.sockets[1].deliver({ id: Socket.sockets[1].sent[1].id, ok: true, verdict: 'allow' });
+  assert.equal((await later).verdict, 'allow');
+});
+
+test('a credential the server no longer knows is forgotten, and the next request enrols again', async () => {
+  const storage = memoryStorage({ [STORAGE_KEY]: { serverUrl: SERVER, credential: 'd_old.s' } });
+  let refuse = true;
+  const fetch = fakeFetch({
+    protocol: (request) =>
+      refuse
+        ? json(401, { error: { code: 'device_unknown', message: 'this machine is not enrolled, or was removed: ask IT to enrol it again' } })
+        : json(200, { id: request.id, ok: true, verdict: 'allow' }),
+  });
+  const client = new ServerClient({ serverUrl: SERVER, enrolmentToken: 'tok', storage, fetch, WebSocket: null });
+  const first = await client.request({ type: 'check', text: 'Book week' });
+  assert.equal(first.ok, false);
+  assert.match(first.error.message, /refused this browser.*not enrolled/);
+  assert.equal(storage.data[STORAGE_KEY], undefined);
+  refuse = false;
+  const second = await client.request({ type: 'check', text: 'Book week' });
+  assert.equal(second.ok, true);
+  assert.equal(storage.data[STORAGE_KEY].credential, 'd_ash1.secret');
+});
+
+test('the hello reply names the socket, which later connections use', async () => {
+  const Socket = fakeSocketClass({ accept: false });
+  const fetch = fakeFetch({
+    protocol: (request) => json(200, { id: request.id, ok: true, protocol: 1, websocket: 'wss://tg.test:9443/api/v1/ws' }),
+  });
+  let clock = 0;
+  const client = new ServerClient({
+    serverUrl: SERVER,
+    storage: memoryStorage({ [STORAGE_KEY]: { serverUrl: SERVER, credential: 'd_k.s' } }),
+    fetch,
+    WebSocket: Socket,
+    now: () => clock,
+  });
+  await client.request({ type: 'hello' });
+  clock += 120_000;
+  await client.request({ type: 'check', text: 'x' });
+  assert.equal(Socket.sockets.at(-1).url, 'wss://tg.test:9443/api/v1/ws');
+});
