@@ -1,0 +1,167 @@
+"""Enrolment, policy, register, audit and status: docs/server-api.md, exactly.
+
+Nothing is kept between requests: each call reads the database (one indexed
+lookup for the credential), so any server process can answer any device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from tweetguard.server import audit, devices, policies, registers
+from tweetguard.server.api import POLL_SECONDS, UNKNOWN_DEVICE, error
+from tweetguard.server.db import Database
+from tweetguard.stores.audit.model import now
+
+bp = Blueprint("api_sync", __name__, url_prefix="/api/v1")
+F = TypeVar("F", bound=Callable[..., Any])
+Reply = Response | tuple[Response, int]
+
+
+def db() -> Database:
+    return cast(Database, current_app.extensions["tweetguard_db"])
+
+
+def device() -> devices.Device:
+    return cast(devices.Device, g.device)
+
+
+def credential() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def device_required(view: F) -> F:
+    """A call with a live device credential; the device is g.device. Its helper
+    version and last_seen are noted (at most once a minute when unchanged)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        given = credential()
+        found = devices.authenticate(db(), given) if given else None
+        if found is None:
+            return error(401, "device_unknown", UNKNOWN_DEVICE)
+        g.device = found
+        g.helper_version = request.headers.get("X-Tweetguard-Helper")
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def _seen(policy_version: str | None = None) -> None:
+    devices.seen(
+        db(), device(), helper_version=g.get("helper_version"), policy_version=policy_version
+    )
+
+
+def _json_body() -> dict[str, Any] | None:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else None
+
+
+@bp.post("/enrol")
+def enrol() -> Reply:
+    body = _json_body()
+    if body is None or not isinstance(body.get("code"), str):
+        return error(
+            400, "bad_request", 'send {"code": "...", "name": "...", "kind": "helper"} as JSON'
+        )
+    name = body.get("name") if isinstance(body.get("name"), str) else ""
+    kind = body.get("kind", "helper")
+    try:
+        made, secret = devices.enrol(db(), body["code"], name=str(name), kind=str(kind))
+    except devices.EnrolRefused as exc:
+        return error(403, "enrol_refused", str(exc))
+    school_name, trust_id, trust_name = devices.school_and_trust(db(), made.school_id)
+    reply = {
+        "device_id": made.id,
+        "credential": secret,
+        "school": {"id": made.school_id, "name": school_name},
+        "trust": {"id": trust_id, "name": trust_name},
+        "poll_seconds": POLL_SECONDS,
+    }
+    return jsonify(reply), 201
+
+
+def _etag_matches(version: str) -> bool:
+    given = request.headers.get("If-None-Match", "")
+    tags = [t.strip().removeprefix("W/") for t in given.split(",")]
+    return f'"{version}"' in tags or "*" in tags
+
+
+@bp.get("/policy")
+@device_required
+def policy() -> Reply:
+    school_id = device().school_id
+    version = policies.policy_version(db(), school_id)
+    if _etag_matches(version):
+        _seen(policy_version=version)
+        response = Response(status=304)
+        response.headers["ETag"] = f'"{version}"'
+        return response
+    version, text = policies.effective(db(), school_id)
+    _seen(policy_version=version)
+    response = jsonify({"version": version, "toml": text})
+    response.headers["ETag"] = f'"{version}"'
+    return response
+
+
+@bp.get("/register")
+@device_required
+def register() -> Reply:
+    raw = request.args.get("since", "0") or "0"
+    try:
+        since = int(raw)
+    except ValueError:
+        return error(400, "bad_request", "since must be a whole number (the revision you have)")
+    _seen()
+    return jsonify(registers.register_since(db(), device().school_id, max(since, 0)))
+
+
+@bp.post("/audit")
+@device_required
+def push_audit() -> Reply:
+    body = _json_body()
+    if body is None:
+        return error(400, "bad_request", 'send {"source": "...", "rows": [...]} as JSON')
+    _seen()
+    try:
+        source: Any = body.get("source")
+        rows: Any = body.get("rows")
+        result = audit.accept(db(), device().id, source, rows)
+    except audit.AuditRefused as exc:
+        return error(400, "bad_request", str(exc))
+    except audit.ChainBroken as exc:
+        return error(
+            409,
+            "audit_chain_broken",
+            f"{exc}; the server kept none of this batch: check the machine's audit "
+            "with `tweetguard audit verify` and tell the safeguarding lead",
+            expected_seq=exc.expected_seq,
+            expected_prev=exc.expected_prev,
+        )
+    return jsonify(result)
+
+
+@bp.get("/status")
+@device_required
+def status() -> Reply:
+    here = device()
+    _seen()
+    school_name, _, _ = devices.school_and_trust(db(), here.school_id)
+    return jsonify(
+        {
+            "device_id": here.id,
+            "school": {"id": here.school_id, "name": school_name},
+            "policy_version": policies.policy_version(db(), here.school_id),
+            "register_revision": registers.revision(db(), here.school_id),
+            "audit": audit.heads(db(), here.id),
+            "server_time": now(),
+            "poll_seconds": POLL_SECONDS,
+        }
+    )

@@ -1,0 +1,97 @@
+"""Fixtures for the server's tests: a database of each backend, a trust with
+schools, users and enrolled devices, and the app over it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.server.pg import Cluster, cluster
+from tweetguard.server import devices, tenancy
+from tweetguard.server.app import create_server_app
+from tweetguard.server.db import Database, open_database, upgrade
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One PostgreSQL cluster for the whole session (startup is the slow part)."""
+    with cluster() as running:
+        yield running
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file of the test's own, or a database of the
+    test's own in the session's PostgreSQL cluster."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'server.sqlite3'}"
+        return
+    running: Cluster = request.getfixturevalue("pg_cluster")
+    with running.database() as url:
+        yield url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    upgrade(database_url)
+    database = open_database(database_url)
+    yield database
+    database.dispose()
+
+
+@dataclass
+class Trust:
+    db: Database
+    trust: tenancy.Trust
+    school_a: tenancy.School
+    school_b: tenancy.School
+    admin: tenancy.User
+    it_a: tenancy.User
+    safeguarding_a: tenancy.User
+    safeguarding_b: tenancy.User
+
+
+@pytest.fixture
+def trust(db: Database) -> Trust:
+    made = tenancy.create_trust(db, "Riverside Learning Trust")
+    a = tenancy.add_school(db, made.id, "Alderbrook Primary")
+    b = tenancy.add_school(db, made.id, "Brackenfield Juniors")
+    admin = tenancy.add_user(db, made.id, "head.of.it@riverside.example", PASSWORD, "trust_admin")
+    it_a = tenancy.add_user(db, made.id, "it@alderbrook.example", PASSWORD, "it_lead", [a.id])
+    sg_a = tenancy.add_user(
+        db, made.id, "dsl@alderbrook.example", PASSWORD, "safeguarding_lead", [a.id]
+    )
+    sg_b = tenancy.add_user(
+        db, made.id, "dsl@brackenfield.example", PASSWORD, "safeguarding_lead", [b.id]
+    )
+    return Trust(db, made, a, b, tenancy.get_user(db, admin.id) or admin, it_a, sg_a, sg_b)
+
+
+@pytest.fixture
+def app(trust: Trust, database_url: str, tmp_path: Path) -> Flask:
+    return create_server_app(
+        database_url, data_dir=tmp_path / "server-data", testing=True, database=trust.db
+    )
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def enrolled(db: Database, school_id: str, name: str = "classroom-7") -> tuple[str, str]:
+    """(device id, credential) of a helper enrolled in the school with a fresh code."""
+    code = devices.make_code(db, school_id, created_by="test")
+    device, credential = devices.enrol(db, code, name=name, kind="helper")
+    return device.id, credential
+
+
+def bearer(credential: str, version: str = "0.9.0") -> dict[str, str]:
+    return {"Authorization": f"Bearer {credential}", "X-Tweetguard-Helper": version}
