@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from tweetguard.cli import accounts, audit, check, consent, dashboard, install, photo, policy
+from tweetguard.cli import accounts, audit, check, consent, dashboard, enrol, install, photo, policy
 from tweetguard.cli.exits import EX_IOERR, EX_SOFTWARE, EX_USAGE, fail
 
 # The conventional status of a program whose reader went away (`| head`).
@@ -53,6 +53,7 @@ def build_parser() -> Parser:
     photo.add(sub, Parser)
     audit.add(sub, Parser)
     dashboard.add(sub, Parser)
+    enrol.add(sub, Parser)
     install.add(sub)
     return parser
 
@@ -66,6 +67,9 @@ COMMANDS: dict[str, Command] = {
     "accounts": accounts.run,
     "audit": audit.run,
     "dashboard": dashboard.run,
+    "enrol": enrol.run,
+    "sync": enrol.run,
+    "unenrol": enrol.run,
     "rules": policy.run,
     "policy": policy.run,
     "install-host": install.run,

@@ -197,7 +197,17 @@ class Handler:
         reply["settings"] = policy.posting.to_json()
         reply["settings_set"] = sorted(policy.posting_set)
         reply["audit"] = self.audit.status()
+        server = self._server_status()
+        if server is not None:
+            reply["server"] = server
         return reply
+
+    def _server_status(self) -> dict[str, Any] | None:
+        """The school's server, when this machine is enrolled: {url, state, since,
+        note} from the last sync round (tweetguard.sync), for the popup's line."""
+        from tweetguard.sync.state import hello_status
+
+        return hello_status(self.checker.home)
 
     def _check(self, request: CheckRequest) -> dict[str, Any]:
         account = request.account

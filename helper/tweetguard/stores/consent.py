@@ -255,6 +255,76 @@ class ConsentRegister:
         self.close()  # the next read sees the new table
         return self.summary()
 
+    def replace_everyone(
+        self,
+        pupils: Iterable[Pupil],
+        staff: Iterable[Pupil],
+        *,
+        source: str,
+        derived: Mapping[str, bytes] | None = None,
+        meta: Mapping[str, str] | None = None,
+    ) -> RegisterSummary:
+        """Replaces pupils and staff together in one transaction (a register that
+        comes from the school's server: `sync/register_pull.py`), with `meta` (the
+        server's revision) written in the same transaction, so the file never holds
+        one revision's pupils with another's staff or label. Person refs are made
+        from the people themselves, so a person who did not change keeps theirs."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise RegisterUnwritable(_why_unwritable(self.path, exc)) from None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _SUPPORT:
+                conn.execute(statement)
+            revision = self._read_revision(conn) + 1
+            insert = ", ".join("?" for _ in _COLUMNS)
+            for table, people in (("pupils", pupils), ("staff", staff)):
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+                conn.execute(_SCHEMA.format(table=table))
+                conn.executemany(
+                    f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({insert})",
+                    (_row(p) for p in people),
+                )
+            conn.execute("DELETE FROM derived")
+            conn.executemany(
+                "INSERT INTO derived (name, data) VALUES (?, ?)", (derived or {}).items()
+            )
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [
+                    ("revision", str(revision)),
+                    ("imported_at", now),
+                    ("source", source),
+                    ("staff_imported_at", now),
+                    ("staff_source", source),
+                    ("schema", str(SCHEMA_VERSION)),
+                    *(meta or {}).items(),
+                ],
+            )
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise RegisterUnwritable(_why_unwritable(self.path, exc)) from None
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.close()
+        self.close()
+        return self.summary()
+
+    def meta_value(self, key: str) -> str | None:
+        """One value the last writer stored beside the register (e.g. the server's
+        revision it came from); None when there is none."""
+        if not self.path.exists():
+            return None
+        try:
+            row = self._connect().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:
+            return None  # no meta table: an import never finished here
+        return str(row[0]) if row else None
+
     def update_person(
         self,
         ref: str,

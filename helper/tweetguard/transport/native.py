@@ -17,12 +17,15 @@ import threading
 from collections.abc import Callable, Sequence
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tweetguard import identity
 from tweetguard.protocol.errors import ErrorCode, ProtocolError
 from tweetguard.protocol.handlers import Deferred, Handler, reply_for_oversize
 from tweetguard.protocol.messages import error_reply, read_id
+
+if TYPE_CHECKING:
+    from tweetguard.sync.loop import SyncLoop
 
 # Photos travel base64-encoded inside the check request: four large phone photos
 # fit comfortably. Anything larger is refused, and the host ends, because a
@@ -283,6 +286,7 @@ def run_host(home: Path, argv: Sequence[str], allowed: Sequence[str] | None = No
             allowed_list,
         )
     checker = Checker(home)
+    syncing: list[SyncLoop | None] = []
 
     def load_the_rest() -> None:
         # Once the first reply (usually hello) is out, and the teacher is still typing:
@@ -290,6 +294,14 @@ def run_host(home: Path, argv: Sequence[str], allowed: Sequence[str] | None = No
         # would hold the GIL while the first check runs), and the stored name index is
         # read here, on this thread, which owns the register's connection.
         threading.Thread(target=preload, name="preload", daemon=True).start()
+        # An enrolled machine's first sync round, then one every poll interval, on the
+        # sync thread: the network never delays a reply.
+        try:
+            from tweetguard.sync.loop import start_sync
+
+            syncing.append(start_sync(home))
+        except Exception:
+            log.exception("the sync with the school's server could not start")
         try:
             checker.names()
         except Exception as exc:  # the next check reports it to the teacher
@@ -300,4 +312,7 @@ def run_host(home: Path, argv: Sequence[str], allowed: Sequence[str] | None = No
         handler.started(list(argv), permitted)
         return serve(sys.stdin.buffer, frames, handler, after_first_reply=load_the_rest)
     finally:
+        for loop in syncing:
+            if loop is not None:
+                loop.stop()
         checker.close()
