@@ -242,7 +242,15 @@ def hello_status(home: Path) -> dict[str, Any] | None:
     if enrolment is None:
         return None
     connection = load_state(home).connection
-    note = connection.note or "Not synced with the school's server yet."
+    if not connection.since:  # enrolled, no round finished yet (or its state was lost)
+        return {
+            "url": enrolment.url,
+            "state": "offline",
+            "since": "",
+            "note": "Not synced with the school's server yet: working on this machine's "
+            "own policy and register",
+        }
+    note = connection.note
     return {
         "url": enrolment.url,
         "state": connection.state,
