@@ -36,6 +36,9 @@ function useManaged(values) {
       : new HelperClient(chrome.runtime, { hostName: name });
     media = new MediaClient(helper);
     hello = null;
+    // A Chromebook enrols with the school's token at its first start, not at its
+    // first post: the dashboard lists it, and a refused token shows in the popup.
+    if (server) sayHello().catch(() => {});
   }
 }
 

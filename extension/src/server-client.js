@@ -75,12 +75,15 @@ export class ServerClient {
     serverUrl,
     enrolmentToken,
     storage,
-    fetch: fetchImpl = globalThis.fetch,
+    // The worker's own fetch, called as a plain function: fetch invoked as a method
+    // of this client throws "Illegal invocation".
+    fetch: fetchImpl = (...args) => globalThis.fetch(...args),
     WebSocket: Socket = globalThis.WebSocket,
     timeoutMs = TIMEOUT_MS,
     name = 'Chromebook',
     version = '',
     now = () => Date.now(),
+    socketUrl = undefined,
   }) {
     this.serverUrl = serverUrl.replace(/\/+$/, '');
     this.enrolmentToken = enrolmentToken || '';
@@ -93,7 +96,10 @@ export class ServerClient {
     this.now = now;
     this.hostName = `server:${this.serverUrl}`; // background.js compares this to rebuild
     this.host = serverHost(this.serverUrl);
-    this.socketUrl = null; // as the server's hello names it
+    // Where the WebSocket is, as the server's hello reply names it (its own port
+    // beside the HTTPS one, or this host's /api/v1/ws behind a proxy). Until a hello
+    // has answered, requests go by HTTP.
+    this.socketUrl = socketUrl;
     this.socket = null;
     this.socketReady = null; // a promise of the open, accepted socket (or null)
     this.backoffMs = 0;
@@ -112,8 +118,8 @@ export class ServerClient {
         done = true;
         clearTimeout(timer);
         this.pending.delete(id);
-        if (reply && reply.ok && reply.protocol && typeof reply.websocket === 'string') {
-          this.socketUrl = reply.websocket;
+        if (reply && reply.ok && reply.protocol) {
+          this.socketUrl = typeof reply.websocket === 'string' ? reply.websocket : defaultSocketUrl(this.serverUrl);
         }
         resolve(reply);
       };
@@ -225,7 +231,7 @@ export class ServerClient {
   /** The open socket, or null (then the request goes by HTTP). A socket that
    * failed is tried again only after the backoff, doubling up to a minute. */
   async openSocket(credential) {
-    if (!this.Socket) return null;
+    if (!this.Socket || this.socketUrl === undefined) return null;
     if (!this.socketReady) {
       if (this.now() < this.retryAt) return null;
       this.socketReady = this.connect(credential);
@@ -237,7 +243,7 @@ export class ServerClient {
     return new Promise((resolve) => {
       let socket;
       try {
-        socket = new this.Socket(this.socketUrl || defaultSocketUrl(this.serverUrl));
+        socket = new this.Socket(this.socketUrl);
       } catch (error) {
         this.failed(error && error.message);
         resolve(null);

@@ -111,7 +111,7 @@ test('requests go over the WebSocket once it accepts the credential, with progre
   const storage = memoryStorage({ [STORAGE_KEY]: { serverUrl: SERVER, credential: 'd_k.s' } });
   const fetch = fakeFetch();
   const Socket = fakeSocketClass();
-  const client = new ServerClient({ serverUrl: SERVER, storage, fetch, WebSocket: Socket });
+  const client = new ServerClient({ serverUrl: SERVER, storage, fetch, WebSocket: Socket, socketUrl: defaultSocketUrl(SERVER) });
   const heard = [];
   const pending = client.request({ type: 'media_put', sha256: 'ab' }, { onProgress: (p) => heard.push(p) });
   while (!Socket.sockets.length || Socket.sockets[0].sent.length < 2) await tick();
@@ -163,6 +163,7 @@ test('a socket that closes holds what waited on it, and the next request goes by
     fetch,
     WebSocket: Socket,
     now: () => clock,
+    socketUrl: defaultSocketUrl(SERVER),
   });
   const waiting = client.request({ type: 'check', text: 'Year 6 leavers' });
   while (!Socket.sockets.length || Socket.sockets[0].sent.length < 2) await tick();
@@ -199,7 +200,7 @@ test('a credential the server no longer knows is forgotten, and the next request
   assert.equal(storage.data[STORAGE_KEY].credential, 'd_ash1.secret');
 });
 
-test('the hello reply names the socket, which later connections use', async () => {
+test('no socket is tried before a hello says where it is; then the one it names', async () => {
   const Socket = fakeSocketClass({ accept: false });
   const fetch = fakeFetch({
     protocol: (request) => json(200, { id: request.id, ok: true, protocol: 1, websocket: 'wss://tg.test:9443/api/v1/ws' }),
@@ -213,7 +214,25 @@ test('the hello reply names the socket, which later connections use', async () =
     now: () => clock,
   });
   await client.request({ type: 'hello' });
-  clock += 120_000;
+  assert.equal(Socket.sockets.length, 0); // the hello itself went by HTTP
   await client.request({ type: 'check', text: 'x' });
   assert.equal(Socket.sockets.at(-1).url, 'wss://tg.test:9443/api/v1/ws');
+});
+
+test('the worker\'s own fetch is called as a plain function (a method call throws in Chromium)', async () => {
+  const saved = globalThis.fetch;
+  globalThis.fetch = function strictFetch() {
+    if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
+    return Promise.resolve(json(200, { id: 1, ok: true, verdict: 'allow' }));
+  };
+  try {
+    const client = new ServerClient({
+      serverUrl: SERVER,
+      storage: memoryStorage({ [STORAGE_KEY]: { serverUrl: SERVER, credential: 'd_k.s' } }),
+      WebSocket: null,
+    });
+    assert.equal((await client.request({ type: 'check', text: 'Nativity rehearsal' })).verdict, 'allow');
+  } finally {
+    globalThis.fetch = saved;
+  }
 });

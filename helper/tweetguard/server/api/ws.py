@@ -133,6 +133,7 @@ def _connection(svc: ProtocolService, connection: ServerConnection) -> None:
             pass  # the browser went away; its next connection asks again
 
     send({"type": "auth", "ok": True, "device_id": device.id})
+    log.info("device %s connected over the WebSocket", device.id)
     photos = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tweetguard-ws-photo")
     try:
         for message in connection:

@@ -1,0 +1,267 @@
+"""A Chromebook, for real: Debian's Chromium with the built extension and NO native
+host, its managed storage (serverUrl, enrolmentToken) set through Chromium's managed
+policy file as the Google Admin console would push it, against the school's server
+on loopback over HTTPS (its own process, with the device WebSocket beside it) and
+the local x.com.
+
+A post naming a pupil of the school without consent is held with the server's
+finding; a clean post goes; once the server is stopped, the next post is held with
+one line naming the server. Root only: the policy folder is the machine's. The
+policy file lives only inside the test and the folder is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import ROOT
+from tests.e2e import browser, crx, fixture_server
+from tests.e2e.conftest import NO_KEYRING
+from tweetguard import identity
+from tweetguard.server import devices, policies, registers, tenancy
+from tweetguard.server.db import open_database, tables, upgrade
+from tweetguard.stores.consent import Pupil
+
+pytestmark = pytest.mark.browser
+
+POLICY_NAME = "tweetguard-chromebook-test.json"
+PANEL = "[data-tweetguard-panel] section"
+POST_BUTTON = '[data-testid="tweetButtonInline"]'
+PUPIL = ("Cressida", "Vanstone-Hale")  # a pupil of the school, no consent
+T = TypeVar("T")
+
+
+def wait_until(check: Callable[[], T | None], what: str, timeout: float = 30) -> T:
+    """Polls `check` until it gives something truthy (a condition, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
+
+
+@dataclass
+class SchoolServer:
+    url: str
+    token: str
+    database_url: str
+    process: subprocess.Popen[str]
+    said: list[str]  # the server's stdout after "ready", line by line
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def school_server(tmp_path: Path) -> Iterator[SchoolServer]:
+    """A school with a register and an approved account, a Chromebook enrolment
+    token, and the server serving them over HTTPS in its own process."""
+    database_url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
+    upgrade(database_url)
+    db = open_database(database_url)
+    try:
+        trust = tenancy.create_trust(db, "Meadowcroft Schools Trust")
+        school = tenancy.add_school(db, trust.id, "Oakfield Primary")
+        policies.save_school_layer(
+            db,
+            school.id,
+            '[school]\nname = "Oakfield Primary"\n\n'
+            f'[[accounts]]\nhandle = "OakfieldPrimary"\nuser_id = "{fixture_server.USER_ID}"\n'
+            'visibility = "public"\n\n[posting]\nlogout_after_post = false\n',
+            by=None,
+        )
+        registers.apply_people(
+            db,
+            school.id,
+            [
+                registers.person_json(
+                    Pupil(first_name=PUPIL[0], last_name=PUPIL[1], class_name="3H")
+                ),
+                registers.person_json(
+                    Pupil(first_name="Barnaby", last_name="Oyelaran", class_name="3H")
+                ),
+            ],
+        )
+        token = devices.make_token(db, school.id, created_by="test")
+    finally:
+        db.dispose()
+    tls = tmp_path / "server-tls"
+    tls.mkdir()
+    cert, key = fixture_server.make_certificate(tls)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.e2e.chromebook_server",
+            database_url,
+            str(tmp_path / "server-data"),
+            str(cert),
+            str(key),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line: list[str] = []
+        while line[:1] != ["ready"]:  # blocks until it listens (or dies: "")
+            read = process.stdout.readline()
+            if not read:
+                break
+            line = read.split()
+        assert line[:1] == ["ready"], f"the server did not start: {line}"
+        said: list[str] = []
+        stdout = process.stdout
+        threading.Thread(target=lambda: said.extend(iter(stdout.readline, "")), daemon=True).start()
+        yield SchoolServer(f"https://127.0.0.1:{line[1]}", token, database_url, process, said)
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+
+
+def rows(database_url: str) -> list[dict[str, Any]]:
+    db = open_database(database_url)
+    try:
+        with db.read() as conn:
+            found = conn.execute(tables.audit_rows.select().order_by(tables.audit_rows.c.seq)).all()
+        return [dict(r._mapping) for r in found]
+    finally:
+        db.dispose()
+
+
+def extension_devices(database_url: str) -> list[Any]:
+    db = open_database(database_url)
+    try:
+        with db.read() as conn:
+            return list(
+                conn.execute(
+                    tables.devices.select().where(tables.devices.c.kind == "extension")
+                ).all()
+            )
+    finally:
+        db.dispose()
+
+
+def type_post(page: Any, text: str) -> None:
+    page.locator('[data-testid="tweetTextarea_0"]').first.click()
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.type(text)
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0,
+    reason="managed storage comes from /etc/chromium/policies/managed, which needs root "
+    "(run the suite as root, as ./build.sh test in CI does)",
+)
+def test_chromebook_checked_by_the_school_server(
+    tmp_path: Path,
+    site: fixture_server.FixtureSite,
+    extension_dir: Path,
+    school_server: SchoolServer,
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    before = crx.snapshot()
+    assert not (crx.MANAGED / POLICY_NAME).exists(), (
+        f"{crx.MANAGED / POLICY_NAME} is there already (another run?); not touching it"
+    )
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    policy = {
+        "3rdparty": {
+            "extensions": {
+                identity.CHROME_EXTENSION_ID: {
+                    "serverUrl": school_server.url,
+                    "enrolmentToken": school_server.token,
+                }
+            }
+        }
+    }
+    env = {**os.environ, **NO_KEYRING}
+    playwright = sync_playwright().start()
+    try:
+        with crx.managed_policy(POLICY_NAME, policy):
+            context = browser.launch(playwright, profile, extension_dir, site.port, env=env)
+            try:
+                check_chromebook(context, site, school_server, profile)
+            finally:
+                context.close()
+    finally:
+        playwright.stop()
+    assert not (crx.MANAGED / POLICY_NAME).exists()
+    assert crx.snapshot() == before
+
+
+def check_chromebook(
+    context: Any, site: fixture_server.FixtureSite, server: SchoolServer, profile: Path
+) -> None:
+    # No native host anywhere for this profile: only the server can answer.
+    assert not list(profile.glob("NativeMessagingHosts/*.json"))
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto("https://x.com/home")
+    # The worker read the managed storage and enrolled with the token.
+    enrolled = wait_until(lambda: extension_devices(server.database_url), "the enrolment")
+    assert len(enrolled) == 1
+
+    name = " ".join(PUPIL)
+    type_post(page, f"Brilliant reading from {name} in assembly today")
+    page.locator(POST_BUTTON).click()
+    panel = page.locator(PANEL)
+    expect(panel).to_contain_text("tweetguard held this post", timeout=15_000)
+    expect(panel).to_contain_text(f"“{name}” is a pupil's full name")
+    assert site.posts == []
+    # The checks as the teacher typed went over the WebSocket the hello named.
+    device_id = enrolled[0].id
+    wait_until(
+        lambda: any(f"device {device_id} connected" in line for line in server.said),
+        "the extension's WebSocket",
+    )
+
+    clean = "Class 3H planted daffodil bulbs by the school gate"
+    type_post(page, clean)
+    expect(panel).to_have_count(0, timeout=15_000)  # the live check, by the server
+    page.locator(POST_BUTTON).click()
+    assert [p["text"] for p in site.wait_for_posts(1)] == [clean]
+
+    # The server recorded both checks and the post in this device's chain.
+    def kinds_once_posted() -> list[str] | None:
+        found = [x["kind"] for x in rows(server.database_url) if x["device_id"] == device_id]
+        return found if "post" in found else None
+
+    kinds = wait_until(kinds_once_posted, "the post row on the server")
+    assert kinds.count("check") >= 2
+    verdicts = {x["verdict"] for x in rows(server.database_url) if x["kind"] == "check"}
+    assert {"block", "ok"} <= verdicts
+
+    # The popup says who checks the posts.
+    popup = context.new_page()
+    popup.goto(f"chrome-extension://{identity.CHROME_EXTENSION_ID}/src/popup/popup.html")
+    host = server.url.removeprefix("https://")
+    expect(popup.locator("#helper")).to_have_text(f"Checked by the school's server {host}")
+    popup.close()
+
+    # The server goes down: the next post is held, saying which server.
+    server.stop()
+    type_post(page, "Class 3H will sing at the harvest festival on Friday")
+    page.locator(POST_BUTTON).click()
+    expect(panel).to_contain_text(
+        f"The school's tweetguard server {host} cannot be reached, so this post is held",
+        timeout=20_000,
+    )
+    assert len(site.posts) == 1
