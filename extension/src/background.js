@@ -137,7 +137,7 @@ async function status() {
   const minutes = current.idle_logout_minutes;
   return {
     helper: reply.ok
-      ? { ok: true, school: reply.school, version: reply.helper_version, policy: reply.policy, audit: reply.audit }
+      ? { ok: true, school: reply.school, version: reply.helper_version, policy: reply.policy, audit: reply.audit, sync: reply.server }
       : { ok: false, message: reply.error.message },
     // Chromebooks: the school's server checks the posts (the popup says which).
     server: helper instanceof ServerClient ? helper.host : null,

@@ -1,7 +1,7 @@
 // The toolbar popup: is the helper running, who is signed in, when idle sign-out
 // comes, whether school policy installed tweetguard and how the network guard works.
 
-import { auditLine, guardLine, policyLine } from './status.js';
+import { auditLine, guardLine, policyLine, syncLine } from './status.js';
 
 function send(message) {
   return chrome.runtime.sendMessage(message);
@@ -58,6 +58,10 @@ async function refresh() {
   const audit = status.helper.ok ? auditLine(status.helper.audit) : null;
   for (const id of ['audit-label', 'audit']) document.getElementById(id).hidden = !audit;
   if (audit) show('audit', audit.text, audit.tone);
+  // Said only when the helper is enrolled with the school's server.
+  const sync = status.helper.ok ? syncLine(status.helper.sync) : null;
+  for (const id of ['sync-label', 'sync']) document.getElementById(id).hidden = !sync;
+  if (sync) show('sync', sync.text, sync.tone);
   const account = status.account;
   show('account', account && account.handle ? `@${account.handle}` : 'Nobody (or not seen yet)');
   const minutesSetting = status.settings.idle_logout_minutes;

@@ -36,3 +36,38 @@ export function auditLine(audit) {
   if (audit.shared) return null;
   return { text: audit.note, tone: '' };
 }
+
+/** When `iso` was, for one line: "09:14" today, else "28 Nov 09:14" (local time). */
+export function clockTime(iso, now = new Date()) {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return null;
+  const pad = (n) => String(n).padStart(2, '0');
+  const time = `${pad(at.getHours())}:${pad(at.getMinutes())}`;
+  if (at.toDateString() === now.toDateString()) return time;
+  const month = at.toLocaleString('en-GB', { month: 'short' });
+  return `${at.getDate()} ${month} ${time}`;
+}
+
+/** `sync` is the hello reply's `server` ({url, state, since, note}) from a helper
+ * enrolled with the school's server, or undefined when it is not enrolled (then the
+ * row is hidden: null). One line: up to date, working offline since when, or the
+ * server's refusal in the helper's own words. */
+export function syncLine(sync, now = new Date()) {
+  if (!sync || typeof sync.state !== 'string') return null;
+  const note = typeof sync.note === 'string' ? sync.note : '';
+  if (sync.state === 'online') {
+    let host = '';
+    try {
+      host = new URL(sync.url).host;
+    } catch {
+      host = '';
+    }
+    return { text: `Up to date with the school's server${host ? ` (${host})` : ''}`, tone: 'good' };
+  }
+  if (sync.state === 'offline') {
+    const since = sync.since ? clockTime(sync.since, now) : null;
+    if (!since) return { text: note || "Not synced with the school's server yet", tone: 'warn' };
+    return { text: `Working offline since ${since} on the school's last policy`, tone: 'warn' };
+  }
+  return { text: note || "The school's server refused this computer: ask IT", tone: 'bad' };
+}
