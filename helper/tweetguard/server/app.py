@@ -14,8 +14,11 @@ from pathlib import Path
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from tweetguard.server.api import MAX_BODY, error
+from tweetguard.server import notify
+from tweetguard.server.api import MAX_BODY, http_error
 from tweetguard.server.db import Database, open_database
+
+CONSOLE_STATIC = Path(__file__).resolve().parent.parent / "console" / "static"
 
 
 def create_server_app(
@@ -30,11 +33,14 @@ def create_server_app(
     from tweetguard.server.api import sync
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    app = Flask(__name__)
+    # The console's CSS is the server's too (served from the console's own folder).
+    app = Flask(__name__, static_folder=str(CONSOLE_STATIC))
     app.config["TESTING"] = testing
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.config["TWEETGUARD_DATA_DIR"] = data_dir
     app.extensions["tweetguard_db"] = database or open_database(database_url)
+    # Changes reach every process's caches and feeds (LISTEN/NOTIFY on PostgreSQL).
+    notify.install(app.extensions["tweetguard_db"])
     app.register_blueprint(sync.bp)
     _install_api_errors(app)
     _install_console(app, data_dir)
@@ -56,22 +62,5 @@ def _install_api_errors(app: Flask) -> None:
     """Errors under /api/ in the API's one shape; pages keep their HTML ones."""
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response | tuple[Response, int] | HTTPException:
-        if not request.path.startswith("/api/"):
-            return exc
-        status = exc.code or 500
-        if status == 413:
-            return error(
-                413,
-                "too_large",
-                "the request is larger than 8 MiB; send fewer audit rows per batch",
-            )
-        if status == 404:
-            return error(404, "not_found", f"no API call {request.path}; see docs/server-api.md")
-        if status == 405:
-            return error(
-                405, "method_not_allowed", f"{request.method} is not a call of {request.path}"
-            )
-        return error(
-            status, "bad_request" if status < 500 else "server_error", exc.description or ""
-        )
+    def any_error(exc: HTTPException) -> tuple[Response, int] | HTTPException:
+        return http_error(exc) if request.path.startswith("/api/") else exc

@@ -209,8 +209,13 @@ class SeenBuffer:
                         .values({c: bindparam(c) for c in columns})
                     )
                     conn.execute(statement, rows)
-        except Exception:
-            log.exception("could not note %d devices' last call; trying again", len(pending))
+        except Exception as exc:
+            log.warning(
+                "could not note %d devices' last call (%s); trying again in %.0f s",
+                len(pending),
+                " ".join(str(exc).split())[:300],
+                self.flush_seconds,
+            )
             with self._lock:
                 for device_id, values in pending.items():
                     self._pending[device_id] = {**values, **self._pending.get(device_id, {})}

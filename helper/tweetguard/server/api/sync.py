@@ -1,7 +1,9 @@
 """Enrolment, policy, register, audit and status: docs/server-api.md, exactly.
 
-Nothing is kept between requests: each call reads the database (one indexed
-lookup for the credential), so any server process can answer any device.
+Nothing is kept between requests but what server/cache.py keeps honest by
+LISTEN/NOTIFY (the device of a credential, the school's policy version and
+register revision), so any server process can answer any device, and a poll
+with nothing new costs no query.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from tweetguard.server import audit, devices, policies, registers
+from tweetguard.server import audit, cache, devices, policies, registers
 from tweetguard.server.api import POLL_SECONDS, UNKNOWN_DEVICE, error
 from tweetguard.server.db import Database
 from tweetguard.stores.audit.model import now
@@ -36,14 +38,20 @@ def credential() -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def device_required(view: F) -> F:
+def device_required(view: F, *, polling: bool = False) -> F:
     """A call with a live device credential; the device is g.device. Its helper
     version and last_seen are noted (at most once a minute when unchanged)."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         given = credential()
-        found = devices.authenticate(db(), given) if given else None
+        found: Any = None
+        if given and polling:
+            found = cache.for_database(db()).device(
+                given, lambda: devices.authenticate(db(), given)
+            )
+        elif given:
+            found = devices.authenticate(db(), given)
         if found is None:
             return error(401, "device_unknown", UNKNOWN_DEVICE)
         g.device = found
@@ -51,6 +59,19 @@ def device_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapped)
+
+
+def polling_device_required(view: F) -> F:
+    """device_required for the calls every device makes every few minutes (policy,
+    register): the device comes from this process's memory and a call with nothing
+    new is noted in the next batch (server/cache.py), so it costs no query."""
+    return device_required(view, polling=True)
+
+
+def _noted(policy_version: str | None = None) -> None:
+    cache.seen_buffer(db()).note(
+        device().id, helper_version=g.get("helper_version"), policy_version=policy_version
+    )
 
 
 def _seen(policy_version: str | None = None) -> None:
@@ -95,12 +116,14 @@ def _etag_matches(version: str) -> bool:
 
 
 @bp.get("/policy")
-@device_required
+@polling_device_required
 def policy() -> Reply:
     school_id = device().school_id
-    version = policies.policy_version(db(), school_id)
+    version = cache.for_database(db()).policy_version(
+        school_id, lambda: policies.policy_version(db(), school_id)
+    )
     if _etag_matches(version):
-        _seen(policy_version=version)
+        _noted(policy_version=version)
         response = Response(status=304)
         response.headers["ETag"] = f'"{version}"'
         return response
@@ -112,15 +135,22 @@ def policy() -> Reply:
 
 
 @bp.get("/register")
-@device_required
+@polling_device_required
 def register() -> Reply:
     raw = request.args.get("since", "0") or "0"
     try:
         since = int(raw)
     except ValueError:
         return error(400, "bad_request", "since must be a whole number (the revision you have)")
+    school_id = device().school_id
+    current = cache.for_database(db()).register_revision(
+        school_id, lambda: registers.revision(db(), school_id)
+    )
+    if since > 0 and since == current:  # nothing new: the common poll, from memory
+        _noted()
+        return jsonify({"revision": current, "full": False, "changes": []})
     _seen()
-    return jsonify(registers.register_since(db(), device().school_id, max(since, 0)))
+    return jsonify(registers.register_since(db(), school_id, max(since, 0)))
 
 
 @bp.post("/audit")
