@@ -13,6 +13,7 @@ about one poll per machine per interval.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -118,8 +119,14 @@ class SyncLoop:
 
 
 def start_sync(home: Path) -> SyncLoop | None:
-    """The host's loop, when this machine is enrolled (a stat when it is not)."""
+    """The host's loop, when this machine is enrolled (a stat when it is not) and this
+    user may write the data folder. A teacher's helper reading a folder that IT keeps
+    (a school-wide install) does not sync: IT's `tweetguard sync` service does, and
+    the hello reads the state it writes."""
     if not (home / SERVER_FILE).exists():
+        return None
+    if not os.access(home, os.W_OK | os.X_OK):
+        log.info("sync: %s is not writable by this user; the folder's owner syncs it", home)
         return None
     return SyncLoop(home).start()
 
