@@ -53,7 +53,7 @@ from tweetguard.stores.audit import AuditError, sha256_text
 log = logging.getLogger("tweetguard.server.protocol")
 
 SOURCE = "shared"  # a Chromebook's one chain, written by the server
-HANDLERS = 256  # devices whose Handler (and photos) this process keeps, most recent first
+HANDLERS = 16  # devices whose Handler (and photos: up to 128 MiB each) HTTP keeps here
 EXTENSION_ORIGIN = re.compile(r"^(chrome-extension|moz-extension)://[A-Za-z0-9_-]{1,64}$")
 CORS_HEADERS = "Authorization, Content-Type, X-Tweetguard-Helper"
 
