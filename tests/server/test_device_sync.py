@@ -8,7 +8,11 @@ loopback) with the real `tweetguard` CLI; the machine's checks are the helper's 
 from __future__ import annotations
 
 import base64
+import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.server.device_sync import (
+    NO_KEYRING,
     PUPILS,
     SCHOOL_LAYER,
     STAFF,
@@ -28,7 +33,7 @@ from tests.server.device_sync import (
 )
 from tweetguard.checks.engine import Checker
 from tweetguard.server import audit as server_audit
-from tweetguard.server import policies, registers
+from tweetguard.server import devices, policies, registers
 from tweetguard.server.db import Database
 from tweetguard.stores.audit import AuditLog
 from tweetguard.stores.consent import ConsentRegister, person_ref
@@ -276,3 +281,41 @@ def _refs(home: Path) -> set[str]:
         return {person_ref(p) for p in register.pupils()}
     finally:
         register.close()
+
+
+def test_a_machine_removed_on_the_server_is_refused_and_says_so(school: School, home: Path) -> None:
+    enrol(school, home)
+    policy = (home / "policy.toml").read_text(encoding="utf-8")
+    assert devices.revoke(school.db, school.school.id, device_id(home))
+    said = sync(home, expect=77)
+    assert re.search(
+        r"^server: the server refused this machine \(device_unknown\): .*enrol it again", said, re.M
+    ), said
+    state = json.loads((home / "sync-state.json").read_text())
+    assert state["connection"]["state"] == "refused"
+    # Nothing here is undone: the last policy stays in use.
+    assert (home / "policy.toml").read_text(encoding="utf-8") == policy
+
+
+def test_sync_without_once_keeps_syncing_until_stopped(school: School, home: Path) -> None:
+    enrol(school, home)
+    (home / "sync-state.json").unlink()  # so the first round is not "just made elsewhere"
+    env = {k: v for k, v in os.environ.items() if k != "TWEETGUARD_HOME"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tweetguard", "--home", str(home), "sync"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**env, **NO_KEYRING},
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for raw in proc.stdout:  # the first round's lines, as they come
+            lines.append(raw.decode())
+            if "audit (shared):" in lines[-1]:
+                break
+        assert re.match(r"^\d\d:\d\d:\d\d server: http://127\.0\.0\.1:\d+ reached as ", lines[0])
+        assert proc.poll() is None  # still running, waiting for its next round
+    finally:
+        proc.kill()
+        proc.communicate()
