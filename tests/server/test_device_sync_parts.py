@@ -359,3 +359,27 @@ def test_replace_everyone_keeps_pupils_and_staff_in_step(home: Path) -> None:
         assert register.meta_value("no such key") is None
     finally:
         register.close()
+
+
+def test_a_school_without_a_register_on_the_server_leaves_the_machines(home: Path) -> None:
+    register = ConsentRegister(home / "register.sqlite3")
+    try:
+        register.replace([Pupil("Wilhelmina", "Dunmore")], source="a local import")
+    finally:
+        register.close()
+    enrolment = Enrolment("https://tweetguard.larkspur.example", "d_1", "s_1", "Larkspur")
+    empty = Answers(register={"revision": 0, "full": True, "people": []})
+    step, state = pull_register(empty.client(), home, enrolment, SyncState())
+    assert step.line == (
+        "the school has no register on the server yet; this machine's own stays in use"
+    )
+    assert state.register_revision == 0
+    # Trap: a register the school emptied on purpose (a revision, no one in it) is applied.
+    emptied = Answers(register={"revision": 5, "full": True, "people": []})
+    step, state = pull_register(emptied.client(), home, enrolment, SyncState())
+    assert step.line.startswith("revision 5, the school's whole register: 0 pupils")
+    register = ConsentRegister(home / "register.sqlite3")
+    try:
+        assert list(register.pupils()) == []
+    finally:
+        register.close()

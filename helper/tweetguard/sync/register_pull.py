@@ -77,6 +77,11 @@ def _pull(
     in_step = held and not damaged and local_revision == state.register_local
     body = client.register(state.register_revision if in_step else 0)
     revision = int(body["revision"])
+    if body["full"] and revision == 0 and not body["people"]:
+        # The school has no register on the server yet: emptying this machine's would
+        # let every pupil's name through. Its own stays until the server has one.
+        line = "the school has no register on the server yet; this machine's own stays in use"
+        return Step("register", line), state
     try:
         if body["full"]:
             people = _everyone(body["people"])
