@@ -1,0 +1,368 @@
+"""The server console's live feed: audit rows pushed to open pages, from any process.
+
+The school console's feed (`transport/websocket.py`) polls the audit files of one
+machine. The server has no files: devices push their rows to whichever server
+process the load balancer picks, and a page may be served by another. So this
+feed is told by `tweetguard_audit` notifications (`server/notify.py`: LISTEN/NOTIFY
+on PostgreSQL, in-process on SQLite), each naming the school, device, source and
+last seq of an accepted batch, and reads just those rows from the database, for
+the pages whose user may read that school. A row pushed through process A reaches
+a page on process B as soon as the NOTIFY does (milliseconds), with no polling.
+
+Messages are those of the school console's feed, so the same page script shows
+them: {"type": "rows", "rows": [AuditRow.to_json() + school_id, device_id]}.
+
+Who may connect: as the school console's feed, a page of the console itself (the
+Origin header must be the console's origin) whose session cookie `authorize` maps
+to the schools its user may read (None: not signed in, refused with 403). The
+sign-in is asked again before every send; a page signed out elsewhere is closed
+with 4401. If notifications may have been missed (the listener's connection was
+lost), each page is caught up from the database by received time once they flow
+again, with the rows it already has skipped by their seq.
+
+One feed per process, on the same port in every process of a host (SO_REUSEPORT:
+the kernel spreads pages over them), beside the WSGI server; a reverse proxy routes
+the feed's path there (docs/server.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
+from sqlalchemy import and_, select
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from tweetguard.server import notify
+from tweetguard.server.db import Database
+from tweetguard.server.db.tables import audit_rows
+from tweetguard.stores.audit.model import COLUMNS, format_time
+
+log = logging.getLogger("tweetguard.server.feed")
+
+# Schools a signed-in page may read, from its session cookie; None: not signed in.
+Authorize = Callable[[str | None], Collection[str] | None]
+CATCH_UP_MARGIN = timedelta(seconds=5)  # received times of two processes may differ a little
+MAX_ROWS = 1000  # per read; a page shows the newest anyway
+
+
+class AuditFeed:
+    """The feed server of one process; `start` returns once it listens."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        origin: str,
+        cookie_name: str,
+        authorize: Authorize,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        reuse_port: bool = True,
+    ) -> None:
+        self.db = db
+        self.origin = origin
+        self.cookie_name = cookie_name
+        self.authorize = authorize
+        self.host = host
+        self.port = port
+        self.reuse_port = reuse_port
+        self.hub = notify.hub(db)
+        self._pages: set[_Page] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    def start(self) -> int:
+        self._thread = threading.Thread(target=self._run, name="tweetguard-feed", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            raise self._error
+        if not self._ready.is_set():
+            raise RuntimeError("the live feed did not start within 10 s")
+        self._unsubscribe = [
+            self.hub.subscribe(notify.AUDIT, self._notified),
+            self.hub.on_reset(self._missed),
+        ]
+        return self.port
+
+    def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        if self._loop is not None and self._stop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(5)
+
+    # --- notifications (the listener's thread) -------------------------------------
+
+    def _notified(self, channel: str, payload: str) -> None:
+        try:
+            change = json.loads(payload)
+            school = str(change["school_id"])
+            key = (str(change["device_id"]), str(change["source"]))
+        except (ValueError, KeyError, TypeError):
+            log.warning("the live feed ignored a malformed audit notification %r", payload[:200])
+            return
+        self._tell(lambda page: page.changed(school, key))
+
+    def _missed(self) -> None:
+        self._tell(lambda page: page.missed())
+
+    def _tell(self, what: Callable[[_Page], None]) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+
+        def each() -> None:
+            for page in list(self._pages):
+                what(page)
+
+        with contextlib.suppress(RuntimeError):  # the loop already ended
+            loop.call_soon_threadsafe(each)
+
+    # --- serving --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported to start(), or logged once running
+            if not self._ready.is_set():
+                self._error = exc
+                self._ready.set()
+            else:
+                log.exception("the live feed stopped")
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        server: Server
+        async with serve(
+            self._connection,
+            self.host,
+            self.port,
+            process_request=self._check_handshake,
+            server_header=None,
+            reuse_port=self.reuse_port,
+        ) as server:
+            self.port = next(iter(server.sockets)).getsockname()[1]
+            self._ready.set()
+            await self._stop.wait()
+
+    def _check_handshake(self, connection: ServerConnection, request: Request) -> Response | None:
+        origin = request.headers.get("Origin")
+        if origin != self.origin:
+            log.warning("live feed refused a connection from origin %r", origin)
+            return _refuse(
+                connection,
+                f"the live feed accepts only the console's own pages ({self.origin}), "
+                f"not {origin or 'a client without an Origin'}",
+            )
+        if self.authorize(_cookie(request.headers, self.cookie_name)) is None:
+            return _refuse(connection, "sign in to the console first; the feed follows the sign-in")
+        return None
+
+    async def _connection(self, connection: ServerConnection) -> None:
+        request = connection.request
+        cookie = _cookie(request.headers, self.cookie_name) if request else None
+        page = _Page(self, connection, cookie)
+        self._pages.add(page)
+        try:
+            await page.run()
+        except ConnectionClosed:
+            pass
+        finally:
+            self._pages.discard(page)
+
+
+class _Page:
+    """One open page: which (device, source) rows it has up to which seq."""
+
+    def __init__(self, feed: AuditFeed, connection: ServerConnection, cookie: str | None) -> None:
+        self.feed = feed
+        self.connection = connection
+        self.cookie = cookie
+        self.opened = format_time(datetime.now(UTC) - CATCH_UP_MARGIN)
+        self.cursors: dict[tuple[str, str], int] = {}
+        self.wanted: set[tuple[str, str]] = set()
+        self.catch_up = False
+        self.wake = asyncio.Event()
+
+    def changed(self, school: str, key: tuple[str, str]) -> None:
+        schools = self.feed.authorize(self.cookie)
+        if schools is None or school in schools:  # None: closed at the next turn
+            self.wanted.add(key)
+            self.wake.set()
+
+    def missed(self) -> None:
+        self.catch_up = True
+        self.wake.set()
+
+    async def run(self) -> None:
+        closed = asyncio.ensure_future(_drain(self.connection))
+        try:
+            while not closed.done():
+                waiting = asyncio.ensure_future(self.wake.wait())
+                await asyncio.wait({waiting, closed}, return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
+                self.wake.clear()
+                schools = self.feed.authorize(self.cookie)
+                if schools is None:
+                    await self.connection.close(4401, "signed out")
+                    return
+                wanted, self.wanted = self.wanted, set()
+                catch_up, self.catch_up = self.catch_up, False
+                rows = await asyncio.to_thread(self._read, wanted, catch_up, set(schools))
+                if rows:
+                    await self.connection.send(json.dumps({"type": "rows", "rows": rows}))
+        finally:
+            closed.cancel()
+
+    def _read(
+        self, wanted: set[tuple[str, str]], catch_up: bool, schools: set[str]
+    ) -> list[dict[str, Any]]:
+        conditions = []
+        for device_id, source in wanted:
+            after = self.cursors.get((device_id, source))
+            condition = and_(audit_rows.c.device_id == device_id, audit_rows.c.source == source)
+            if after is None:  # rows of this chain accepted since the page opened
+                condition = and_(condition, audit_rows.c.received_at >= self.opened)
+            else:
+                condition = and_(condition, audit_rows.c.seq > after)
+            conditions.append(condition)
+        found: list[dict[str, Any]] = []
+        with self.feed.db.read() as conn:
+            for condition in conditions:
+                query = select(audit_rows).where(condition, audit_rows.c.school_id.in_(schools))
+                found.extend(self._fresh(conn.execute(query.limit(MAX_ROWS)).all()))
+            if catch_up and schools:
+                query = select(audit_rows).where(
+                    audit_rows.c.school_id.in_(schools),
+                    audit_rows.c.received_at >= self._catch_up_from(),
+                )
+                found.extend(self._fresh(conn.execute(query.limit(MAX_ROWS)).all()))
+        found.sort(key=lambda r: (r["at"], r["source"], r["seq"]))
+        return found
+
+    def _catch_up_from(self) -> str:
+        # Nothing is known of when the line went down: from when the page opened,
+        # or the last minutes, whichever is later.
+        recent = format_time(datetime.now(UTC) - timedelta(minutes=10))
+        return max(self.opened, recent)
+
+    def _fresh(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        fresh = []
+        for row in sorted(rows, key=lambda r: int(r.seq)):
+            key = (str(row.device_id), str(row.source))
+            if int(row.seq) <= self.cursors.get(key, 0):
+                continue
+            self.cursors[key] = int(row.seq)
+            fresh.append(_to_json(row))
+        return fresh
+
+
+def _to_json(row: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"source": row.source}
+    for column in COLUMNS:
+        data[column] = getattr(row, column)
+    data["rules"] = json.loads(row.rules) if isinstance(row.rules, str) else list(row.rules)
+    data["detail"] = json.loads(row.detail) if isinstance(row.detail, str) else row.detail
+    data["outside"] = bool(row.outside)
+    data["school_id"] = row.school_id
+    data["device_id"] = row.device_id
+    return data
+
+
+async def _drain(connection: ServerConnection) -> None:
+    """Reads (and ignores) what the page sends, so a closed page is noticed at once."""
+    with contextlib.suppress(ConnectionClosed):
+        while True:
+            await connection.recv()
+
+
+def _cookie(headers: Headers, name: str) -> str | None:
+    for header in headers.get_all("Cookie"):
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(header)
+        except CookieError:
+            continue
+        if name in jar:
+            return jar[name].value
+    return None
+
+
+def _refuse(connection: ServerConnection, why: str) -> Response:
+    return connection.respond(HTTPStatus.FORBIDDEN, f"tweetguard live feed: {why}\n")
+
+
+def authorizer(app: Flask) -> Authorize:
+    """Session cookie -> the schools whose audit its user may read (server/console/auth.py's
+    signed cookie, with the same idle and longest limits); None when not signed in."""
+    from tweetguard.server import tenancy
+    from tweetguard.server.console.auth import IDLE, LONGEST
+
+    db: Database = app.extensions["tweetguard_db"]
+    interface = app.session_interface
+    serializer = (
+        interface.get_signing_serializer(app)
+        if isinstance(interface, SecureCookieSessionInterface)
+        else None
+    )
+
+    def authorize(cookie: str | None) -> Collection[str] | None:
+        if not cookie or serializer is None:
+            return None
+        try:
+            data = serializer.loads(cookie)
+        except BadSignature:
+            return None
+        uid, started, seen = data.get("uid"), data.get("at"), data.get("seen")
+        if not isinstance(uid, str) or not isinstance(started, float):
+            return None
+        moment = datetime.now(UTC).timestamp()
+        if not isinstance(seen, float) or moment - seen > IDLE.total_seconds():
+            return None
+        if moment - started > LONGEST.total_seconds():
+            return None
+        user = tenancy.get_user(db, uid)
+        if user is None:
+            return None
+        return {s for s in user.schools if tenancy.can(user, "audit.read", s)}
+
+    return authorize
+
+
+def start_feed(app: Flask, *, origin: str, host: str = "127.0.0.1", port: int = 0) -> AuditFeed:
+    """The feed of this process for the server `app`, answering pages of `origin`."""
+    from tweetguard.server.console import COOKIE_NAME
+
+    feed = AuditFeed(
+        app.extensions["tweetguard_db"],
+        origin=origin,
+        cookie_name=COOKIE_NAME,
+        authorize=authorizer(app),
+        host=host,
+        port=port,
+    )
+    feed.start()
+    return feed
