@@ -37,7 +37,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "register.read": frozenset(ROLES),
     "register.edit": frozenset(ROLES),
     "audit.read": frozenset({TRUST_ADMIN, SAFEGUARDING_LEAD}),
-    "trust.view": frozenset({TRUST_ADMIN}),
+    # The overview: everyone signed in, showing only their schools.
+    "trust.overview": frozenset(ROLES),
     "trust.admin": frozenset({TRUST_ADMIN}),
 }
 
