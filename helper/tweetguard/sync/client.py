@@ -12,6 +12,7 @@ its error code), `BadReply` (an answer that is not what the API says).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import socket
@@ -99,6 +100,15 @@ def _loopback(host: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=8)
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """One context per CA file for the process: reading the system's certificates
+    costs about 0.2 s, and a context may serve many connections and threads."""
+    if ca_file is None:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=ca_file)
+
+
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None  # the 3xx is then raised as an HTTPError and said plainly
@@ -124,11 +134,11 @@ class ServerClient:
             urllib.request.HTTPSHandler(context=self._tls()), _NoRedirects()
         )
 
-    def _tls(self) -> ssl.SSLContext:
-        if self.ca_file is None:
-            return ssl.create_default_context()
+    def _tls(self) -> ssl.SSLContext | None:
+        if not self.url.startswith("https:"):
+            return None
         try:
-            return ssl.create_default_context(cafile=str(self.ca_file))
+            return _tls_context(str(self.ca_file) if self.ca_file else None)
         except (OSError, ssl.SSLError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise SyncError(

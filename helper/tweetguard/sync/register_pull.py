@@ -60,17 +60,14 @@ def _pull(
     enrolment: Enrolment,
     state: SyncState,
 ) -> tuple[Step, SyncState]:
-    current: People = {}
     damaged = False
     local_revision, marker = 0, None
     try:
         local_revision = register.revision()
         marker = register.meta_value(SERVER_KEY)
-        current = _people_of(register)
     except sqlite3.DatabaseError as exc:
         if not is_corrupt(exc):
-            line = f"cannot read {register.path} ({exc}); try again"
-            return Step("register", line, PROBLEM), state
+            return _unreadable(register, exc, state)
         damaged = True
     label = f"{enrolment.school_id}:{state.register_revision}"
     held = state.register_revision > 0 and marker == label
@@ -82,16 +79,24 @@ def _pull(
         # let every pupil's name through. Its own stays until the server has one.
         line = "the school has no register on the server yet; this machine's own stays in use"
         return Step("register", line), state
+    if not body["full"] and in_step and not body["changes"]:
+        # The poll nearly every round is: nothing read here but the revision.
+        line = f"revision {revision}, unchanged"
+        return Step("register", line), replace(state, register_revision=revision)
+    current: People = {}
+    if not damaged:
+        try:
+            current = _people_of(register)
+        except sqlite3.DatabaseError as exc:
+            if not is_corrupt(exc):
+                return _unreadable(register, exc, state)
+            damaged = True
     try:
         if body["full"]:
             people = _everyone(body["people"])
         else:
-            if not in_step:
+            if not in_step or damaged:
                 raise BadReply("the server sent changes when the whole register was asked for")
-            if not body["changes"]:
-                count = sum(1 for role, _ in current.values() if role == "pupil")
-                line = f"revision {revision}, unchanged ({count} pupils)"
-                return Step("register", line), replace(state, register_revision=revision)
             people = _apply(current, body["changes"])
     except (PersonInvalid, BadReply) as exc:
         line = (
@@ -122,6 +127,13 @@ def _pull(
     line = _describe(body, revision, counts, pupils, staff, replaced=not in_step and held)
     _record(home, body, revision, counts, len(pupils) + len(staff))
     return Step("register", line), new_state
+
+
+def _unreadable(
+    register: ConsentRegister, exc: BaseException, state: SyncState
+) -> tuple[Step, SyncState]:
+    line = f"cannot read {register.path} ({exc}); the next round tries again"
+    return Step("register", line, PROBLEM), state
 
 
 def _people_of(register: ConsentRegister) -> People:
