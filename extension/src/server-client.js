@@ -255,7 +255,7 @@ export class ServerClient {
         this.dropSocket(socket, 'the socket did not open in time');
         resolve(null);
       }, AUTH_WAIT_MS);
-      socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', credential }));
+      socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', credential, version: this.version }));
       socket.onmessage = (event) => {
         let frame;
         try {

@@ -116,7 +116,7 @@ test('requests go over the WebSocket once it accepts the credential, with progre
   const pending = client.request({ type: 'media_put', sha256: 'ab' }, { onProgress: (p) => heard.push(p) });
   while (!Socket.sockets.length || Socket.sockets[0].sent.length < 2) await tick();
   const [socket] = Socket.sockets;
-  assert.deepEqual(socket.sent[0], { type: 'auth', credential: 'd_k.s' });
+  assert.deepEqual(socket.sent[0], { type: 'auth', credential: 'd_k.s', version: '' });
   const request = socket.sent[1];
   socket.deliver({ type: 'progress', for: request.id, done: 2, total: 5 });
   socket.deliver({ id: request.id, ok: true, received: 10, photo: {} });

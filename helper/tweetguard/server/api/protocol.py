@@ -44,7 +44,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tweetguard.checks.engine import Checker
 from tweetguard.protocol.handlers import Deferred, Handler, Reply
 from tweetguard.protocol.recording import AuditSink
-from tweetguard.server import audit, devices
+from tweetguard.server import audit, cache, devices
 from tweetguard.server.api import UNKNOWN_DEVICE, error
 from tweetguard.server.db import Database, tables
 from tweetguard.server.school_home import SchoolHomes
@@ -141,13 +141,26 @@ class ProtocolService:
         self._handlers: OrderedDict[str, Handler] = OrderedDict()
         self._guard = threading.Lock()
 
-    def device(self, credential: str | None) -> tuple[devices.Device | None, str]:
-        """The device behind a credential, or why it may not ask (a one-line reason)."""
-        found = devices.authenticate(self.db, credential) if credential else None
-        if found is None or found.revoked:
+    def device(
+        self, credential: str | None, *, version: str | None = None, cached: bool = False
+    ) -> tuple[devices.Device | None, str]:
+        """The device behind a credential, or why it may not ask (a one-line reason).
+        Noted as seen (in this process's batch, server/cache.py) for the dashboard.
+        `cached`: from this process's memory, forgotten when a device is removed
+        (the WebSocket asks before every request)."""
+        if not credential:
+            return None, UNKNOWN_DEVICE
+        given = credential
+
+        def load() -> devices.Device | None:
+            return devices.authenticate(self.db, given)
+
+        found = cache.for_database(self.db).device(given, load) if cached else load()
+        if not isinstance(found, devices.Device) or found.revoked:
             return None, UNKNOWN_DEVICE
         if found.kind != "extension":
             return None, NOT_EXTENSION
+        cache.seen_buffer(self.db).note(found.id, helper_version=version)
         return found, ""
 
     def handler(self, device: devices.Device, server_name: str) -> Handler:
@@ -209,7 +222,10 @@ def bearer(header: str | None) -> str | None:
 
 def protocol_view() -> Response | tuple[Response, int]:
     svc = service(current_app)
-    device, why = svc.device(bearer(request.headers.get("Authorization")))
+    device, why = svc.device(
+        bearer(request.headers.get("Authorization")),
+        version=request.headers.get("X-Tweetguard-Helper"),
+    )
     if device is None:
         if why == NOT_EXTENSION:
             return error(403, "forbidden", why)

@@ -116,8 +116,8 @@ def _connection(svc: ProtocolService, connection: ServerConnection) -> None:
     except (TimeoutError, ConnectionClosed):
         connection.close(UNAUTHORISED, "send the device credential first")
         return
-    credential = _credential(first)
-    device, why = svc.device(credential)
+    credential, version = _credential(first)
+    device, why = svc.device(credential, version=version)
     if device is None:
         connection.close(UNAUTHORISED, why[:120])
         return
@@ -138,7 +138,7 @@ def _connection(svc: ProtocolService, connection: ServerConnection) -> None:
     try:
         for message in connection:
             payload = message.encode("utf-8") if isinstance(message, str) else message
-            current, why = svc.device(credential)
+            current, why = svc.device(credential, cached=True)
             if current is None:
                 connection.close(UNAUTHORISED, why[:120])
                 return
@@ -159,12 +159,17 @@ def _run_and_send(work: Deferred, send: Callable[[Reply], None]) -> None:
     send(work.run())
 
 
-def _credential(message: str | bytes) -> str | None:
+def _credential(message: str | bytes) -> tuple[str | None, str | None]:
+    """The credential (and the extension's version, if said) of the auth message."""
     try:
         parsed: Any = json.loads(message)
     except (ValueError, RecursionError):
-        return None
+        return None, None
     if not isinstance(parsed, dict) or parsed.get("type") != "auth":
-        return None
+        return None, None
     credential = parsed.get("credential")
-    return credential if isinstance(credential, str) and credential else None
+    version = parsed.get("version")
+    return (
+        credential if isinstance(credential, str) and credential else None,
+        version if isinstance(version, str) else None,
+    )
