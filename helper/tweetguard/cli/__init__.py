@@ -17,7 +17,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from tweetguard.cli import accounts, audit, check, consent, dashboard, enrol, install, photo, policy
+from tweetguard.cli import (
+    accounts,
+    audit,
+    check,
+    consent,
+    dashboard,
+    enrol,
+    install,
+    photo,
+    policy,
+    server,
+)
 from tweetguard.cli.exits import EX_IOERR, EX_SOFTWARE, EX_USAGE, fail
 
 # The conventional status of a program whose reader went away (`| head`).
@@ -54,6 +65,7 @@ def build_parser() -> Parser:
     audit.add(sub, Parser)
     dashboard.add(sub, Parser)
     enrol.add(sub, Parser)
+    server.add(sub, Parser)
     install.add(sub)
     return parser
 
@@ -70,6 +82,7 @@ COMMANDS: dict[str, Command] = {
     "enrol": enrol.run,
     "sync": enrol.run,
     "unenrol": enrol.run,
+    "server": server.run,
     "rules": policy.run,
     "policy": policy.run,
     "install-host": install.run,

@@ -1,0 +1,195 @@
+"""Runs the server under gunicorn: N worker processes of a few threads each, TLS
+from the certificate files given, and the device WebSocket in a process of its own.
+
+Without certificate files the server binds loopback only: TLS then belongs to a
+reverse proxy in front (nginx, Caddy, a load balancer) that forwards to it, and
+says X-Forwarded-Proto (gunicorn trusts it from 127.0.0.1). Devices and browsers
+never speak plain HTTP to the server across a network.
+
+Each worker builds its app after the fork (no preload), so no database connection
+is shared between processes. The WebSocket (server/api/ws.py) needs one process
+to hold each connection, so it runs in a child process beside gunicorn on the port
+after the HTTP one, with the same certificate; the hello reply names it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+
+DEFAULT_TLS_BIND = "0.0.0.0:8443"
+DEFAULT_LOOPBACK_BIND = "127.0.0.1:8780"
+THREADS = 4
+
+
+class ServeError(Exception):
+    """The server cannot start as asked; the message says what to change."""
+
+
+def split_bind(bind: str) -> tuple[str, int]:
+    host, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ServeError(f"--bind {bind!r} is not HOST:PORT; e.g. 0.0.0.0:8443")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_tls(bind: str, certfile: str | None, keyfile: str | None) -> None:
+    if bool(certfile) != bool(keyfile):
+        raise ServeError("give both --certfile and --keyfile, or neither (TLS at a reverse proxy)")
+    if certfile is None and not is_loopback(split_bind(bind)[0]):
+        raise ServeError(
+            f"without --certfile/--keyfile the server binds loopback only, not {bind}: "
+            "give the certificate files, or bind 127.0.0.1 behind a reverse proxy doing TLS"
+        )
+    if certfile and keyfile:
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+        except (OSError, ssl.SSLError) as exc:
+            raise ServeError(
+                f"cannot use the certificate {certfile} with the key {keyfile} ({exc}); "
+                "check both are PEM files of one pair"
+            ) from None
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any], load: Any) -> None:
+        self._options = options
+        self._load = load
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self._load()  # type: ignore[no-any-return]
+
+
+def run(
+    database_url: str,
+    data_dir: Path,
+    *,
+    bind: str | None = None,
+    certfile: str | None = None,
+    keyfile: str | None = None,
+    workers: int = 2,
+    ws_port: int | None = None,
+) -> int:
+    """Serves until SIGTERM or Ctrl-C; gunicorn's exit status."""
+    bind = bind or (DEFAULT_TLS_BIND if certfile else DEFAULT_LOOPBACK_BIND)
+    check_tls(bind, certfile, keyfile)
+    host, port = split_bind(bind)
+    ws = port + 1 if ws_port is None else ws_port
+    scheme = "https" if certfile else "http"
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"tweetguard server: {scheme}://{shown}:{port}/", flush=True)
+    if not certfile:
+        print(
+            "no certificate given: serving plain HTTP on loopback for a reverse proxy that "
+            "does TLS (docs/server.md)",
+            flush=True,
+        )
+    child = _start_ws(database_url, data_dir, host, ws, certfile, keyfile) if ws else None
+
+    def load() -> Flask:
+        from tweetguard.server.app import create_server_app
+
+        app = create_server_app(database_url, data_dir=data_dir)
+        if ws:
+            app.config["TWEETGUARD_WS_PORT"] = ws
+        return app
+
+    options: dict[str, Any] = {
+        "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+        "workers": max(1, workers),
+        "worker_class": "gthread",
+        "threads": THREADS,
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "keepalive": 30,
+        "preload_app": False,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "tweetguard-server",
+        "limit_request_line": 8190,
+    }
+    if certfile and keyfile:
+        options.update(certfile=certfile, keyfile=keyfile)
+    try:
+        _Gunicorn(options, load).run()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        if child is not None:
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+def _start_ws(
+    database_url: str,
+    data_dir: Path,
+    host: str,
+    port: int,
+    certfile: str | None,
+    keyfile: str | None,
+) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "tweetguard.server.serve",
+        database_url,
+        str(data_dir),
+        host,
+        str(port),
+        certfile or "",
+        keyfile or "",
+    ]
+    return subprocess.Popen(command, env={**os.environ, "TWEETGUARD_WS_CHILD": "1"})
+
+
+def _ws_main(argv: list[str]) -> int:
+    """The WebSocket process: the device WebSocket until SIGTERM."""
+    from tweetguard.server.api.ws import start_ws
+    from tweetguard.server.app import create_server_app
+
+    database_url, data_dir, host, port, certfile, keyfile = argv
+    context = None
+    if certfile:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certfile, keyfile)
+    app = create_server_app(database_url, data_dir=Path(data_dir))
+    server = start_ws(app, host, int(port), context)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_ws_main(sys.argv[1:]))
