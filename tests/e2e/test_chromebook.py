@@ -1,8 +1,8 @@
 """A Chromebook, for real: Debian's Chromium with the built extension and NO native
 host, its managed storage (serverUrl, enrolmentToken) set through Chromium's managed
 policy file as the Google Admin console would push it, against the school's server
-on loopback over HTTPS (its own process, with the device WebSocket beside it) and
-the local x.com.
+on loopback over HTTPS (`tweetguard server run`: gunicorn with the certificate files,
+the device WebSocket in its own process beside it) and the local x.com.
 
 A post naming a pupil of the school without consent is held with the server's
 finding; a clean post goes; once the server is stopped, the next post is held with
@@ -13,9 +13,11 @@ policy file lives only inside the test and the folder is left exactly as it was.
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -59,11 +61,14 @@ class SchoolServer:
     url: str
     token: str
     database_url: str
-    process: subprocess.Popen[str]
-    said: list[str]  # the server's stdout after "ready", line by line
+    process: subprocess.Popen[bytes]
+    ws_port: int
 
     def stop(self) -> None:
-        self.process.kill()
+        """Kills the server's process group (gunicorn, its workers, the WebSocket):
+        every socket gone, as when the server goes down."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
 
@@ -103,36 +108,75 @@ def school_server(tmp_path: Path) -> Iterator[SchoolServer]:
     tls = tmp_path / "server-tls"
     tls.mkdir()
     cert, key = fixture_server.make_certificate(tls)
+    http_port, ws_port = free_port(), free_port()
+    # `tweetguard server run`, as IT runs it: gunicorn with TLS from the certificate
+    # files, and the device WebSocket in its own process on the next port given.
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "tests.e2e.chromebook_server",
-            database_url,
+            "tweetguard",
+            "--home",
             str(tmp_path / "server-data"),
+            "server",
+            "run",
+            "--database",
+            database_url,
+            "--bind",
+            f"127.0.0.1:{http_port}",
+            "--certfile",
             str(cert),
+            "--keyfile",
             str(key),
+            "--workers",
+            "2",
+            "--ws-port",
+            str(ws_port),
         ],
         cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+        env={k: v for k, v in os.environ.items() if k != "TWEETGUARD_HOME"},
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: gunicorn's workers, the WebSocket
     )
+    server = SchoolServer(f"https://127.0.0.1:{http_port}", token, database_url, process, ws_port)
     try:
-        assert process.stdout is not None
-        line: list[str] = []
-        while line[:1] != ["ready"]:  # blocks until it listens (or dies: "")
-            read = process.stdout.readline()
-            if not read:
-                break
-            line = read.split()
-        assert line[:1] == ["ready"], f"the server did not start: {line}"
-        said: list[str] = []
-        stdout = process.stdout
-        threading.Thread(target=lambda: said.extend(iter(stdout.readline, "")), daemon=True).start()
-        yield SchoolServer(f"https://127.0.0.1:{line[1]}", token, database_url, process, said)
+        wait_until(lambda: answers(http_port) and answers(ws_port), "the server to listen")
+        yield server
     finally:
-        process.kill()
-        process.wait(timeout=30)
+        server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def answers(port: int) -> bool:
+    """Whether a TLS handshake on 127.0.0.1:port completes (the server is up)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=2) as raw,
+            context.wrap_socket(raw),
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def connected_to(port: int) -> bool:
+    """Whether some process holds an established TCP connection to 127.0.0.1:port
+    (the kernel's own table: the browser's WebSocket, seen from outside)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state = fields[1], fields[3]
+        if state == "01" and int(local.split(":")[1], 16) == port:
+            return True
+    return False
 
 
 def rows(database_url: str) -> list[dict[str, Any]]:
@@ -228,10 +272,7 @@ def check_chromebook(
     assert site.posts == []
     # The checks as the teacher typed went over the WebSocket the hello named.
     device_id = enrolled[0].id
-    wait_until(
-        lambda: any(f"device {device_id} connected" in line for line in server.said),
-        "the extension's WebSocket",
-    )
+    wait_until(lambda: connected_to(server.ws_port), "the extension's WebSocket")
 
     clean = "Class 3H planted daffodil bulbs by the school gate"
     type_post(page, clean)
