@@ -133,3 +133,21 @@ def test_rows_the_server_writes_are_chained_like_any_other(
         "/api/v1/audit", json={"source": "shared", "rows": again}, headers=bearer(credential)
     )
     assert reply.status_code == 200 and reply.get_json()["last_seq"] == 2
+
+
+def test_the_same_batch_pushed_at_once_from_many_threads_is_kept_once(
+    trust: Trust, tmp_path: Path
+) -> None:
+    """A device retrying while its first push is still in flight: every push gets
+    200 and each row is kept once (PostgreSQL has no head row to lock the first time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    device_id, _ = enrolled(trust.db, trust.school_a.id)
+    rows = chain(tmp_path / "device", 20)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(
+            pool.map(lambda n: audit.accept(trust.db, device_id, "shared", rows), range(6))
+        )
+    assert all(r["last_seq"] == 20 for r in results)
+    assert len(audit.rows(trust.db, trust.school_a.id)) == 20
+    assert audit.gaps(trust.db, [trust.school_a.id]) == []

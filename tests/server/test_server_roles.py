@@ -97,6 +97,33 @@ def test_a_user_of_school_a_gets_nothing_of_school_b_on_any_route(
     assert b"Brackenfield" not in overview.data and b"b-laptop" not in overview.data
 
 
+# Pages any signed-in user (or anyone) may open; every other route without a school
+# in its path acts on the whole trust and is the trust admin's only.
+OPEN_TO_ALL = {"server_auth.login", "server_auth.logout", "server_pages.overview", "static"}
+
+
+def test_every_trust_wide_route_refuses_school_leads(app: Flask, trust: Trust) -> None:
+    trust_routes = [
+        (rule.rule, set(rule.methods or ()) - {"HEAD", "OPTIONS"})
+        for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith("/api/")
+        and "school_id" not in rule.arguments
+        and rule.endpoint not in OPEN_TO_ALL
+    ]
+    assert {"/users", "/trust/policy", "/schools"} <= {r for r, _ in trust_routes}
+    for who in (trust.it_a, trust.safeguarding_a):
+        client = signed_in(app, who.email)
+        for rule, methods in trust_routes:
+            assert "<" not in rule, f"a trust-wide route with an argument: test {rule} here"
+            for method in methods:
+                reply = client.open(rule, method=method, data={"name": "X", "toml": ""})
+                assert reply.status_code == 403, (who.email, method, rule, reply.status_code)
+    admin = signed_in(app, trust.admin.email)
+    for rule, methods in trust_routes:
+        if "GET" in methods:
+            assert admin.get(rule).status_code == 200, rule
+
+
 def test_roles_within_their_own_school(app: Flask, trust: Trust) -> None:
     a = trust.school_a.id
     it = signed_in(app, trust.it_a.email)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tweetguard.server.db import Database
 from tweetguard.server.db.tables import audit_gaps, audit_heads, audit_rows, devices
@@ -164,60 +165,20 @@ def accept(db: Database, device_id: str, source: str, rows: list[dict[str, Any]]
     if not isinstance(rows, list) or len(rows) > MAX_ROWS:
         raise AuditRefused(f"rows must be a list of at most {MAX_ROWS} audit rows")
     parsed = [parse_row(r, source) for r in rows]
-    try:
-        with db.write() as conn:
-            school_id = _school_of(conn, device_id)
-            last_seq, last_hash, exists = _head(conn, device_id, source)
-            expected_seq, expected_prev = last_seq + 1, last_hash
-            fresh: list[AuditRow] = []
-            for row in parsed:
-                if row_hash(row.prev_hash, hashed_fields(row)) != row.hash:
-                    raise ChainBroken(
-                        f"row {row.seq} was altered after it was written (its hash does not match)",
-                        last_seq + 1,
-                        last_hash,
-                    )
-                if row.seq < expected_seq and not fresh:
-                    kept = conn.execute(
-                        select(audit_rows.c.hash).where(
-                            audit_rows.c.device_id == device_id,
-                            audit_rows.c.source == source,
-                            audit_rows.c.seq == row.seq,
-                        )
-                    ).scalar()
-                    if kept == row.hash:
-                        continue  # a retry of a row already accepted
-                    raise ChainBroken(
-                        f"row {row.seq} differs from the row {row.seq} accepted before",
-                        last_seq + 1,
-                        last_hash,
-                    )
-                if row.seq != expected_seq:
-                    what = "missing" if row.seq > expected_seq else "out of order"
-                    raise ChainBroken(
-                        f"expected row {expected_seq}, got row {row.seq} (rows {what})",
-                        last_seq + 1,
-                        last_hash,
-                    )
-                if row.prev_hash != expected_prev:
-                    raise ChainBroken(
-                        f"row {row.seq} does not link to row {row.seq - 1} "
-                        "(a row was changed or removed)",
-                        last_seq + 1,
-                        last_hash,
-                    )
-                fresh.append(row)
-                expected_seq, expected_prev = row.seq + 1, row.hash
-            if fresh:
-                received = now()
-                conn.execute(
-                    insert(audit_rows), [_values(r, device_id, school_id, received) for r in fresh]
-                )
-                _set_head(conn, device_id, source, expected_seq - 1, expected_prev, exists)
-    except ChainBroken as exc:
-        got = parsed[0].seq if parsed else None
-        _record_gap(db, device_id, source, exc, got)
-        raise
+    for attempt in range(3):
+        try:
+            with db.write() as conn:
+                school_id, fresh, last_seq, last_hash = _keep(conn, device_id, source, parsed)
+            break
+        except ChainBroken as exc:
+            got = parsed[0].seq if parsed else None
+            _record_gap(db, device_id, source, exc, got)
+            raise
+        except IntegrityError:
+            # Two pushes of one device's first rows at once (PostgreSQL: no head row
+            # to lock yet): the loser retries, and finds the winner's rows.
+            if attempt == 2:
+                raise
     if fresh:
         db.notify(
             "tweetguard_audit",
@@ -226,11 +187,66 @@ def accept(db: Database, device_id: str, source: str, rows: list[dict[str, Any]]
                     "school_id": school_id,
                     "device_id": device_id,
                     "source": source,
-                    "last_seq": expected_seq - 1,
+                    "last_seq": last_seq,
                 }
             ),
         )
-    return {"accepted": len(parsed), "last_seq": expected_seq - 1, "last_hash": expected_prev}
+    return {"accepted": len(parsed), "last_seq": last_seq, "last_hash": last_hash}
+
+
+def _keep(
+    conn: Connection, device_id: str, source: str, parsed: list[AuditRow]
+) -> tuple[str, int, int, str]:
+    """Checks the batch against the chain and inserts its new rows in the caller's
+    transaction; (school id, rows new, last seq, last hash)."""
+    school_id = _school_of(conn, device_id)
+    last_seq, last_hash, exists = _head(conn, device_id, source)
+    expected_seq, expected_prev = last_seq + 1, last_hash
+    fresh: list[AuditRow] = []
+    for row in parsed:
+        if row_hash(row.prev_hash, hashed_fields(row)) != row.hash:
+            raise ChainBroken(
+                f"row {row.seq} was altered after it was written (its hash does not match)",
+                last_seq + 1,
+                last_hash,
+            )
+        if row.seq < expected_seq and not fresh:
+            kept = conn.execute(
+                select(audit_rows.c.hash).where(
+                    audit_rows.c.device_id == device_id,
+                    audit_rows.c.source == source,
+                    audit_rows.c.seq == row.seq,
+                )
+            ).scalar()
+            if kept == row.hash:
+                continue  # a retry of a row already accepted
+            raise ChainBroken(
+                f"row {row.seq} differs from the row {row.seq} accepted before",
+                last_seq + 1,
+                last_hash,
+            )
+        if row.seq != expected_seq:
+            what = "missing" if row.seq > expected_seq else "out of order"
+            raise ChainBroken(
+                f"expected row {expected_seq}, got row {row.seq} (rows {what})",
+                last_seq + 1,
+                last_hash,
+            )
+        if row.prev_hash != expected_prev:
+            raise ChainBroken(
+                f"row {row.seq} does not link to row {row.seq - 1} (a row was changed or removed)",
+                last_seq + 1,
+                last_hash,
+            )
+        fresh.append(row)
+        expected_seq, expected_prev = row.seq + 1, row.hash
+    if fresh:
+        received = now()
+        conn.execute(
+            insert(audit_rows), [_values(r, device_id, school_id, received) for r in fresh]
+        )
+        _set_head(conn, device_id, source, expected_seq - 1, expected_prev, exists)
+    return school_id, len(fresh), expected_seq - 1, expected_prev
 
 
 def _record_gap(

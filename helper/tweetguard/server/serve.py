@@ -108,6 +108,7 @@ def run(
             "does TLS (docs/server.md)",
             flush=True,
         )
+    _session_key(data_dir)
     child = _start_ws(database_url, data_dir, host, ws, certfile, keyfile) if ws else None
 
     def load() -> Flask:
@@ -147,6 +148,14 @@ def run(
             except subprocess.TimeoutExpired:
                 child.kill()
     return 0
+
+
+def _session_key(data_dir: Path) -> None:
+    """Made once here, before the workers start, so they all sign sessions with one key."""
+    from tweetguard.console.security import SESSION_SECRET
+    from tweetguard.stores.secrets import get_or_create_secret
+
+    get_or_create_secret(data_dir, SESSION_SECRET)
 
 
 def _start_ws(
