@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -275,3 +276,37 @@ def test_calls_are_noted_in_one_batch(database_url: str) -> None:
         assert rows[made[1].id].last_seen is None  # the trap: a device that did not call
     finally:
         db.dispose()
+
+
+def test_sqlite_processes_on_one_file_drop_their_caches_when_another_changes_it(
+    tmp_path: Path,
+) -> None:
+    """gunicorn's workers on one SQLite file: no LISTEN, but a change by one is never
+    answered stale by another (the stamp file beside the database)."""
+    url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
+    upgrade(url)
+    a, b = open_database(url), open_database(url)
+    try:
+        for db in (a, b):
+            notify.install(db)
+        _, school_id = _school(a)
+        versions_b = cache.for_database(b)
+        loads: list[int] = []
+
+        def version() -> str:
+            loads.append(1)
+            return policies.policy_version(b, school_id)
+
+        first = versions_b.policy_version(school_id, version)
+        versions_b.policy_version(school_id, version)
+        assert len(loads) == 1  # the trap: unchanged, it stays in memory
+        policies.save_school_layer(
+            a, school_id, '[posting]\nsupport_contact = "Mr Lindqvist"\n', by=None
+        )
+        assert versions_b.policy_version(school_id, version) != first
+        assert versions_b.policy_version(school_id, version) == policies.policy_version(
+            a, school_id
+        )
+    finally:
+        a.dispose()
+        b.dispose()

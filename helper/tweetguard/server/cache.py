@@ -64,6 +64,7 @@ class Cached(Generic[K, V]):
 
     def get(self, key: K, load: Callable[[], V | None]) -> V | None:
         """The remembered answer for `key`, else `load()` (None answers are not kept)."""
+        self.hub.check()
         if self.hub.live:
             with self._lock:
                 found = self._values.get(key)

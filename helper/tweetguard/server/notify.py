@@ -18,8 +18,12 @@ policy, register, audit or devices, the others must hear of it: their caches
   `live` (caches then answer nothing from memory), and the thread reconnects with
   backoff; once listening again it resets subscribers once more, as anything sent
   meanwhile was missed.
-- On SQLite there is no other process to tell (the SQLite server is one process:
-  docs/server.md), so the hub is in-process only and always live.
+- On SQLite there is no LISTEN. Subscribers in this process are told at commit as
+  above; other processes sharing the file (gunicorn's workers) learn only that
+  *something* changed: each commit that notified appends a byte to a stamp file
+  beside the database, and `check()` (one stat, before every cached answer) drops
+  every cache when the stamp moved. The live feed on SQLite sees only its own
+  process's pushes, so a SQLite server that wants it runs one worker (docs/server.md).
 
 Channels and payloads (issue 11 contract): `tweetguard_policy` (school id, or
 `trust:<id>`), `tweetguard_register` (school id), `tweetguard_audit` (JSON
@@ -31,11 +35,13 @@ a subscriber that raises is logged and the others still run.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import threading
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import event, text
@@ -79,6 +85,8 @@ class Hub:
         self._resets: list[Reset] = []
         self._listener: Listener | None = None
         self._pid = os.getpid()
+        self._stamp = _stamp_path(url) if dialect == "sqlite" else None
+        self._stamp_seen = self._stamp_now()
 
     # --- subscribers --------------------------------------------------------------
 
@@ -117,6 +125,49 @@ class Hub:
             return True
         listener = self._listener
         return listener is not None and self._pid == os.getpid() and listener.listening
+
+    def check(self) -> None:
+        """On SQLite, drops every cache when another process committed a change."""
+        if self._stamp is None:
+            return
+        now = self._stamp_now()
+        if now != self._stamp_seen:
+            self._stamp_seen = now
+            self.reset()
+
+    def bump(self) -> None:
+        """On SQLite, tells the other processes on this file that something changed.
+        Under a lock, so a change of another process just before is still noticed
+        here while this process's own change does not empty its own caches."""
+        if self._stamp is None:
+            return
+        try:
+            with self._stamp.open("ab") as stamp:
+                fcntl.flock(stamp, fcntl.LOCK_EX)
+                self.check()
+                stamp.write(b".")
+                stamp.flush()
+                if stamp.tell() > 4096:
+                    stamp.truncate(0)  # its size and time still move
+                found = os.fstat(stamp.fileno())
+                self._stamp_seen = (found.st_ino, found.st_size, found.st_mtime_ns)
+        except OSError as exc:
+            log.warning(
+                "could not mark a change in %s (%s): check its folder's rights",
+                self._stamp,
+                _one_line(exc),
+            )
+
+    def _stamp_now(self) -> tuple[int, int, int] | None:
+        if self._stamp is None:
+            return None
+        try:
+            found = self._stamp.stat()
+        except FileNotFoundError:
+            return (0, 0, 0)
+        except OSError:
+            return None
+        return (found.st_ino, found.st_size, found.st_mtime_ns)
 
     def publish(self, channel: str, payload: str) -> None:
         """Tells this process's subscribers (the listener's thread, or a committing request)."""
@@ -244,6 +295,13 @@ def _conninfo(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _stamp_path(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database).with_name(Path(database).name + "-changes")
+
+
 def _unknown(channel: str) -> str:
     return f"unknown notify channel {channel!r}: use one of {', '.join(CHANNELS)}"
 
@@ -313,7 +371,10 @@ def _watch_commits(engine: Engine, found: Hub) -> None:
 
     def checked_in(dbapi_connection: Any, record: Any) -> None:
         record.info.pop(_PENDING, None)  # never committed: the change is not there either
-        for channel, payload in record.info.pop(_COMMITTED, ()):
+        committed = record.info.pop(_COMMITTED, ())
+        if committed:
+            found.bump()
+        for channel, payload in committed:
             found.publish(channel, payload)
 
     event.listen(engine, "commit", committed)
