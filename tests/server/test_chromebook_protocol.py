@@ -401,3 +401,27 @@ def test_school_folder_built_once_across_threads(schools: Trust, app: Flask) -> 
         p for p in (svc.homes.root).rglob("*") if p.is_dir() and p.parent.parent == svc.homes.root
     ]
     assert len(folders) == 1
+
+
+def test_a_policy_change_reaches_the_next_check(schools: Trust, client: FlaskClient) -> None:
+    db = schools.db
+    _, credential = chromebook(db, schools.school_a.id)
+    text = f"Three cheers for {OWN_PUPIL}"
+    message = {"id": 1, "type": "check", "text": text, "account": ACCOUNT}
+
+    def full_name(reply: Any) -> str:
+        return str(next(f["severity"] for f in reply["findings"] if f["rule"] == "names.full-name"))
+
+    assert full_name(ask(client, credential, message)) == "block"
+    policies.save_school_layer(
+        db,
+        schools.school_a.id,
+        '[school]\nname = "Alderbrook Primary"\n\n[[accounts]]\nhandle = "AlderbrookPri"\n'
+        'visibility = "public"\n\n[rules."names.full-name"]\nseverity = "warn"\n',
+        by=None,
+    )
+    assert full_name(ask(client, credential, message)) == "warn"
+    # The trap: the other school's policy is its own, unchanged.
+    _, in_b = chromebook(db, schools.school_b.id, "cb-b")
+    hello_b = ask(client, in_b, {"id": 2, "type": "hello"})
+    assert hello_b["school"] == "Brackenfield Juniors"

@@ -9,8 +9,9 @@ register revision it holds, so a folder never changes once it exists: it is writ
 under a temporary name and renamed into place, and any process can build it (two
 building at once both succeed; one rename wins, the other's copy is dropped).
 
-Per request the cost is two cheap questions: the policy version and the register's
-revision. Only when either moved is a new folder found or built.
+Per request the cost is two cheap questions, the policy version and the register's
+revision, answered from this process's cache of them (invalidated by the change
+notifications). Only when either moved is a new folder found or built.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 
 from tweetguard.checks.engine import Checker
 from tweetguard.checks.name_index import NameIndex
-from tweetguard.server import policies, registers
+from tweetguard.server import cache, policies, registers
 from tweetguard.server.db import Database
 from tweetguard.stores.consent import ConsentRegister, Pupil
 from tweetguard.stores.home import policy_path, register_path
@@ -78,9 +79,16 @@ class SchoolHomes:
         return current
 
     def _fresh(self, home: SchoolHome) -> bool:
+        """Whether the folder is still the school's: from this process's cache of
+        versions (server/cache.py, forgotten on every change notification), so a
+        request usually costs no query at all."""
+        school = home.school_id
+        versions = cache.for_database(self.db)
         return (
-            policies.policy_version(self.db, home.school_id) == home.policy_version
-            and registers.revision(self.db, home.school_id) == home.register_revision
+            versions.policy_version(school, lambda: policies.policy_version(self.db, school))
+            == home.policy_version
+            and versions.register_revision(school, lambda: registers.revision(self.db, school))
+            == home.register_revision
         )
 
     def materialise(self, school_id: str) -> SchoolHome:
