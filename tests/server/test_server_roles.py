@@ -293,3 +293,31 @@ def test_a_new_app_per_process_reads_the_same_sign_in(
     other = second.test_client()
     other.set_cookie("tweetguard_server", cookie.value)
     assert other.get("/users").status_code == 200
+
+
+def test_the_overview_counts_each_schools_devices(app: Flask, trust: Trust, tmp_path: Path) -> None:
+    from tests.server.audit_rows import chain
+    from tests.server.conftest import bearer
+    from tweetguard.server import audit
+
+    client = app.test_client()
+    current, _ = enrolled(trust.db, trust.school_a.id, "hall-pc")
+    _, credential = enrolled(trust.db, trust.school_a.id, "office-pc")
+    stale, _ = enrolled(trust.db, trust.school_a.id, "old-pc")
+    devices.revoke(trust.db, trust.school_a.id, stale)
+    assert client.get("/api/v1/policy", headers=bearer(credential)).status_code == 200
+    tampered = chain(tmp_path / "d", 2)
+    tampered[1]["kind"] = "post"
+    audit.accept(trust.db, current, "shared", tampered[:1])
+    with pytest.raises(audit.ChainBroken):
+        audit.accept(trust.db, current, "shared", tampered[1:])
+    summary = devices.summary(trust.db, [trust.school_a.id, trust.school_b.id])
+    a = summary[trust.school_a.id]
+    assert a.enrolled == 2  # the removed device is not counted
+    assert a.on_version("0.0") == 1  # office-pc fetched it; hall-pc never asked
+    assert trust.school_b.id not in summary
+    page = signed_in(app, trust.admin.email).get("/")
+    row = re.search(rf'<tr id="school-{trust.school_a.id}">(.*?)</tr>'.encode(), page.data, re.S)
+    assert row
+    numbers = re.findall(rb'class="num[^"]*">(\d+)<', row.group(1))
+    assert numbers == [b"2", b"1", b"1", b"1"]  # devices, seen, on policy, refused pushes

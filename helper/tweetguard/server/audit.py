@@ -378,6 +378,19 @@ def gap_counts(db: Database, school_ids: list[str]) -> dict[str, int]:
     return {str(r[0]): int(r[1]) for r in rows}
 
 
+def gaps_by_school(db: Database, school_ids: list[str]) -> dict[str, int]:
+    """Refused pushes per school."""
+    if not school_ids:
+        return {}
+    with db.read() as conn:
+        rows = conn.execute(
+            select(audit_gaps.c.school_id, func.count())
+            .where(audit_gaps.c.school_id.in_(school_ids))
+            .group_by(audit_gaps.c.school_id)
+        ).all()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
 def _row(r: Any, label: str) -> AuditRow:
     return AuditRow(
         seq=int(r.seq),

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 
 from tweetguard.server.db import Database, new_id
 from tweetguard.server.db.tables import devices, enrol_codes, enrol_tokens, schools
@@ -303,3 +303,48 @@ def school_and_trust(db: Database, school_id: str) -> tuple[str, str, str]:
             .where(schools.c.id == school_id)
         ).one()
     return str(row.name), str(row.id), str(row.trust_name)
+
+
+@dataclass(frozen=True)
+class SchoolDevices:
+    """One school's devices in numbers, for a trust's overview of thousands of them."""
+
+    enrolled: int = 0
+    seen_today: int = 0
+    # policy version -> devices that last fetched it (revoked devices not counted)
+    policies: tuple[tuple[str | None, int], ...] = ()
+    last_seen: str | None = None
+
+    def on_version(self, version: str) -> int:
+        return sum(count for found, count in self.policies if found == version)
+
+
+def summary(db: Database, school_ids: list[str]) -> dict[str, SchoolDevices]:
+    """Per school: devices enrolled, seen in the last 24 hours, and by policy
+    version; one grouped query whatever the number of devices."""
+    if not school_ids:
+        return {}
+    cutoff = format_time(datetime.now(UTC) - timedelta(hours=24))
+    with db.read() as conn:
+        rows = conn.execute(
+            select(
+                devices.c.school_id,
+                devices.c.policy_version,
+                func.count(),
+                func.sum(case((devices.c.last_seen > cutoff, 1), else_=0)),
+                func.max(devices.c.last_seen),
+            )
+            .where(devices.c.school_id.in_(school_ids), devices.c.revoked.is_(False))
+            .group_by(devices.c.school_id, devices.c.policy_version)
+        ).all()
+    found: dict[str, SchoolDevices] = {}
+    for school_id, version, count, seen, last in rows:
+        before = found.get(school_id, SchoolDevices())
+        latest = max(filter(None, (before.last_seen, last)), default=None)
+        found[school_id] = SchoolDevices(
+            before.enrolled + int(count),
+            before.seen_today + int(seen or 0),
+            (*before.policies, (version, int(count))),
+            latest,
+        )
+    return found

@@ -206,6 +206,25 @@ def policy_version(db: Database, school_id: str) -> str:
     return _version(int(row.version or 0), int(row.school_version or 0))
 
 
+def versions(db: Database, school_ids: list[str]) -> dict[str, str]:
+    """Every listed school's policy version in one query (the trust's overview)."""
+    if not school_ids:
+        return {}
+    with db.read() as conn:
+        rows = conn.execute(
+            select(
+                schools.c.id,
+                trust_policies.c.version,
+                school_policies.c.version.label("school_version"),
+            )
+            .select_from(schools)
+            .outerjoin(trust_policies, trust_policies.c.trust_id == schools.c.trust_id)
+            .outerjoin(school_policies, school_policies.c.school_id == schools.c.id)
+            .where(schools.c.id.in_(school_ids))
+        ).all()
+    return {str(r.id): _version(int(r.version or 0), int(r.school_version or 0)) for r in rows}
+
+
 def save_trust_layer(
     db: Database, trust_id: str, text: str, locks: Iterable[str], *, by: str | None
 ) -> int:

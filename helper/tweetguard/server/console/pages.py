@@ -28,7 +28,7 @@ def _visible_schools() -> list[tenancy.School]:
 
 
 def _device_rows(school_ids: list[str]) -> dict[str, list[DeviceRow]]:
-    versions = {s: policies.policy_version(db(), s) for s in school_ids}
+    versions = policies.versions(db(), school_ids)
     gap_counts = audit.gap_counts(db(), school_ids)
     rows: dict[str, list[DeviceRow]] = defaultdict(list)
     for info in devices.devices_of(db(), school_ids):
@@ -46,15 +46,19 @@ def _device_rows(school_ids: list[str]) -> dict[str, list[DeviceRow]]:
 @bp.get("/")
 @allowed("trust.overview")
 def overview() -> str:
+    """Each school in numbers (a trust may have thousands of devices); a school's
+    page lists its devices one by one."""
     schools = _visible_schools()
-    found = tenancy.trust(db(), user().trust_id)
+    ids = [s.id for s in schools]
     return render_template(
         "overview.html",
-        trust=found,
+        trust=tenancy.trust(db(), user().trust_id),
         schools=schools,
-        devices=_device_rows([s.id for s in schools]),
-        versions={s.id: policies.policy_version(db(), s.id) for s in schools},
-        gaps=audit.gaps(db(), [s.id for s in schools], limit=20),
+        summary=devices.summary(db(), ids),
+        versions=policies.versions(db(), ids),
+        gap_counts=audit.gaps_by_school(db(), ids),
+        gaps=audit.gaps(db(), ids, limit=20),
+        empty=devices.SchoolDevices(),
     )
 
 
