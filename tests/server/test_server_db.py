@@ -28,7 +28,7 @@ def test_upgrade_from_empty_makes_every_table_and_is_idempotent(database_url: st
             assert set(metadata.tables) <= names
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == [], f"tables.py and the migrations differ: {diff}"
-        assert current_revision(db) == "0001"
+        assert current_revision(db) == "0002"
     finally:
         db.dispose()
 
@@ -61,5 +61,39 @@ def test_notify_is_quiet_until_a_notifier_is_installed(database_url: str) -> Non
         db.set_notifier(lambda channel, payload: heard.append((channel, payload)))
         db.notify("tweetguard_policy", "s_x")
         assert heard == [("tweetguard_policy", "s_x")]
+    finally:
+        db.dispose()
+
+
+def test_an_older_schema_is_upgraded_in_place(database_url: str) -> None:
+    """A server at 0001 with a user in it upgrades to head and keeps the user."""
+    from alembic import command
+    from alembic.config import Config
+
+    from tweetguard.server import tenancy
+    from tweetguard.server.db import MIGRATIONS
+
+    db = open_database(database_url)
+    try:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with db.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")
+        with db.write() as conn:
+            conn.execute(
+                text("INSERT INTO trusts (id, name, created_at) VALUES ('t_1', 'Old Trust', 'x');")
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, trust_id, email, name, password_hash, role, disabled,"
+                    " created_at) VALUES ('u_1', 't_1', 'a@old.example', 'A', 'h', 'trust_admin',"
+                    " false, 'x')"
+                )
+            )
+        upgrade(database_url)
+        found = tenancy.get_user(db, "u_1")
+        assert found is not None and found.session_epoch == 0
+        assert current_revision(db) == "0002"
     finally:
         db.dispose()

@@ -321,3 +321,17 @@ def test_the_overview_counts_each_schools_devices(app: Flask, trust: Trust, tmp_
     assert row
     numbers = re.findall(rb'class="num[^"]*">(\d+)<', row.group(1))
     assert numbers == [b"2", b"1", b"1", b"1"]  # devices, seen, on policy, refused pushes
+
+
+def test_signing_out_ends_the_session_everywhere(app: Flask, trust: Trust) -> None:
+    client = signed_in(app, trust.admin.email)
+    cookie = client.get_cookie("tweetguard_server")
+    assert cookie is not None
+    copy = app.test_client()
+    copy.set_cookie("tweetguard_server", cookie.value)
+    assert copy.get("/users").status_code == 200
+    assert client.post("/logout").status_code == 302
+    # The copied cookie (another browser, or a stolen one) no longer works.
+    assert copy.get("/users").status_code == 302
+    # Trap: signing in again works.
+    assert signed_in(app, trust.admin.email).get("/users").status_code == 200

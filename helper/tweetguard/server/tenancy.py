@@ -71,6 +71,7 @@ class User:
     role: str
     # The schools this user works on: every school of the trust for a trust admin.
     schools: frozenset[str]
+    session_epoch: int = 0
 
 
 def can(user: User | None, action: str, school_id: str | None = None) -> bool:
@@ -237,7 +238,19 @@ def get_user(db: Database, user_id: str) -> User | None:
                 .where(user_schools.c.user_id == user_id, schools.c.trust_id == row.trust_id)
             )
         school_ids = frozenset(r[0] for r in ids)
-    return User(row.id, row.trust_id, row.email, row.name, row.role, school_ids)
+    return User(
+        row.id, row.trust_id, row.email, row.name, row.role, school_ids, int(row.session_epoch)
+    )
+
+
+def end_sessions(db: Database, user_id: str) -> None:
+    """Signs the user out everywhere: cookies carry the epoch they were made in."""
+    with db.write() as conn:
+        conn.execute(
+            users.update()
+            .where(users.c.id == user_id)
+            .values(session_epoch=users.c.session_epoch + 1)
+        )
 
 
 def users_of(db: Database, trust_id: str) -> list[User]:

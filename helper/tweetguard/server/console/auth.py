@@ -1,8 +1,9 @@
 """Sign-in per user, and the one decorator every page goes through.
 
-The session is Flask's signed cookie (user id, sign-in time, last activity): any
-server process can check it, and the user is read from the database on every
-request, so a disabled account or a removed school takes effect at once.
+The session is Flask's signed cookie (user id, sign-in time, last activity, the
+user's session epoch): any server process can check it, and the user is read from
+the database on every request, so a disabled account, a removed school or a
+sign-out (which raises the epoch) takes effect at once everywhere.
 `allowed(action)` asks `tenancy.can` for the school in the route's path; a school
 the user does not work on is 404 (its existence is not told), an action their
 role lacks is 403.
@@ -57,8 +58,10 @@ def _signed_in() -> tenancy.User | None:
         session.clear()
         return None
     found = tenancy.get_user(db(), uid)
-    if found is not None:
-        session["seen"] = moment
+    if found is None or session.get("epoch") != found.session_epoch:
+        session.clear()
+        return None
+    session["seen"] = moment
     return found
 
 
@@ -118,12 +121,17 @@ def login() -> Response | str | tuple[str, int] | BaseResponse:
     lockout.succeeded(db(), email)
     session.clear()
     stamp = datetime.now(UTC).timestamp()
-    session.update(uid=found.id, at=stamp, seen=stamp)
+    session.update(uid=found.id, at=stamp, seen=stamp, epoch=found.session_epoch)
     session.permanent = True
     return redirect(safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
+    """Ends this user's sessions in every browser and process, not just this cookie:
+    a copied cookie is worth nothing after sign-out."""
+    found = _signed_in()
+    if found is not None:
+        tenancy.end_sessions(db(), found.id)
     session.clear()
     return redirect(url_for("server_auth.login"))

@@ -62,6 +62,9 @@ users = Table(
     Column("role", String(32), nullable=False),
     Column("disabled", Boolean, nullable=False),
     Column("created_at", String(TIME), nullable=False),
+    # Raised at sign-out: every session cookie made before it stops working, in
+    # every server process (migration 0002).
+    Column("session_epoch", Integer, nullable=False, server_default="0"),
 )
 
 user_schools = Table(
