@@ -104,7 +104,7 @@ def test_init_school_user_code_from_the_command_line(home: Path, database_url: s
     assert unknown.returncode != 0 and b"no school 'Nowhere Primary'" in unknown.stderr
     code = _cli(home, database_url, "code", "--school", "Fenwick Infants")
     assert code.returncode == 0 and len(code.stdout.strip()) == 14
-    assert _cli(home, database_url, "migrate").stdout.strip() == b"database schema at 0001"
+    assert _cli(home, database_url, "migrate").stdout.strip() == b"database schema at 0002"
 
 
 def test_without_certificates_the_server_refuses_to_bind_beyond_loopback(
