@@ -335,3 +335,19 @@ def test_signing_out_ends_the_session_everywhere(app: Flask, trust: Trust) -> No
     assert copy.get("/users").status_code == 302
     # Trap: signing in again works.
     assert signed_in(app, trust.admin.email).get("/users").status_code == 200
+
+
+def test_every_page_renders_for_the_trust_admin(
+    app: Flask, trust: Trust, b_things: dict[str, str]
+) -> None:
+    """Every GET page of school B opens for the admin of its trust (a template
+    error on a page nobody listed would show here)."""
+    admin = signed_in(app, trust.admin.email)
+    for rule, endpoint, methods in school_routes(app):
+        if "GET" not in methods:
+            continue
+        reply = admin.get(fill(rule, trust.school_b.id, b_things))
+        # The preview without an upload sends back to the register page.
+        assert reply.status_code in (200, 302), (endpoint, reply.status_code)
+        if reply.status_code == 302:
+            assert endpoint == "server_register.preview"
