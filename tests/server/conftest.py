@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.server.pg import Cluster, cluster
-from tweetguard.server import devices, tenancy
+from tweetguard.server import devices, notify, tenancy
 from tweetguard.server.app import create_server_app
 from tweetguard.server.db import Database, open_database, upgrade
 
@@ -43,6 +43,9 @@ def db(database_url: str) -> Iterator[Database]:
     upgrade(database_url)
     database = open_database(database_url)
     yield database
+    # The app installs LISTEN/NOTIFY (server/notify.py): its listener stops with the test,
+    # before the test's database (and, at the end, the cluster) goes away.
+    notify.hub(database).close()
     database.dispose()
 
 
