@@ -12,9 +12,11 @@ Everything on loopback, bounded in count (--schools x --devices) and time (--min
 3. Starts ONE server process as `tweetguard server run` does (gunicorn, --workers 1).
 4. Simulates every device: each polls GET /api/v1/policy with its ETag every
    poll_seconds (the server's own figure, 180 s), at a random phase, so the offered
-   rate is devices / poll_seconds; each pushes a batch of audit rows (a real hash
-   chain) every --audit-every seconds; a few extension devices send checks through
-   POST /api/v1/protocol (--checks-per-second). Requests go over a pool of
+   rate is devices / poll_seconds (with --rounds, each poll is the helper's whole
+   round, GET /status, /policy and /register: three requests); each pushes a
+   batch of audit rows (a real hash chain) every --audit-every seconds; a few
+   extension devices send checks through POST /api/v1/protocol
+   (--checks-per-second). Requests go over a pool of
    --connections keep-alive HTTP/1.1 connections (as a load balancer would hold),
    with a small HTTP client on asyncio streams (no new dependency).
 5. After --change-after seconds the trust's policy is changed (through the server's
@@ -118,6 +120,7 @@ class Device:
     credential: str
     kind: str
     etag: str = ""
+    revision: int = 0
     seq: int = 0
     last_hash: str = ""
     next_audit: float = 0.0
@@ -356,8 +359,19 @@ class Simulation:
         finally:
             connection.close()
 
+    async def timed(self, connection: Connection, kind: str, path: str, device: Device) -> bytes:
+        started = time.monotonic()
+        status, _, body = await connection.request("GET", path, self.headers(device))
+        if started >= self.measuring_from:
+            self.results.latencies[kind].append(time.monotonic() - started)
+            self.results.statuses[kind][status] += 1
+        return body
+
     async def one(self, connection: Connection, kind: str, device: Device) -> int:
         headers = self.headers(device)
+        if kind == "policy" and self.args.rounds:
+            # The helper's real round (sync/rounds.py): status, policy, register.
+            await self.timed(connection, "status", "/api/v1/status", device)
         if kind == "policy":
             if device.etag:
                 headers["If-None-Match"] = device.etag
@@ -373,6 +387,10 @@ class Simulation:
                     and asked >= self.change_at
                 ):
                     device.saw_change = time.monotonic() - self.change_at
+            if self.args.rounds:
+                path = f"/api/v1/register?since={device.revision}"
+                answer_body = await self.timed(connection, "register", path, device)
+                device.revision = int(json.loads(answer_body).get("revision", 0))
             return status
         if kind == "audit":
             rows = audit_batch(device, self.args.audit_batch)
@@ -481,6 +499,7 @@ async def simulate(args: argparse.Namespace, url: str, trust: str, sim: Simulati
     version = await asyncio.to_thread(policies.save_trust_layer, db, trust, text, locks, by=None)
     changed_in = time.monotonic() - sim.change_at
     sim.new_version = f"{version}.0"
+    notify.hub(db).close()
     db.dispose()
     await asyncio.gather(*tasks)
     return changed_in
@@ -528,7 +547,7 @@ def report(args: argparse.Namespace, sim: Simulation, seconds: float) -> dict[st
     results = sim.results
     total = sum(len(v) for v in results.latencies.values())
     devices = len(sim.devices)
-    offered = devices / sim.poll_seconds
+    offered = devices / sim.poll_seconds * (3 if args.rounds else 1)
     if args.audit_every > 0:
         offered += devices / args.audit_every
     offered += args.checks_per_second
@@ -575,6 +594,11 @@ def main() -> None:
     parser.add_argument("--audit-batch", type=int, default=5, help="rows per push")
     parser.add_argument("--checks-per-second", type=float, default=2.0)
     parser.add_argument("--extensions", type=int, default=1, help="extension devices per school")
+    parser.add_argument(
+        "--rounds",
+        action="store_true",
+        help="each poll is the helper's whole round: status, policy, register (3 requests)",
+    )
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--size-rows", type=int, default=200_000)

@@ -112,6 +112,9 @@ class VersionCache:
     def __init__(self, hub: notify.Hub) -> None:
         self.hub = hub
         self.policy: Cached[str, str] = Cached(hub)  # school id -> policy version
+        # school id -> (version, policy.toml text): after a change every device of the
+        # school fetches the same text; rendered once per school, not once per device.
+        self.effective: Cached[str, tuple[str, str]] = Cached(hub, max_entries=20_000)
         self.register: Cached[str, int] = Cached(hub)  # school id -> register revision
         self.devices: Cached[str, object] = Cached(hub)  # sha256(credential) -> Device
         hub.subscribe(notify.POLICY, self._policy_changed)
@@ -121,6 +124,13 @@ class VersionCache:
 
     def policy_version(self, school_id: str, load: Callable[[], str]) -> str:
         found = self.policy.get(school_id, load)
+        assert found is not None
+        return found
+
+    def effective_policy(
+        self, school_id: str, load: Callable[[], tuple[str, str]]
+    ) -> tuple[str, str]:
+        found = self.effective.get(school_id, load)
         assert found is not None
         return found
 
@@ -136,14 +146,17 @@ class VersionCache:
 
     def clear(self) -> None:
         self.policy.clear()
+        self.effective.clear()
         self.register.clear()
         self.devices.clear()
 
     def _policy_changed(self, channel: str, payload: str) -> None:
         if payload.startswith("trust:") or not payload:
             self.policy.clear()  # the trust's layer: every school of it (rare)
+            self.effective.clear()
         else:
             self.policy.forget(payload)
+            self.effective.forget(payload)
 
     def _register_changed(self, channel: str, payload: str) -> None:
         self.register.forget(payload)

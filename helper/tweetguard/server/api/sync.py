@@ -127,7 +127,9 @@ def policy() -> Reply:
         response = Response(status=304)
         response.headers["ETag"] = f'"{version}"'
         return response
-    version, text = policies.effective(db(), school_id)
+    version, text = cache.for_database(db()).effective_policy(
+        school_id, lambda: policies.effective(db(), school_id)
+    )
     _seen(policy_version=version)
     response = jsonify({"version": version, "toml": text})
     response.headers["ETag"] = f'"{version}"'
