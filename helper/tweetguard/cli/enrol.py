@@ -17,10 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tweetguard.cli.exits import EX_CANTCREAT, EX_UNAVAILABLE, EX_USAGE, fail
-
-# sysexits' "permission denied": the server refused this machine (enrol again).
-EX_NOPERM = 77
+from tweetguard.cli.exits import EX_CANTCREAT, EX_NOPERM, EX_UNAVAILABLE, EX_USAGE, fail
 
 
 def add(sub: Any, parser_class: type) -> None:

@@ -18,6 +18,7 @@ EX_SOFTWARE = 70  # a bug: the details are in the log
 EX_CANTCREAT = 73  # cannot write: a read-only or missing data folder, a full disk
 EX_IOERR = 74  # the consent register is damaged and cannot be read
 EX_TEMPFAIL = 75  # X's API rate limit: try again after the time given
+EX_NOPERM = 77  # the school's server refused this machine (enrolment, revoked, audit chain)
 EX_CONFIG = 78  # the policy file is broken; no X API credentials stored
 
 VERDICT_EXIT = {"allow": EXIT_ALLOW, "warn": EXIT_WARN, "block": EXIT_BLOCK}
