@@ -203,10 +203,11 @@ class SeenBuffer:
             if self._pid != os.getpid():  # first note in this process (gunicorn forks)
                 self._pid = os.getpid()
                 threading.Thread(target=self._run, name="tweetguard-seen", daemon=True).start()
-                atexit.register(self.flush)
+                atexit.register(self.flush, last=True)
 
-    def flush(self) -> int:
-        """Writes what is held; returns how many devices. Safe from any thread."""
+    def flush(self, *, last: bool = False) -> int:
+        """Writes what is held; returns how many devices. Safe from any thread.
+        `last`: at exit, where a database already gone is not worth a warning."""
         with self._lock:
             pending, self._pending = self._pending, {}
         if not pending:
@@ -224,6 +225,8 @@ class SeenBuffer:
                     )
                     conn.execute(statement, rows)
         except Exception as exc:
+            if last:
+                return 0
             log.warning(
                 "could not note %d devices' last call (%s); trying again in %.0f s",
                 len(pending),
