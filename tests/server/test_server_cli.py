@@ -215,3 +215,38 @@ def test_the_real_server_answers_over_https(home: Path, database_url: str, tmp_p
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def test_a_change_made_by_the_command_line_is_announced_to_running_servers(
+    home: Path, database_url: str
+) -> None:
+    """`tweetguard server school add` is a process of its own: the servers' caches and
+    feeds must hear of its change (LISTEN on PostgreSQL, the stamp file on SQLite)."""
+    from tests.server.test_notify import wait_for
+    from tweetguard.server import notify
+    from tweetguard.server.db import open_database
+
+    made = _cli(home, database_url, "init", "--trust", "Oakhurst Trust", "--admin",
+                "it@oakhurst.example", input=ADMIN_PASSWORD)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    db = open_database(database_url)
+    try:
+        hub = notify.install(db)
+        assert hub.wait_live(10)
+        heard: list[str] = []
+        resets: list[int] = []
+        hub.subscribe(notify.POLICY, lambda _channel, payload: heard.append(payload))
+        hub.on_reset(lambda: resets.append(1))
+        # The trap: a command that changes nothing announces nothing.
+        assert _cli(home, database_url, "school", "list").returncode == 0
+        hub.check()
+        assert not heard and not resets
+        assert _cli(home, database_url, "school", "add", "Oakhurst Juniors").returncode == 0
+        if db.dialect == "postgresql":
+            wait_for(lambda: heard)
+            assert heard[0].startswith("trust:")
+        else:
+            hub.check()
+            assert resets
+    finally:
+        db.dispose()

@@ -328,7 +328,7 @@ def hub(db: DatabaseLike | Engine) -> Hub:
         return found
 
 
-def notify(conn_or_db: Connection | DatabaseLike, channel: str, payload: str) -> None:
+def notify(conn_or_db: Connection | DatabaseLike | Engine, channel: str, payload: str) -> None:
     """Tells every server process that something changed.
 
     Given the `Connection` of the change's transaction, the notification goes out
@@ -344,7 +344,8 @@ def notify(conn_or_db: Connection | DatabaseLike, channel: str, payload: str) ->
         if conn_or_db.dialect.name == "postgresql":
             conn_or_db.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": payload})
         return
-    with conn_or_db.engine.begin() as conn:
+    engine = conn_or_db if isinstance(conn_or_db, Engine) else conn_or_db.engine
+    with engine.begin() as conn:
         notify(conn, channel, payload)
 
 
@@ -386,13 +387,30 @@ class Notifiable(DatabaseLike, Protocol):
     def set_notifier(self, notifier: Callable[[str, str], None] | None) -> None: ...
 
 
-def install(db: Notifiable) -> Hub:
-    """Makes `db.notify(channel, payload)` reach every process (the app calls this once).
+def attach(db: Notifiable) -> Hub:
+    """Makes `db.notify(channel, payload)` reach every process; starts no thread
+    (`open_database` calls it, so a CLI change is announced as the server's are).
 
     `db.notify` is called after the change's own transaction committed, so it sends in
     a transaction of its own; code holding the change's connection may instead call
     `notify(conn, ...)` inside it, which also covers a crash between the two."""
     found = hub(db)
-    db.set_notifier(lambda channel, payload: notify(db, channel, payload))
+    engine = db.engine
+    db.set_notifier(lambda channel, payload: notify(engine, channel, payload))
+    return found
+
+
+def install(db: Notifiable) -> Hub:
+    """As `attach`, and listens for the other processes' changes (a serving app)."""
+    found = attach(db)
     found.ensure_listening()
     return found
+
+
+def close(db: DatabaseLike | Engine) -> None:
+    """Stops this process's listener for `db`, if it has one (on dispose)."""
+    engine = db if isinstance(db, Engine) else db.engine
+    with _hubs_lock:
+        found = _hubs.get(engine)
+    if found is not None:
+        found.close()

@@ -8,8 +8,10 @@ the package itself, with no alembic.ini to ship.
 
 `Database.read()` and `Database.write()` are the only ways services touch the
 engine, so the SQLite write lock and the PostgreSQL transaction are taken in one
-place. `Database.notify(channel, payload)` tells other processes what changed;
-it does nothing until a notifier is installed (server/notify.py).
+place. `Database.notify(channel, payload)` tells other processes what changed
+(server/notify.py): every database `open_database` returns announces its changes,
+so a change made by the `tweetguard server` CLI reaches the running servers too.
+Only listening starts a thread, and only when something subscribes.
 """
 
 from __future__ import annotations
@@ -109,6 +111,10 @@ class Database:
             notifier(channel, payload)
 
     def dispose(self) -> None:
+        """Closes the pool, and stops this process's listener if one was started."""
+        from tweetguard.server import notify
+
+        notify.close(self)
         self.engine.dispose()
 
 
@@ -151,14 +157,21 @@ def _postgresql_engine(url: str) -> Engine:
 
 def open_database(url: str) -> Database:
     """The database at `url` (sqlite:///PATH or postgresql://...); runs no
-    migrations (`upgrade` does). A SQLite file's folder is made if missing."""
+    migrations (`upgrade` does). A SQLite file's folder is made if missing.
+    Its changes are announced (`notify.attach`): nothing may change a school
+    without the servers' caches and feeds hearing of it."""
+    from tweetguard.server import notify
+
     url = normalise_url(url)
     if url.startswith("sqlite:///"):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        return Database(url, _sqlite_engine(url))
-    return Database(url, _postgresql_engine(url))
+        db = Database(url, _sqlite_engine(url))
+    else:
+        db = Database(url, _postgresql_engine(url))
+    notify.attach(db)
+    return db
 
 
 def upgrade(url: str) -> None:
