@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 
 import pytest
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from tests.server.pg import Cluster
 from tweetguard.server import devices, tenancy
@@ -254,7 +255,7 @@ def test_an_audit_push_to_one_process_reaches_a_page_on_the_other(two_servers: S
     cookie = sign_in(a, "dsl@fernhill.example")  # signed in through A, the page on B
     with connect(
         f"ws://127.0.0.1:{b.feed}/",
-        origin=ORIGIN,  # type: ignore[arg-type]
+        origin=Origin(ORIGIN),
         additional_headers={"Cookie": cookie},
         open_timeout=5,
     ) as page:
@@ -286,13 +287,13 @@ def test_the_feed_refuses_a_page_not_signed_in(two_servers: Setup) -> None:
     from websockets.exceptions import InvalidStatus
 
     with pytest.raises(InvalidStatus) as refused:
-        connect(f"ws://127.0.0.1:{two_servers.b.feed}/", origin=ORIGIN, open_timeout=5)  # type: ignore[arg-type]
+        connect(f"ws://127.0.0.1:{two_servers.b.feed}/", origin=Origin(ORIGIN), open_timeout=5)
     assert refused.value.response.status_code == 403
     cookie = sign_in(two_servers.a, "dsl@fernhill.example")
     with pytest.raises(InvalidStatus):  # the right cookie from another site's page
         connect(
             f"ws://127.0.0.1:{two_servers.b.feed}/",
-            origin="https://elsewhere.example",  # type: ignore[arg-type]
+            origin=Origin("https://elsewhere.example"),
             additional_headers={"Cookie": cookie},
             open_timeout=5,
         )

@@ -46,7 +46,25 @@ def add(sub: Any, parser_class: type) -> None:
     run.add_argument("--certfile", metavar="FILE", help="the TLS certificate chain (PEM)")
     run.add_argument("--keyfile", metavar="FILE", help="its private key (PEM)")
     run.add_argument(
-        "--workers", type=int, default=2, metavar="N", help="worker processes (default 2)"
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default 1 on SQLite, whose live feed hears only its own "
+        "process; 2 on PostgreSQL)",
+    )
+    run.add_argument(
+        "--feed-port",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the pages' live feed port (default: the HTTP port + 2; 0: no live feed)",
+    )
+    run.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers use for the pages, e.g. https://tweetguard.school.example:8443 "
+        "(default: from --bind); the live feed accepts pages of this origin only",
     )
     run.add_argument(
         "--ws-port",
@@ -147,6 +165,8 @@ def _run(args: argparse.Namespace, home: Path) -> int:
                 keyfile=args.keyfile,
                 workers=args.workers,
                 ws_port=args.ws_port,
+                feed_port=args.feed_port,
+                public_url=args.public_url,
             )
         except ServeError as exc:
             return fail(EX_CONFIG, str(exc))

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
 import threading
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
@@ -73,6 +74,7 @@ class AuditFeed:
         host: str = "127.0.0.1",
         port: int = 0,
         reuse_port: bool = True,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.db = db
         self.origin = origin
@@ -81,6 +83,7 @@ class AuditFeed:
         self.host = host
         self.port = port
         self.reuse_port = reuse_port
+        self.tls = tls
         self.hub = notify.hub(db)
         self._pages: set[_Page] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -163,6 +166,7 @@ class AuditFeed:
             process_request=self._check_handshake,
             server_header=None,
             reuse_port=self.reuse_port,
+            ssl=self.tls,
         ) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()
@@ -352,8 +356,16 @@ def authorizer(app: Flask) -> Authorize:
     return authorize
 
 
-def start_feed(app: Flask, *, origin: str, host: str = "127.0.0.1", port: int = 0) -> AuditFeed:
-    """The feed of this process for the server `app`, answering pages of `origin`."""
+def start_feed(
+    app: Flask,
+    *,
+    origin: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: ssl.SSLContext | None = None,
+) -> AuditFeed:
+    """The feed of this process for the server `app`, answering pages of `origin`
+    (wss:// with `tls`, the server's own certificate)."""
     from tweetguard.server.console import COOKIE_NAME
 
     feed = AuditFeed(
@@ -363,6 +375,7 @@ def start_feed(app: Flask, *, origin: str, host: str = "127.0.0.1", port: int = 
         authorize=authorizer(app),
         host=host,
         port=port,
+        tls=tls,
     )
     feed.start()
     return feed

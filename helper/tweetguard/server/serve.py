@@ -10,6 +10,11 @@ Each worker builds its app after the fork (no preload), so no database connectio
 is shared between processes. The WebSocket (server/api/ws.py) needs one process
 to hold each connection, so it runs in a child process beside gunicorn on the port
 after the HTTP one, with the same certificate; the hello reply names it.
+
+The pages' live feed (server/feed.py) runs in EVERY worker, on one port (the HTTP
+port + 2, SO_REUSEPORT: the kernel spreads pages over the workers), each told of
+every push by LISTEN/NOTIFY. On SQLite there is no LISTEN and a worker's feed hears
+only its own process's pushes, so a SQLite server runs one worker by default.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import sys
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
@@ -30,6 +36,26 @@ from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 DEFAULT_TLS_BIND = "0.0.0.0:8443"
 DEFAULT_LOOPBACK_BIND = "127.0.0.1:8780"
 THREADS = 4
+SQLITE_WORKERS = 1  # the feed of a SQLite server hears only its own process
+POSTGRESQL_WORKERS = 2
+
+
+def default_workers(database_url: str) -> int:
+    return SQLITE_WORKERS if database_url.startswith("sqlite") else POSTGRESQL_WORKERS
+
+
+def feed_address(public_url: str, feed_port: int) -> tuple[str, str]:
+    """(the pages' origin, the feed's ws:// or wss:// URL) for the pages at `public_url`."""
+    parts = urlsplit(public_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ServeError(
+            f"--public-url {public_url!r} is not an http(s) address; "
+            "e.g. https://tweetguard.school.example:8443"
+        )
+    origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return origin, f"{scheme}://{host}:{feed_port}/"
 
 
 class ServeError(Exception):
@@ -91,16 +117,22 @@ def run(
     bind: str | None = None,
     certfile: str | None = None,
     keyfile: str | None = None,
-    workers: int = 2,
+    workers: int | None = None,
     ws_port: int | None = None,
+    feed_port: int | None = None,
+    public_url: str | None = None,
 ) -> int:
     """Serves until SIGTERM or Ctrl-C; gunicorn's exit status."""
     bind = bind or (DEFAULT_TLS_BIND if certfile else DEFAULT_LOOPBACK_BIND)
     check_tls(bind, certfile, keyfile)
     host, port = split_bind(bind)
     ws = port + 1 if ws_port is None else ws_port
+    feed = port + 2 if feed_port is None else feed_port
     scheme = "https" if certfile else "http"
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown_host = f"[{shown}]" if ":" in shown else shown
+    origin, feed_url = feed_address(public_url or f"{scheme}://{shown_host}:{port}", feed)
+    workers = default_workers(database_url) if workers is None else workers
     print(f"tweetguard server: {scheme}://{shown}:{port}/", flush=True)
     if not certfile:
         print(
@@ -117,6 +149,8 @@ def run(
         app = create_server_app(database_url, data_dir=data_dir)
         if ws:
             app.config["TWEETGUARD_WS_PORT"] = ws
+        if feed:
+            _start_feed(app, origin, feed_url, host, feed, certfile, keyfile)
         return app
 
     options: dict[str, Any] = {
@@ -148,6 +182,37 @@ def run(
             except subprocess.TimeoutExpired:
                 child.kill()
     return 0
+
+
+def _start_feed(
+    app: Flask,
+    origin: str,
+    feed_url: str,
+    host: str,
+    port: int,
+    certfile: str | None,
+    keyfile: str | None,
+) -> None:
+    """This worker's live feed (after the fork: each worker has its own, on one port);
+    the pages' CSP then names it (console.security reads TWEETGUARD_FEED_URL)."""
+    from tweetguard.server.feed import start_feed
+
+    context = None
+    if certfile and keyfile:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certfile, keyfile)
+    try:
+        start_feed(app, origin=origin, host=host, port=port, tls=context)
+    except OSError as exc:
+        # The pages still work, reloaded by hand; they say the feed is not running.
+        print(
+            f"tweetguard server: no live feed on port {port} ({exc}); "
+            "free that port or pick another with --feed-port",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    app.config["TWEETGUARD_FEED_URL"] = feed_url
 
 
 def _session_key(data_dir: Path) -> None:

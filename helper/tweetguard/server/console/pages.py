@@ -11,7 +11,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from tweetguard.server import audit, devices, policies, tenancy
 from tweetguard.server.console.auth import allowed, db, user
 
-bp = Blueprint("server_pages", __name__)
+# server-live.js is the server's own; the CSS stays the console's (the app's static folder).
+bp = Blueprint("server_pages", __name__, static_folder="static", static_url_path="/static-server")
 
 
 @dataclass
