@@ -30,7 +30,9 @@ function useManaged(values) {
   managed = values || {};
   const server = serverConfig(managed);
   const name = server ? `server:${server.serverUrl}` : hostName(managed) || HOST_NAME;
-  if (!helper || helper.hostName !== name) {
+  // A new enrolment token is how IT enrols again a Chromebook it removed.
+  const newToken = server && helper instanceof ServerClient && helper.enrolmentToken !== server.enrolmentToken;
+  if (!helper || helper.hostName !== name || newToken) {
     helper = server
       ? new ServerClient({ ...server, storage: chrome.storage.local, version: VERSION })
       : new HelperClient(chrome.runtime, { hostName: name });

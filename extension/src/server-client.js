@@ -11,8 +11,16 @@
 // socket cannot open, POST /api/v1/protocol per request, trying the socket again
 // after a backoff. The credential comes from enrolling once with the school's
 // enrolment token (managed storage), kept in chrome.storage.local.
+//
+// A device the school removed stays removed: the server's 401 `device_unknown` (or
+// 4401 on the socket after the credential was sent) is remembered in
+// chrome.storage.local, and the token is not used to enrol again until IT pushes a
+// different one (else every removal would just make a new device). The socket URL a
+// hello names is used only when it is as safe as serverUrl (wss: on the same host,
+// or ws: for a server on loopback); else the HTTPS fallback carries everything.
 
 import { HELPER_UNAVAILABLE, isProgress, unavailable } from './helper-client.js';
+import { isLoopback } from './settings.js';
 
 export const TIMEOUT_MS = 5000;
 export const STORAGE_KEY = 'tweetguardServer';
@@ -44,6 +52,44 @@ function noAnswer(serverUrl, timeoutMs) {
     `The school's tweetguard server ${serverHost(serverUrl)} did not answer, so this post is held. ` +
       "Try again; if it keeps happening, ask your school's IT lead.",
   );
+}
+
+/** The one line a teacher sees on a Chromebook the school removed. */
+export function removedReply(serverUrl) {
+  return {
+    ok: false,
+    error: {
+      code: HELPER_UNAVAILABLE,
+      message: `This Chromebook was removed from the school's tweetguard server ${serverHost(serverUrl)}, so this post is held; ask IT to enrol it again.`,
+    },
+  };
+}
+
+/** What is kept of the token beside a removal: its SHA-256, never the token. */
+export async function tokenFingerprint(token) {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(token || ''));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The WebSocket URL a hello named, if it may carry the credential and post text:
+ * wss: on serverUrl's own host (any port), or ws: only when serverUrl is itself
+ * plain http on loopback. Else null (the HTTPS fallback): a server behind a proxy
+ * that does not set X-Forwarded-Proto answers ws://, which would be in the clear. */
+export function acceptableSocketUrl(serverUrl, socketUrl) {
+  let server;
+  let socket;
+  try {
+    server = new URL(serverUrl);
+    socket = new URL(socketUrl);
+  } catch {
+    return null;
+  }
+  if (socket.username || socket.password) return null;
+  if (socket.protocol === 'wss:' && socket.hostname === server.hostname) return socket.toString();
+  if (socket.protocol === 'ws:' && server.protocol === 'http:' && isLoopback(server.hostname) && isLoopback(socket.hostname)) {
+    return socket.toString();
+  }
+  return null;
 }
 
 function refused(serverUrl, message) {
@@ -84,8 +130,15 @@ export class ServerClient {
     version = '',
     now = () => Date.now(),
     socketUrl = undefined,
+    problem = null,
+    log = (...args) => console.warn(...args),
   }) {
     this.serverUrl = serverUrl.replace(/\/+$/, '');
+    // A serverUrl settings.js refused: every request is held with its one line.
+    this.problem = problem;
+    this.log = log;
+    this.refusedSocketUrl = null; // the last socket URL refused, logged once
+    this.removed = false; // the server said this device was removed
     this.enrolmentToken = enrolmentToken || '';
     this.storage = storage;
     this.fetch = fetchImpl;
@@ -118,9 +171,7 @@ export class ServerClient {
         done = true;
         clearTimeout(timer);
         this.pending.delete(id);
-        if (reply && reply.ok && reply.protocol) {
-          this.socketUrl = typeof reply.websocket === 'string' ? reply.websocket : defaultSocketUrl(this.serverUrl);
-        }
+        if (reply && reply.ok && reply.protocol) this.useSocketUrl(reply.websocket);
         resolve(reply);
       };
       settle.onProgress = onProgress;
@@ -131,13 +182,40 @@ export class ServerClient {
     });
   }
 
+  /** Where the hello says the socket is, if it is safe to send the credential
+   * there; else none (requests go by HTTPS) and one line in the worker's log. */
+  useSocketUrl(named) {
+    if (typeof named !== 'string') {
+      this.socketUrl = defaultSocketUrl(this.serverUrl);
+      return;
+    }
+    const accepted = acceptableSocketUrl(this.serverUrl, named);
+    if (accepted !== this.socketUrl && this.socket) this.closeSocket('the server named another socket');
+    this.socketUrl = accepted;
+    if (!accepted && this.refusedSocketUrl !== named) {
+      this.refusedSocketUrl = named;
+      this.log(
+        `tweetguard: the school's server ${this.host} named the WebSocket ${named}, which is not wss:// on ${this.host}; ` +
+          'using HTTPS instead (IT: set X-Forwarded-Proto on the proxy, see docs/server.md).',
+      );
+    }
+  }
+
   async send(message, settle) {
+    if (this.problem) {
+      settle({ ok: false, error: { code: HELPER_UNAVAILABLE, message: this.problem } });
+      return;
+    }
     const credential = await this.credential();
     if (!credential.ok) {
       settle(credential.reply);
       return;
     }
     const socket = await this.openSocket(credential.value);
+    if (this.removed) {
+      settle(removedReply(this.serverUrl));
+      return;
+    }
     if (socket) {
       this.pending.set(message.id, settle);
       try {
@@ -157,6 +235,13 @@ export class ServerClient {
     const stored = (await this.storage.get(STORAGE_KEY))[STORAGE_KEY];
     if (stored && stored.serverUrl === this.serverUrl && stored.credential) {
       return { ok: true, value: stored.credential };
+    }
+    // Removed by the school: held until IT pushes a different enrolment token.
+    if (stored && stored.serverUrl === this.serverUrl && stored.removed) {
+      if (stored.token === (await tokenFingerprint(this.enrolmentToken))) {
+        this.removed = true;
+        return { ok: false, reply: removedReply(this.serverUrl) };
+      }
     }
     if (!this.enrolling) this.enrolling = this.enrol().finally(() => (this.enrolling = null));
     return this.enrolling;
@@ -187,14 +272,19 @@ export class ServerClient {
     await this.storage.set({
       [STORAGE_KEY]: { serverUrl: this.serverUrl, credential: body.credential, deviceId: body.device_id, school: body.school },
     });
+    this.removed = false;
     return { ok: true, value: body.credential };
   }
 
-  /** A credential the server no longer knows (the device was removed): enrol
-   * again with the token at the next request. */
-  async forget() {
-    this.closeSocket('credential refused');
-    await this.storage.remove(STORAGE_KEY);
+  /** A credential the server no longer knows: the school removed this device.
+   * Not enrolled again with the same token (that would undo the removal); kept
+   * so until the managed enrolmentToken changes. */
+  async markRemoved() {
+    this.removed = true;
+    this.closeSocket('this device was removed', removedReply(this.serverUrl));
+    await this.storage.set({
+      [STORAGE_KEY]: { serverUrl: this.serverUrl, removed: true, token: await tokenFingerprint(this.enrolmentToken) },
+    });
   }
 
   // --- HTTP ------------------------------------------------------------------
@@ -215,9 +305,9 @@ export class ServerClient {
       return unreachable(this.serverUrl, error && error.message);
     }
     const body = await response.json().catch(() => null);
-    if (response.status === 401) {
-      await this.forget();
-      return refused(this.serverUrl, (body && body.error && body.error.message) || 'this browser is not enrolled.');
+    if (response.status === 401 && body && body.error && body.error.code === 'device_unknown') {
+      await this.markRemoved();
+      return removedReply(this.serverUrl);
     }
     if (!response.ok || !body || typeof body !== 'object') {
       const why = (body && body.error && body.error.message) || `HTTP ${response.status}`;
@@ -231,7 +321,7 @@ export class ServerClient {
   /** The open socket, or null (then the request goes by HTTP). A socket that
    * failed is tried again only after the backoff, doubling up to a minute. */
   async openSocket(credential) {
-    if (!this.Socket || this.socketUrl === undefined) return null;
+    if (!this.Socket || !this.socketUrl) return null;
     if (!this.socketReady) {
       if (this.now() < this.retryAt) return null;
       this.socketReady = this.connect(credential);
@@ -250,12 +340,16 @@ export class ServerClient {
         return;
       }
       let accepted = false;
+      let credentialSent = false;
       const timer = setTimeout(() => {
         if (accepted) return;
         this.dropSocket(socket, 'the socket did not open in time');
         resolve(null);
       }, AUTH_WAIT_MS);
-      socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', credential, version: this.version }));
+      socket.onopen = () => {
+        socket.send(JSON.stringify({ type: 'auth', credential, version: this.version }));
+        credentialSent = true;
+      };
       socket.onmessage = (event) => {
         let frame;
         try {
@@ -277,8 +371,14 @@ export class ServerClient {
       };
       socket.onclose = (event) => {
         clearTimeout(timer);
-        if (event && event.code === UNAUTHORISED) this.forget().catch(() => {});
-        this.dropSocket(socket, (event && event.reason) || 'the connection closed');
+        if (event && event.code === UNAUTHORISED && credentialSent) {
+          // Set before anything else runs: send() must not go on by HTTP.
+          this.removed = true;
+          this.dropSocket(socket, 'this device was removed', removedReply(this.serverUrl));
+          this.markRemoved().catch(() => {});
+        } else {
+          this.dropSocket(socket, (event && event.reason) || 'the connection closed');
+        }
         if (!accepted) resolve(null);
       };
       socket.onerror = () => {};
@@ -307,7 +407,7 @@ export class ServerClient {
 
   /** The socket is gone: requests waiting on it are held (fail closed); the next
    * request goes by HTTP until the backoff lets the socket be tried again. */
-  dropSocket(socket, reason) {
+  dropSocket(socket, reason, reply = unreachable(this.serverUrl, reason)) {
     const wasCurrent = this.socket === socket || this.socket === null;
     if (this.socket === socket) this.socket = null;
     if (wasCurrent) {
@@ -321,10 +421,10 @@ export class ServerClient {
     }
     const waiting = [...this.pending.values()];
     this.pending.clear();
-    for (const settle of waiting) settle(unreachable(this.serverUrl, reason));
+    for (const settle of waiting) settle(reply);
   }
 
-  closeSocket(reason) {
-    if (this.socket) this.dropSocket(this.socket, reason);
+  closeSocket(reason, reply = undefined) {
+    if (this.socket) this.dropSocket(this.socket, reason, reply);
   }
 }

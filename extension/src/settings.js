@@ -44,9 +44,42 @@ export function hostName(managed = {}) {
 
 /** The school's server, for machines without the helper (Chromebooks): with
  * `serverUrl` set in managed storage the extension asks the server instead of a
- * native host, enrolling once with `enrolmentToken` (docs/server-api.md). */
+ * native host, enrolling once with `enrolmentToken` (docs/server-api.md).
+ *
+ * A `serverUrl` that is set but unusable still chooses the server, with `problem`
+ * (one line naming the setting): the posts are held, rather than sent in the clear
+ * or to a native host a Chromebook does not have. Plain http only for a server on
+ * this machine, as helper/tweetguard/sync/client.py check_url. */
 export function serverConfig(managed = {}) {
   const { serverUrl, enrolmentToken } = managed;
-  if (typeof serverUrl !== 'string' || !/^https?:\/\/[^/]/i.test(serverUrl)) return null;
-  return { serverUrl: serverUrl.replace(/\/+$/, ''), enrolmentToken: typeof enrolmentToken === 'string' ? enrolmentToken : '' };
+  if (serverUrl === undefined || serverUrl === null || serverUrl === '') return null;
+  const token = typeof enrolmentToken === 'string' ? enrolmentToken : '';
+  const given = typeof serverUrl === 'string' ? serverUrl.trim() : String(serverUrl);
+  const problem = serverUrlProblem(given);
+  if (problem) return { serverUrl: given, enrolmentToken: token, problem };
+  return { serverUrl: given.replace(/\/+$/, ''), enrolmentToken: token };
+}
+
+/** True for this machine: localhost, 127.x.x.x, [::1]. */
+export function isLoopback(hostname) {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+function serverUrlProblem(given) {
+  let url;
+  try {
+    url = new URL(given);
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || !url.hostname) {
+    return `The serverUrl setting (${given}) is not a server address, so this post is held; ask IT to set serverUrl to https://SERVER in the extension's policy.`;
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    return `The serverUrl setting has more than a server address, so this post is held; ask IT to set serverUrl to just https://SERVER in the extension's policy.`;
+  }
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    return `The serverUrl setting (${given}) is not encrypted, so this post is held; ask IT to set serverUrl to https:// (plain http only for a server on this machine).`;
+  }
+  return null;
 }
