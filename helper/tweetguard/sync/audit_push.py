@@ -7,6 +7,10 @@ source, in seq order and batches of at most 1,000 rows; the server recomputes ea
 hash and checks each row links to the last it holds. A retry after a lost answer
 is safe (the server accepts a row it already holds again).
 
+Where the server's copy of each source ends is kept in the state (`audit_held`)
+from each push's answer, so a round asks GET /status only when it must (rounds.py):
+at start, after a refusal, or for a source whose end it does not know.
+
 A refusal (409 `audit_chain_broken`: a row altered, missing or out of order) is
 said once, in the log and the hello status, and that source is not sent again
 while nothing has changed (the same rows here, the same end on the server): a
@@ -44,9 +48,12 @@ def push_audit(
 ) -> tuple[list[Step], SyncState]:
     steps: list[Step] = []
     refused = dict(state.audit_refused)
+    held: dict[str, dict[str, Any]] = {}
     for audit in audit_sources(home):
         try:
-            step, refusal = _push_one(client, audit, server_audit.get(audit.source), refused, batch)
+            step, refusal, end = _push_one(
+                client, audit, server_audit.get(audit.source), refused, batch
+            )
         finally:
             audit.close()
         steps.append(step)
@@ -54,9 +61,26 @@ def push_audit(
             refused.pop(audit.source, None)
         else:
             refused[audit.source] = refusal
+        if end is not None:
+            held[audit.source] = end
     if not steps:
         steps.append(Step("audit", "no audit on this machine yet"))
-    return steps, replace(state, audit_refused=refused)
+    return steps, replace(state, audit_refused=refused, audit_held=held)
+
+
+def unknown_sources(home: Path, state: SyncState) -> list[str]:
+    """Sources with rows whose resume point on the server this machine does not know
+    (a new teacher's audit file, a first round): GET /status must say it."""
+    unknown = []
+    for audit in audit_sources(home):
+        try:
+            if audit.source not in state.audit_held and audit.last_seq() > 0:
+                unknown.append(audit.source)
+        except AuditError:
+            unknown.append(audit.source)
+        finally:
+            audit.close()
+    return unknown
 
 
 def _push_one(
@@ -65,11 +89,12 @@ def _push_one(
     remote: object,
     refused: Mapping[str, dict[str, Any]],
     batch: int,
-) -> tuple[Step, dict[str, Any] | None]:
+) -> tuple[Step, dict[str, Any] | None, dict[str, Any] | None]:
+    """(the step, the refusal if any, where the server's copy ends if known after it)."""
     source = audit.source
     name = f"audit ({source})"
     if SUSPICIOUS in source:
-        return Step(name, "not sent: the file's owner does not match its name", PROBLEM), None
+        return Step(name, "not sent: the file's owner does not match its name", PROBLEM), None, None
     held = remote if isinstance(remote, Mapping) else {}
     server_seq = _int(held.get("last_seq"))
     server_hash = str(held.get("last_hash") or "")
@@ -77,10 +102,10 @@ def _push_one(
         rows = audit.rows(AuditQuery(after_seq=server_seq))
         local_seq = audit.last_seq()
     except AuditError as exc:
-        return Step(name, f"not sent: {exc}", PROBLEM), None
+        return Step(name, f"not sent: {exc}", PROBLEM), None, None
     before = refused.get(source)
     if before is not None and _unchanged(before, server_seq, server_hash, rows, local_seq):
-        return Step(name, f"still refused: {before.get('note', '')}", REFUSED), before
+        return Step(name, f"still refused: {before.get('note', '')}", REFUSED), before, None
     where = {"server_last_seq": server_seq, "server_last_hash": server_hash}
     if local_seq < server_seq:
         note = (
@@ -89,9 +114,10 @@ def _push_one(
             "look at this device's audit on the server"
         )
         log.warning("audit %s: %s", source, note)
-        return Step(name, note, REFUSED), {**where, "short": True, "note": note}
+        return Step(name, note, REFUSED), {**where, "short": True, "note": note}, None
     if not rows:
-        return Step(name, f"nothing new (the server holds up to row {server_seq})"), None
+        end = {"last_seq": server_seq, "last_hash": server_hash}
+        return Step(name, f"nothing new (the server holds up to row {server_seq})"), None, end
     sent = 0
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
@@ -107,11 +133,12 @@ def _push_one(
             refusal = {**where, "upto": upto, "digest": _digest(rows, upto), "note": note}
             if sent:  # the server's end moved with the batches it took
                 refusal.update(server_last_seq=server_seq, server_last_hash=server_hash)
-            return Step(name, line, REFUSED), refusal
+            return Step(name, line, REFUSED), refusal, None
         sent += len(chunk)
         server_seq = _int(answer.get("last_seq"))
         server_hash = str(answer.get("last_hash") or "")
-    return Step(name, f"sent {sent} row(s); the server holds up to row {server_seq}"), None
+    end = {"last_seq": server_seq, "last_hash": server_hash}
+    return Step(name, f"sent {sent} row(s); the server holds up to row {server_seq}"), None, end
 
 
 def _unchanged(

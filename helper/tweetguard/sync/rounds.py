@@ -1,8 +1,13 @@
 """One sync round: status, policy, register, audit, in that order, and what the
 device's connection to its server is afterwards (online, offline or refused).
 
-Status comes first: it says the device is still known and where the server's copy
-of each audit ends. Policy and register come before the audit, so the rows that
+Status comes first when it is needed: it says where the server's copy of each
+audit ends. Every device calls every few minutes and status is the one call that
+reads the database when nothing changed, so a round asks it only at the start of
+a process, after a refusal, and when an audit has rows whose resume point is not
+known; otherwise it pushes from where the last push ended (kept in the state) and
+asks status only if the server refuses that. The policy poll still says whether
+the device is known (401). Policy and register come before the audit, so the rows that
 record their changes go up in the same round. A server that cannot be reached
 ends the round at once and leaves everything as it was: the checks go on with the
 last good policy and register, and the state says since when the device has been
@@ -15,13 +20,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from tweetguard.sync.audit_push import push_audit
+from tweetguard.sync.audit_push import push_audit, unknown_sources
 from tweetguard.sync.client import Refused, ServerClient, SyncError
 from tweetguard.sync.outcome import PROBLEM, REFUSED, Step
 from tweetguard.sync.policy_pull import pull_policy
@@ -43,6 +48,8 @@ from tweetguard.sync.state import (
 log = logging.getLogger("tweetguard.sync")
 
 LOCK_FILE = "sync.lock"
+# Data folders whose round already asked GET /status in this process.
+_status_asked: set[Path] = set()
 
 
 class NotEnrolled(Exception):
@@ -69,9 +76,11 @@ def run_round(
     *,
     client_for: Callable[[Enrolment, str], ServerClient] | None = None,
     lock_wait: float = 30.0,
+    ask_status: bool | None = None,
 ) -> RoundResult:
     """One round: NotEnrolled, Busy, or the steps and the connection after them (the
-    state is written to sync-state.json, or kept in this process when it cannot be)."""
+    state is written to sync-state.json, or kept in this process when it cannot be).
+    `ask_status` None: GET /status only when needed (the module's docstring)."""
     enrolment = load_enrolment(home)
     if enrolment is None:
         raise NotEnrolled(
@@ -80,7 +89,17 @@ def run_round(
         )
     with _round_lock(home, lock_wait):
         before = load_state(home)
-        steps, state, failure = _steps(home, enrolment, before, client_for or _client)
+        if ask_status is None:
+            ask_status = (
+                home not in _status_asked
+                or bool(before.audit_refused)
+                or bool(unknown_sources(home, before))
+            )
+        steps, state, failure = _steps(
+            home, enrolment, before, client_for or _client, ask_status=ask_status
+        )
+        if failure is None:
+            _status_asked.add(home)
         connection = _connection(before.connection, steps, failure, state)
         state = replace(state, connection=connection)
         unsaved = save_state(home, state)
@@ -99,6 +118,8 @@ def _steps(
     enrolment: Enrolment,
     state: SyncState,
     client_for: Callable[[Enrolment, str], ServerClient],
+    *,
+    ask_status: bool = True,
 ) -> tuple[list[Step], SyncState, tuple[str, str] | None]:
     """The steps done, the state after them, and (state, note) if the round ended early."""
     steps: list[Step] = []
@@ -113,21 +134,21 @@ def _steps(
                 {},
             )
         client = client_for(enrolment, credential)
-        status = client.status()
-        school = status.get("school") or {}
-        steps.append(
-            Step(
-                "server",
-                f"{enrolment.url} reached as {status['device_id']} "
-                f"({school.get('name') or enrolment.school})",
-            )
-        )
-        enrolment = _keep_poll(home, enrolment, status.get("poll_seconds"))
+        held: Mapping[str, Any] = state.audit_held
+        if ask_status:
+            held = _status(client, home, enrolment, steps)
         step, state = pull_policy(client, home, state)
         steps.append(step)
+        if not ask_status:
+            steps.insert(0, Step("server", f"{enrolment.url} reached"))
         step, state = pull_register(client, home, enrolment, state)
         steps.append(step)
-        audit_steps, state = push_audit(client, home, state, status.get("audit") or {})
+        audit_steps, pushed = push_audit(client, home, state, held)
+        if not ask_status and any(s.outcome == REFUSED for s in audit_steps):
+            # Pushed from a remembered end that no longer holds: ask where it is.
+            held = _status(client, home, enrolment, [])
+            audit_steps, pushed = push_audit(client, home, state, held)
+        state = pushed
         steps.extend(audit_steps)
     except Refused as exc:
         note = f"the server refused this machine ({exc.code}): {exc}"
@@ -138,6 +159,24 @@ def _steps(
         steps.append(Step("server", f"{exc}; {working}", PROBLEM))
         return steps, state, ("offline", f"{exc}; {working}")
     return steps, state, None
+
+
+def _status(
+    client: ServerClient, home: Path, enrolment: Enrolment, steps: list[Step]
+) -> Mapping[str, Any]:
+    """GET /status: the device is known, the poll interval, where each audit resumes."""
+    status = client.status()
+    school = status.get("school") or {}
+    steps.append(
+        Step(
+            "server",
+            f"{enrolment.url} reached as {status['device_id']} "
+            f"({school.get('name') or enrolment.school})",
+        )
+    )
+    _keep_poll(home, enrolment, status.get("poll_seconds"))
+    audit = status.get("audit")
+    return audit if isinstance(audit, Mapping) else {}
 
 
 def _connection(

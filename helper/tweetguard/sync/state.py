@@ -167,6 +167,9 @@ class SyncState:
     connection: Connection = field(default_factory=Connection)
     # source -> what the server refused: {"expected_seq", "server_last_seq", "row_hash", "note"}
     audit_refused: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # source -> where the server's copy ends, {"last_seq", "last_hash"}, as GET /status
+    # or the last push said: a round pushes from here without asking /status again.
+    audit_held: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -180,6 +183,7 @@ class SyncState:
         if connection.state not in STATES:
             connection = replace(connection, state="offline")
         refused = data.get("audit_refused") or {}
+        held = data.get("audit_held") or {}
         return cls(
             policy_version=_opt_str(data.get("policy_version")),
             policy_sha256=_opt_str(data.get("policy_sha256")),
@@ -188,6 +192,7 @@ class SyncState:
             register_local=_int(data.get("register_local")),
             connection=connection,
             audit_refused={str(k): dict(v) for k, v in refused.items() if isinstance(v, dict)},
+            audit_held={str(k): dict(v) for k, v in held.items() if isinstance(v, dict)},
         )
 
 
