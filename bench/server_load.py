@@ -645,9 +645,10 @@ def main() -> None:
         figures["cpu_seconds"] = cpu
         figures["cpu_share_of_2_cores"] = {k: round(v / (wall * 2), 2) for k, v in cpu.items()}
         stop(server)
-        before, after = audit_size(url, args.size_rows)
-        per_million = (after - before) / args.size_rows * 1e6
-        figures["audit_mb_per_million_rows"] = round(per_million / 2**20)
+        if args.size_rows > 0:  # 0: polls only, no size measured
+            before, after = audit_size(url, args.size_rows)
+            per_million = (after - before) / args.size_rows * 1e6
+            figures["audit_mb_per_million_rows"] = round(per_million / 2**20)
         print(json.dumps(figures, indent=2))
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2) + "\n")

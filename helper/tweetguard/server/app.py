@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from tweetguard.server import notify
+from tweetguard.server import fastpoll, notify
 from tweetguard.server.api import MAX_BODY, http_error
 from tweetguard.server.db import Database, open_database
 
@@ -45,6 +45,8 @@ def create_server_app(
     _install_api_errors(app)
     _install_console(app, data_dir)
     importlib.import_module("tweetguard.server.api.protocol").register(app)
+    # The devices' polls with nothing new are answered before Flask (server/fastpoll.py).
+    fastpoll.install(app)
     return app
 
 
