@@ -391,12 +391,12 @@ def gaps_by_school(db: Database, school_ids: list[str]) -> dict[str, int]:
     return {str(r[0]): int(r[1]) for r in rows}
 
 
-def _row(r: Any, label: str) -> AuditRow:
+def _row(r: Any, label: str, device: str | None = None) -> AuditRow:
     return AuditRow(
         seq=int(r.seq),
         at=r.at,
         kind=r.kind,
-        device=r.device,
+        device=r.device if device is None else device,
         user=r.user,
         account=r.account,
         account_id=r.account_id,
@@ -412,11 +412,31 @@ def _row(r: Any, label: str) -> AuditRow:
     )
 
 
-def rows(db: Database, school_id: str, query: AuditQuery | None = None) -> list[AuditRow]:
-    """The school's rows, newest first, each labelled "<device id>/<source>"."""
+def shown_device(registered: str, sent: str) -> str:
+    """The machine a row is shown under: the name the school registered for the
+    credential that pushed it, never only the name the row carries (a helper may
+    write any name into its own rows), with that name beside it when they differ."""
+    return registered if sent == registered else f"{registered} (row says {sent})"
+
+
+def rows(
+    db: Database,
+    school_id: str,
+    query: AuditQuery | None = None,
+    *,
+    registered_names: bool = False,
+) -> list[AuditRow]:
+    """The school's rows, newest first, each labelled "<device id>/<source>". The
+    device filter is the registered name of the device that pushed the rows. With
+    `registered_names` each row's device is `shown_device` (for pages; an export
+    keeps the rows exact, so their hashes still verify)."""
     query = query or AuditQuery()
     table = audit_rows
-    stmt = select(table).where(table.c.school_id == school_id)
+    stmt = (
+        select(table, devices.c.name.label("registered_name"))
+        .join(devices, devices.c.id == table.c.device_id)
+        .where(table.c.school_id == school_id)
+    )
     if query.since is not None:
         stmt = stmt.where(table.c.at >= bound(query.since, end=False))
     if query.until is not None:
@@ -426,16 +446,24 @@ def rows(db: Database, school_id: str, query: AuditQuery | None = None) -> list[
     if query.verdict:
         stmt = stmt.where(table.c.verdict == query.verdict)
     if query.device:
-        stmt = stmt.where(table.c.device == query.device)
+        stmt = stmt.where(devices.c.name == query.device)
     if query.kind:
         stmt = stmt.where(table.c.kind == query.kind)
     if query.outside is not None:
         stmt = stmt.where(table.c.outside.is_(query.outside))
     if query.rule:
-        stmt = stmt.where(table.c.rules.contains(json.dumps(query.rule)))
+        # autoescape: a rule id's "%" or "_" is itself, not a LIKE wildcard.
+        stmt = stmt.where(table.c.rules.contains(json.dumps(query.rule), autoescape=True))
     stmt = stmt.order_by(table.c.at.desc(), table.c.seq.desc())
     if query.limit:
         stmt = stmt.limit(query.limit)
     with db.read() as conn:
         found = conn.execute(stmt).all()
-    return [_row(r, f"{r.device_id}/{r.source}") for r in found]
+    return [
+        _row(
+            r,
+            f"{r.device_id}/{r.source}",
+            shown_device(str(r.registered_name), str(r.device)) if registered_names else None,
+        )
+        for r in found
+    ]

@@ -23,6 +23,7 @@ from typing import Any
 import tomlkit
 from sqlalchemy import Connection, select
 
+from tweetguard.server import locking
 from tweetguard.server.db import Database
 from tweetguard.server.db.tables import school_policies, schools, trust_policies
 from tweetguard.stores.audit.model import now
@@ -233,6 +234,7 @@ def save_trust_layer(
     layer = parse_layer(text, "the trust's layer")
     lock_list = clean_locks(locks)
     with db.write() as conn:
+        _lock_layers(conn, trust_id)
         for row in conn.execute(
             select(schools.c.id, schools.c.name).where(schools.c.trust_id == trust_id)
         ).all():
@@ -253,14 +255,9 @@ def save_trust_layer(
             "updated_at": now(),
             "updated_by": by,
         }
-        if version == 0 and not _exists(conn, trust_policies.c.trust_id, trust_id):
-            conn.execute(trust_policies.insert().values(trust_id=trust_id, **values))
-        else:
-            conn.execute(
-                trust_policies.update()
-                .where(trust_policies.c.trust_id == trust_id)
-                .values(**values)
-            )
+        conn.execute(
+            trust_policies.update().where(trust_policies.c.trust_id == trust_id).values(**values)
+        )
     db.notify("tweetguard_policy", f"trust:{trust_id}")
     return version + 1
 
@@ -273,22 +270,39 @@ def save_school_layer(db: Database, school_id: str, text: str, *, by: str | None
         row = conn.execute(
             select(schools.c.trust_id, schools.c.name).where(schools.c.id == school_id)
         ).one()
+        _lock_layers(conn, str(row.trust_id), school_id)
         trust_text, locks, _ = _trust_layer(conn, str(row.trust_id))
         data = effective_data(parse_layer(trust_text, "the trust's layer"), locks, layer, row.name)
         render(data, f"{row.name}'s effective policy")
         _, version = _school_layer(conn, school_id)
         values = {"toml": text, "version": version + 1, "updated_at": now(), "updated_by": by}
-        if _exists(conn, school_policies.c.school_id, school_id):
-            conn.execute(
-                school_policies.update()
-                .where(school_policies.c.school_id == school_id)
-                .values(**values)
-            )
-        else:
-            conn.execute(school_policies.insert().values(school_id=school_id, **values))
+        conn.execute(
+            school_policies.update()
+            .where(school_policies.c.school_id == school_id)
+            .values(**values)
+        )
     db.notify("tweetguard_policy", school_id)
     return version + 1
 
 
-def _exists(conn: Connection, column: Any, value: str) -> bool:
-    return conn.execute(select(column).where(column == value)).first() is not None
+def _lock_layers(conn: Connection, trust_id: str, school_id: str | None = None) -> None:
+    """Takes the trust's layer row, then the school's, until the save commits.
+    Every save takes the trust's first, so two saves of one layer cannot both
+    become the same next version, and a school save and a trust save cannot each
+    check the locks against the other's old layer."""
+    stamp = now()
+    locking.lock(
+        conn,
+        trust_policies,
+        trust_policies.c.trust_id,
+        trust_id,
+        {"toml": "", "locks": "[]", "version": 0, "updated_at": stamp},
+    )
+    if school_id is not None:
+        locking.lock(
+            conn,
+            school_policies,
+            school_policies.c.school_id,
+            school_id,
+            {"toml": "", "version": 0, "updated_at": stamp},
+        )

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, select, update
 
+from tweetguard.server import locking
 from tweetguard.server.db import Database, new_id
 from tweetguard.server.db.tables import register_people, register_state, register_uploads
 from tweetguard.stores.audit.model import format_time, now
@@ -139,7 +140,16 @@ def apply_people(
     when nothing differs)."""
     wanted = {p["ref"]: p for p in incoming}
     with db.write() as conn:
-        current, kept_from = _state(conn, school_id)
+        # The school's state row, locked: a second apply waits here and builds on
+        # this one's revision (two applies must never both become N+1).
+        state = locking.lock(
+            conn,
+            register_state,
+            register_state.c.school_id,
+            school_id,
+            {"revision": 0, "kept_from": 1, "updated_at": now()},
+        )
+        current, kept_from = int(state.revision), int(state.kept_from)
         rows = conn.execute(
             select(
                 register_people.c.ref, register_people.c.fields, register_people.c.deleted
@@ -194,20 +204,11 @@ def apply_people(
                 )
             )
             kept_from = floor
-        values = {"revision": new, "kept_from": kept_from, "updated_at": now()}
-        if (
-            current == 0
-            and not conn.execute(
-                select(func.count()).where(register_state.c.school_id == school_id)
-            ).scalar()
-        ):
-            conn.execute(register_state.insert().values(school_id=school_id, **values))
-        else:
-            conn.execute(
-                update(register_state)
-                .where(register_state.c.school_id == school_id)
-                .values(**values)
-            )
+        conn.execute(
+            update(register_state)
+            .where(register_state.c.school_id == school_id)
+            .values(revision=new, kept_from=kept_from, updated_at=now())
+        )
     db.notify("tweetguard_register", school_id)
     return new
 

@@ -37,6 +37,9 @@ from tweetguard.stores.home import policy_path, register_path
 # Folders of older versions are removed once they have been unused this long (a
 # process may still be answering from one for a moment after a change).
 KEEP_OLD_SECONDS = 15 * 60
+# Each school's folder holds a whole copy of its register (every pupil's name and
+# consent): only the server's own user may list or read them.
+PRIVATE = 0o700
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class SchoolHomes:
         self.db = db
         self.root = data_dir / "schools"
         self._local = threading.local()
+        private_root(self.root)
 
     def checker(self, school_id: str) -> tuple[SchoolHome, Checker]:
         """The school's folder and this thread's Checker for it, rebuilt first if the
@@ -103,7 +107,9 @@ class SchoolHomes:
         home = SchoolHome(school_id, final, version, revision)
         if (final / ".complete").exists():
             return home
-        school_dir.mkdir(parents=True, exist_ok=True)
+        if not self.root.is_dir():
+            private_root(self.root)
+        school_dir.mkdir(exist_ok=True)
         building = school_dir / f".building-{uuid.uuid4().hex}"
         building.mkdir()
         try:
@@ -121,6 +127,14 @@ class SchoolHomes:
                 shutil.rmtree(building, ignore_errors=True)
         _prune(school_dir, keep=final)
         return home
+
+
+def private_root(root: Path) -> None:
+    """Makes `root` (mode 0700, whatever the umask) or repairs an existing one whose
+    mode lets others in: created by an older version, or by hand."""
+    root.mkdir(mode=PRIVATE, parents=True, exist_ok=True)
+    if root.stat().st_mode & 0o777 != PRIVATE:
+        root.chmod(PRIVATE)
 
 
 def write_register(path: Path, people: Iterable[Mapping[str, Any]]) -> None:

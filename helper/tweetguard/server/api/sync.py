@@ -61,6 +61,27 @@ def device_required(view: F, *, polling: bool = False) -> F:
     return cast(F, wrapped)
 
 
+HELPER_ONLY = (
+    "only an enrolled tweetguard helper may call this; a Chromebook's checks run on the "
+    "server (POST /api/v1/protocol or the WebSocket)"
+)
+
+
+def helper_only(view: F) -> F:
+    """The school's register and policy text and a device's own audit chain are for
+    helpers only: an extension's credential comes from the school's enrolment token,
+    which sits in the Chromebook's managed policy where anyone at that Chromebook can
+    read it, and the server runs a Chromebook's checks and writes its chain itself."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if device().kind != "helper":
+            return error(403, "forbidden", HELPER_ONLY)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
 def polling_device_required(view: F) -> F:
     """device_required for the calls every device makes every few minutes (policy,
     register): the device comes from this process's memory and a call with nothing
@@ -117,6 +138,7 @@ def _etag_matches(version: str) -> bool:
 
 @bp.get("/policy")
 @polling_device_required
+@helper_only
 def policy() -> Reply:
     school_id = device().school_id
     version = cache.for_database(db()).policy_version(
@@ -138,6 +160,7 @@ def policy() -> Reply:
 
 @bp.get("/register")
 @polling_device_required
+@helper_only
 def register() -> Reply:
     raw = request.args.get("since", "0") or "0"
     try:
@@ -157,6 +180,7 @@ def register() -> Reply:
 
 @bp.post("/audit")
 @device_required
+@helper_only
 def push_audit() -> Reply:
     body = _json_body()
     if body is None:

@@ -22,7 +22,9 @@ PAGE_ROWS = 500
 def index(school_id: str) -> tuple[str, int]:
     error, rows = None, []
     try:
-        rows = audit.rows(db(), school_id, query_from(request.args, PAGE_ROWS + 1))
+        rows = audit.rows(
+            db(), school_id, query_from(request.args, PAGE_ROWS + 1), registered_names=True
+        )
     except FilterError as exc:
         error = str(exc)
     school_devices = devices.devices_of(db(), [school_id])

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from tweetguard.server.db import Database
 from tweetguard.server.db.tables import sign_in_failures
@@ -28,25 +29,38 @@ def locked_until(db: Database, email: str, moment: datetime) -> str | None:
 
 def count_attempt(db: Database, email: str, moment: datetime) -> bool:
     """Counts an attempt before the password is compared (guesses sent at once
-    cannot pass the limit); False when the address is now locked."""
+    cannot pass the limit); False when the address is now locked. The count is
+    added in the database (INSERT ... ON CONFLICT DO NOTHING, then failures + 1
+    RETURNING), so guesses sent at once from several processes are each counted
+    and two first attempts cannot collide on the row."""
     stamp = format_time(moment)
+    table = sign_in_failures
+    fresh = {"email": email, "failures": 0, "first_at": stamp}
     with db.write() as conn:
-        row = conn.execute(
-            select(sign_in_failures).where(sign_in_failures.c.email == email)
-        ).first()
-        if row is None or row.first_at < format_time(moment - WINDOW):
-            if row is not None:
-                conn.execute(delete(sign_in_failures).where(sign_in_failures.c.email == email))
-            conn.execute(insert(sign_in_failures).values(email=email, failures=1, first_at=stamp))
-            return True
-        failures = int(row.failures) + 1
-        values: dict[str, object] = {"failures": failures}
-        if failures > LIMIT:
-            values["locked_until"] = format_time(moment + WINDOW)
+        if conn.dialect.name == "postgresql":
+            conn.execute(postgresql.insert(table).values(**fresh).on_conflict_do_nothing())
+        else:
+            conn.execute(sqlite.insert(table).values(**fresh).on_conflict_do_nothing())
+        # A window older than WINDOW starts again (a concurrent reset re-reads the
+        # row after waiting for it and finds it already fresh).
         conn.execute(
-            update(sign_in_failures).where(sign_in_failures.c.email == email).values(**values)
+            update(table)
+            .where(table.c.email == email, table.c.first_at < format_time(moment - WINDOW))
+            .values(failures=0, first_at=stamp, locked_until=None)
         )
-    return failures <= LIMIT
+        failures = conn.execute(
+            update(table)
+            .where(table.c.email == email)
+            .values(
+                failures=table.c.failures + 1,
+                locked_until=case(
+                    (table.c.failures + 1 > LIMIT, format_time(moment + WINDOW)),
+                    else_=table.c.locked_until,
+                ),
+            )
+            .returning(table.c.failures)
+        ).scalar_one()
+    return int(failures) <= LIMIT
 
 
 def succeeded(db: Database, email: str) -> None:
