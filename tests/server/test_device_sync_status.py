@@ -14,11 +14,14 @@ import pytest
 
 from tests.server.device_sync import School, cli, make_school, out
 from tests.server.test_device_sync import device_id
+from tests.test_console_support import no_keyring
 from tweetguard.server import audit as server_audit
 from tweetguard.server.db import Database
 from tweetguard.stores.audit import AuditLog
 from tweetguard.sync import rounds
 from tweetguard.sync.state import load_state, save_state
+
+__all__ = ["no_keyring"]  # a fixture
 
 
 @pytest.fixture
@@ -39,8 +42,10 @@ def write_rows(home: Path, *texts: str) -> int:
 
 
 def test_later_rounds_push_without_asking_status_and_recover_when_the_end_moved(
-    school: School, home: Path, monkeypatch: pytest.MonkeyPatch
+    school: School, home: Path, monkeypatch: pytest.MonkeyPatch, no_keyring: None
 ) -> None:
+    # The CLI enrols in a subprocess and this process runs the rounds: both must use
+    # the same store (the 0600 files), whatever backend earlier tests left keyring on.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     enrolled = cli(home, "enrol", school.served.url, "--code", school.code())
     assert enrolled.returncode == 0, out(enrolled)
@@ -75,8 +80,10 @@ def test_later_rounds_push_without_asking_status_and_recover_when_the_end_moved(
 
 
 def test_a_source_whose_end_is_unknown_asks_status(
-    school: School, home: Path, monkeypatch: pytest.MonkeyPatch
+    school: School, home: Path, monkeypatch: pytest.MonkeyPatch, no_keyring: None
 ) -> None:
+    # The CLI enrols in a subprocess and this process runs the rounds: both must use
+    # the same store (the 0600 files), whatever backend earlier tests left keyring on.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     enrolled = cli(home, "enrol", school.served.url, "--code", school.code())
     assert enrolled.returncode == 0, out(enrolled)
