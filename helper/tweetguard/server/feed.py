@@ -35,8 +35,6 @@ import ssl
 import threading
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from flask import Flask
@@ -44,7 +42,6 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from sqlalchemy import and_, select
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -52,6 +49,7 @@ from tweetguard.server import notify
 from tweetguard.server.db import Database
 from tweetguard.server.db.tables import audit_rows
 from tweetguard.stores.audit.model import COLUMNS, format_time
+from tweetguard.transport.websocket import refuse, session_cookie
 
 log = logging.getLogger("tweetguard.server.feed")
 
@@ -176,18 +174,18 @@ class AuditFeed:
         origin = request.headers.get("Origin")
         if origin != self.origin:
             log.warning("live feed refused a connection from origin %r", origin)
-            return _refuse(
+            return refuse(
                 connection,
                 f"the live feed accepts only the console's own pages ({self.origin}), "
                 f"not {origin or 'a client without an Origin'}",
             )
-        if self.authorize(_cookie(request.headers, self.cookie_name)) is None:
-            return _refuse(connection, "sign in to the console first; the feed follows the sign-in")
+        if self.authorize(session_cookie(request.headers, self.cookie_name)) is None:
+            return refuse(connection, "sign in to the console first; the feed follows the sign-in")
         return None
 
     async def _connection(self, connection: ServerConnection) -> None:
         request = connection.request
-        cookie = _cookie(request.headers, self.cookie_name) if request else None
+        cookie = session_cookie(request.headers, self.cookie_name) if request else None
         page = _Page(self, connection, cookie)
         self._pages.add(page)
         try:
@@ -301,22 +299,6 @@ async def _drain(connection: ServerConnection) -> None:
     with contextlib.suppress(ConnectionClosed):
         while True:
             await connection.recv()
-
-
-def _cookie(headers: Headers, name: str) -> str | None:
-    for header in headers.get_all("Cookie"):
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(header)
-        except CookieError:
-            continue
-        if name in jar:
-            return jar[name].value
-    return None
-
-
-def _refuse(connection: ServerConnection, why: str) -> Response:
-    return connection.respond(HTTPStatus.FORBIDDEN, f"tweetguard live feed: {why}\n")
 
 
 def authorizer(app: Flask) -> Authorize:

@@ -134,25 +134,17 @@ class LiveFeed:
         origin = request.headers.get("Origin")
         if origin != self.origin:
             log.warning("live feed refused a connection from origin %r", origin)
-            return _refuse(
+            return refuse(
                 connection,
                 f"the live feed accepts only the console's own pages ({self.origin}), "
                 f"not {origin or 'a client without an Origin'}",
             )
         if not self.authorize(self._session_cookie(request.headers)):
-            return _refuse(connection, "sign in to the console first; the feed follows the sign-in")
+            return refuse(connection, "sign in to the console first; the feed follows the sign-in")
         return None
 
     def _session_cookie(self, headers: Headers) -> str | None:
-        for header in headers.get_all("Cookie"):
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(header)
-            except CookieError:
-                continue
-            if self.cookie_name in jar:
-                return jar[self.cookie_name].value
-        return None
+        return session_cookie(headers, self.cookie_name)
 
     # --- one open page ------------------------------------------------------------
 
@@ -202,8 +194,22 @@ async def _ignore_messages(connection: ServerConnection) -> None:
         await connection.recv()
 
 
-def _refuse(connection: ServerConnection, why: str) -> Response:
+def refuse(connection: ServerConnection, why: str) -> Response:
+    """The handshake's 403, in one line (the server's feed refuses the same way)."""
     return connection.respond(HTTPStatus.FORBIDDEN, f"tweetguard live feed: {why}\n")
+
+
+def session_cookie(headers: Headers, name: str) -> str | None:
+    """The cookie `name` from a handshake's Cookie headers; a malformed header is skipped."""
+    for header in headers.get_all("Cookie"):
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(header)
+        except CookieError:
+            continue
+        if name in jar:
+            return jar[name].value
+    return None
 
 
 class _Watcher:
