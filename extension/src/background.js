@@ -1,6 +1,6 @@
 // The extension's service worker: the only place that talks to the helper, and
 // the one that signs the browser out of X (after a post, when idle, on lock).
-import { HelperClient, HOST_NAME } from './helper-client.js';
+import { HelperClient, HOST_NAME, problemKind } from './helper-client.js';
 import { ServerClient } from './server-client.js';
 import { MediaClient } from './media-client.js';
 import { progressToTab } from './progress.js';
@@ -140,7 +140,7 @@ async function status() {
   return {
     helper: reply.ok
       ? { ok: true, school: reply.school, version: reply.helper_version, policy: reply.policy, audit: reply.audit, sync: reply.server }
-      : { ok: false, message: reply.error.message },
+      : { ok: false, message: reply.error.message, problem: problemKind(reply) },
     // Chromebooks: the school's server checks the posts (the popup says which).
     server: helper instanceof ServerClient ? helper.host : null,
     account,

@@ -1,21 +1,98 @@
 // One native messaging port to the tweetguard helper, shared by every tab.
 //
 // Every failure to reach the helper becomes an ordinary error reply, so callers
-// have one path: anything but {ok: true} holds the post (fail closed).
+// have one path: anything but {ok: true} holds the post (fail closed). The reply
+// says which link is broken (`error.kind`, below), so the panel and the popup tell
+// "not installed" from "refused this extension" from "crashed", each with the one
+// thing to do: ask IT to run `tweetguard doctor` (docs/doctor.md).
 
 export const HOST_NAME = 'org.tweetguard.helper';
 export const TIMEOUT_MS = 5000;
 
 export const HELPER_UNAVAILABLE = 'helper_unavailable';
-const UNAVAILABLE_MESSAGE =
-  "The tweetguard safety helper is not running, so this post is held. " +
-  "Ask your school's IT lead to install or restart tweetguard.";
-const NO_ANSWER_MESSAGE =
-  "The tweetguard safety helper did not answer, so this post is held. " +
-  "Try again; if it keeps happening, ask your school's IT lead.";
 
-export function unavailable(detail, message = UNAVAILABLE_MESSAGE) {
-  return { ok: false, error: { code: HELPER_UNAVAILABLE, message, detail: String(detail || '') } };
+// Why the helper could not be reached: `error.kind` of a helper_unavailable reply.
+export const NOT_INSTALLED = 'not_installed'; // no manifest the browser accepts for this host name
+export const REFUSED = 'refused'; // a manifest (or the helper) that allows another extension id
+export const CRASHED = 'crashed'; // started, then exited or broke the protocol, or could not start
+export const NO_ANSWER = 'no_answer'; // running, but no reply within the time limit
+export const UNKNOWN = 'unknown';
+
+const DOCTOR = "ask your school's IT lead to run tweetguard doctor.";
+
+const MESSAGES = {
+  [NOT_INSTALLED]:
+    'The tweetguard safety helper is not running, so this post is held. ' +
+    `It is not installed for this browser: ${DOCTOR}`,
+  firefoxNotFound:
+    'The tweetguard safety helper is not running, so this post is held. ' +
+    `It is not installed for this browser, or not for this add-on: ${DOCTOR}`,
+  [REFUSED]:
+    'The tweetguard safety helper refused this browser extension, so this post is held. ' +
+    `It was installed for another extension: ${DOCTOR}`,
+  [CRASHED]:
+    'The tweetguard safety helper stopped before it answered (it crashed or could not start), ' +
+    `so this post is held. Try again; if it keeps happening, ${DOCTOR}`,
+  [NO_ANSWER]:
+    'The tweetguard safety helper did not answer, so this post is held. ' +
+    `Try again; if it keeps happening, ${DOCTOR}`,
+  [UNKNOWN]: `The tweetguard safety helper is not running, so this post is held. Ask your school's IT lead to run tweetguard doctor.`,
+};
+
+// What a port's disconnect says, from the browsers' own sources (exact wording):
+// Chromium extensions/browser/api/messaging/native_message_host.cc, Firefox
+// toolkit/components/extensions/NativeMessaging.sys.mjs. A port that closes with
+// no error at all is Firefox's word for a host that exited (end of file).
+export const EXITED = 'the helper exited';
+const REASONS = [
+  // Chromium: no manifest in any folder it reads (or one it cannot parse, or
+  // whose path is not absolute); Windows: no registry key names one.
+  [/Specified native messaging host not found/i, NOT_INSTALLED],
+  [/native messaging host .* is not registered/i, NOT_INSTALLED],
+  [/Invalid native messaging host name specified/i, NOT_INSTALLED],
+  // Chromium: the manifest's allowed_origins lacks this extension, or policy
+  // (NativeMessagingBlocklist) forbids the host.
+  [/Access to the specified native messaging host is forbidden/i, REFUSED],
+  [/Native host has exited/i, CRASHED],
+  [/Error when communicating with the native messaging host/i, CRASHED],
+  [/Failed to start native messaging host/i, CRASHED],
+  // Firefox says the same for a missing manifest and one whose allowed_extensions
+  // lacks this add-on (so as not to tell add-ons which hosts exist).
+  [/No such native application/i, NOT_INSTALLED, 'firefoxNotFound'],
+  [/Attempt to postMessage on disconnected port/i, CRASHED],
+  [/Attempting to use a disconnected port object/i, CRASHED],
+  [/An unexpected error occurred/i, CRASHED],
+  [new RegExp(`^${EXITED}$`), CRASHED],
+];
+
+/** The kind of failure (and its message) a browser's disconnect reason names. */
+export function classify(reason) {
+  const text = String(reason || '');
+  for (const [pattern, kind, message] of REASONS) {
+    if (pattern.test(text)) return { kind, message: MESSAGES[message || kind] };
+  }
+  return { kind: UNKNOWN, message: MESSAGES[UNKNOWN] };
+}
+
+export function unavailable(detail, message, kind) {
+  const reason = String(detail || '');
+  const known = classify(reason);
+  const error = { code: HELPER_UNAVAILABLE, message: message || known.message, detail: reason };
+  // A caller's own message (the school's server) names its own problem: no kind.
+  const why = kind || (message ? null : known.kind);
+  if (why) error.kind = why;
+  return { ok: false, error };
+}
+
+/** Which link is broken for a reply that is not ok: a kind above, or null when the
+ * helper answered with a problem of its own (a broken policy, say). The helper's own
+ * `forbidden_origin` (its launcher allows another id) is a refusal too. */
+export function problemKind(reply) {
+  const error = reply && reply.error;
+  if (!error) return null;
+  if (error.code === 'forbidden_origin') return REFUSED;
+  if (error.code === HELPER_UNAVAILABLE) return error.kind || null;
+  return null;
 }
 
 export class HelperClient {
@@ -43,7 +120,7 @@ export class HelperClient {
       const id = this.nextId++;
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve(unavailable(`no answer within ${timeoutMs} ms`, NO_ANSWER_MESSAGE));
+        resolve(unavailable(`no answer within ${timeoutMs} ms`, MESSAGES[NO_ANSWER], NO_ANSWER));
         // A helper that stops answering is restarted on the next request.
         this.drop(port, 'helper stopped answering');
       }, timeoutMs);
@@ -65,9 +142,11 @@ export class HelperClient {
     if (this.port) return this.port;
     const port = this.runtime.connectNative(this.hostName);
     port.onMessage.addListener((reply) => this.onReply(reply));
-    port.onDisconnect.addListener(() => {
-      const reason = (this.runtime.lastError && this.runtime.lastError.message) || 'helper exited';
-      this.drop(port, reason);
+    port.onDisconnect.addListener((closed) => {
+      // Chromium says why in runtime.lastError; Firefox in the port's `error`.
+      const lastError = this.runtime.lastError && this.runtime.lastError.message;
+      const portError = closed && closed.error && closed.error.message;
+      this.drop(port, lastError || portError || EXITED);
     });
     this.port = port;
     return port;

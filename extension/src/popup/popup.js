@@ -1,7 +1,8 @@
-// The toolbar popup: is the helper running, who is signed in, when idle sign-out
-// comes, whether school policy installed tweetguard and how the network guard works.
+// The toolbar popup: is the helper running (if not, which link is broken), who is
+// signed in, when idle sign-out comes, whether school policy installed tweetguard
+// and how the network guard works.
 
-import { auditLine, guardLine, policyLine, syncLine } from './status.js';
+import { auditLine, guardLine, helperLine, policyLine, syncLine } from './status.js';
 
 function send(message) {
   return chrome.runtime.sendMessage(message);
@@ -48,11 +49,11 @@ async function refresh() {
   if (status.helper.ok && status.server) {
     show('helper', `Checked by the school's server ${status.server}`, 'good');
     show('school', status.helper.school);
-  } else if (status.helper.ok) {
-    show('helper', `Running (version ${status.helper.version})`, 'good');
-    show('school', status.helper.school);
   } else {
-    show('helper', status.helper.message, 'bad');
+    // Not reachable: which link is broken, and "ask IT: run tweetguard doctor".
+    const line = helperLine(status.helper);
+    show('helper', line.text, line.tone);
+    if (status.helper.ok) show('school', status.helper.school);
   }
   // Said only when this browser is not recording to the school's shared audit log.
   const audit = status.helper.ok ? auditLine(status.helper.audit) : null;

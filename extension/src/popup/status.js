@@ -3,6 +3,17 @@
 // Plain functions so the wording is tested without a browser (test/popup-status.test.js).
 
 export const DEPLOY_HELP = 'see “How IT deploys it” in the tweetguard README';
+export const ASK_IT = 'Ask IT: run tweetguard doctor';
+
+// The helper row when the helper cannot be reached, by which link is broken
+// (helper-client.js's error kinds). Each says posts are held and what to do.
+const HELPER_PROBLEMS = {
+  not_installed: `Not installed for this browser, so posts are held. ${ASK_IT}`,
+  refused: `Installed for another extension, so it refused this one and posts are held. ${ASK_IT}`,
+  crashed: `Stopped before it answered (crashed or could not start), so posts are held. ${ASK_IT}`,
+  no_answer: `Not answering, so posts are held. Try again; if it keeps happening: ${ASK_IT}`,
+  unknown: `Not running, so posts are held. ${ASK_IT}`,
+};
 
 /** `self` is chrome.management.getSelf()'s answer (no "management" permission
  * needed), or null when it could not be read. Policy installs are 'admin'. */
@@ -46,6 +57,17 @@ export function clockTime(iso, now = new Date()) {
   if (at.toDateString() === now.toDateString()) return time;
   const month = at.toLocaleString('en-GB', { month: 'short' });
   return `${at.getDate()} ${month} ${time}`;
+}
+
+/** `helper` is the worker's status().helper: {ok, version, ...} or {ok: false,
+ * message, problem}. `problem` is the broken link (null when the helper answered
+ * with a problem of its own, or the school's server did: its message is shown). */
+export function helperLine(helper) {
+  if (helper && helper.ok) return { text: `Running (version ${helper.version})`, tone: 'good' };
+  const problem = helper && HELPER_PROBLEMS[helper.problem];
+  if (problem) return { text: problem, tone: 'bad' };
+  const message = helper && typeof helper.message === 'string' && helper.message ? helper.message : HELPER_PROBLEMS.unknown;
+  return { text: message, tone: 'bad' };
 }
 
 /** `sync` is the hello reply's `server` ({url, state, since, note}) from a helper
