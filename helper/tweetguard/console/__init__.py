@@ -39,9 +39,11 @@ def create_app(home: Path, *, testing: bool = False, feed_url: str | None = None
     from tweetguard.console import help as help_pages
     from tweetguard.console.admin import LockoutStore
     from tweetguard.console.chain import ChainChecks
+    from tweetguard.console.home_site import HomeSite
     from tweetguard.console.rows import x_link
     from tweetguard.console.security import install_security
     from tweetguard.console.sessions import Sessions
+    from tweetguard.console.site import install_site
 
     app = Flask(__name__)
     app.test_client_class = LoopbackClient
@@ -54,6 +56,7 @@ def create_app(home: Path, *, testing: bool = False, feed_url: str | None = None
     app.extensions["tweetguard_chain"] = ChainChecks()
     app.jinja_env.filters["x_link"] = x_link
     install_security(app, home)
+    install_site(app, HomeSite())
     register.remove_stale_uploads(home)
     app.register_blueprint(auth.bp)
     app.register_blueprint(overview.bp)

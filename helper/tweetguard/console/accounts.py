@@ -4,7 +4,11 @@
 The page is a face over tweetguard.xapi, like `tweetguard accounts verify|sweep`.
 Without credentials it says what is missing and how to add them; the rest of the
 console does not need them. Verify and sweep results are kept in memory until the
-next run (post, redirect, get), and the outside posts come from the audit.
+next run (post, redirect, get), per set of accounts, and the outside posts come
+from the audit.
+
+Whose accounts is the app's answer (console/site.py): the school console's data
+folder, or on the server the school in the path; this blueprint serves both.
 """
 
 from __future__ import annotations
@@ -12,15 +16,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from tweetguard.console.auth import home, login_required
-from tweetguard.stores.audit import AuditError, AuditQuery, merged_rows
-from tweetguard.stores.home import policy_path
-from tweetguard.stores.policy import Policy, PolicyError, load_policy
+from tweetguard.console.site import ACCOUNTS, Accounts, page, site
+from tweetguard.stores.audit import AuditError
+from tweetguard.stores.policy import Policy, PolicyError
 from tweetguard.stores.secrets import SecretsError, secret_store
 from tweetguard.xapi import credentials
 from tweetguard.xapi.credentials import CredentialsError
@@ -50,21 +54,28 @@ class LastRuns:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _last() -> LastRuns:
-    found = current_app.extensions.get("tweetguard_xapi_last")
-    if not isinstance(found, LastRuns):
-        found = LastRuns()
-        current_app.extensions["tweetguard_xapi_last"] = found
-    return found
+_LAST_LOCK = threading.Lock()
+
+
+def _last(scope: Accounts) -> LastRuns:
+    """The last runs of these accounts (of this school, on the server)."""
+    with _LAST_LOCK:
+        runs: dict[str, LastRuns] = current_app.extensions.setdefault("tweetguard_xapi_last", {})
+        return runs.setdefault(scope.key, LastRuns())
+
+
+def home() -> Path:
+    return site().accounts().home
 
 
 @bp.route("/")
-@login_required
+@page(ACCOUNTS)
 def index() -> str:
-    data = home()
+    scope = site().accounts()
+    data = scope.home
     policy_error = ""
     try:
-        policy: Policy | None = load_policy(policy_path(data))
+        policy: Policy | None = scope.policy()
     except PolicyError as exc:
         policy, policy_error = None, str(exc)
     stored_error = ""
@@ -77,10 +88,10 @@ def index() -> str:
     except SecretsError as exc:
         store_where = str(exc)
     try:
-        outside = merged_rows(data, AuditQuery(kind="sweep", outside=True, limit=50))
+        outside = scope.outside(50)
     except AuditError as exc:
         outside, policy_error = [], policy_error or str(exc)
-    last = _last()
+    last = _last(scope)
     return render_template(
         "accounts.html",
         policy=policy,
@@ -95,11 +106,13 @@ def index() -> str:
         outside=outside,
         last=last,
         today=date.today().isoformat(),
+        policy_url=scope.policy_url(),
+        can_sweep=scope.can_sweep,
     )
 
 
 @bp.post("/credentials")
-@login_required
+@page(ACCOUNTS)
 def store_credentials() -> Response:
     kind = request.form.get("kind", "")
     if kind not in credentials.KINDS:
@@ -117,7 +130,7 @@ def store_credentials() -> Response:
 
 
 @bp.post("/credentials/delete")
-@login_required
+@page(ACCOUNTS)
 def delete_credentials() -> Response:
     try:
         deleted = credentials.delete(home())
@@ -135,21 +148,20 @@ def delete_credentials() -> Response:
 def _record(action: str, kind: str | None) -> None:
     """The change is made; an audit that cannot record it is said, not hidden."""
     try:
-        credentials.record(home(), action, kind=kind, by="console")
+        site().accounts().record(action, kind)
     except AuditError as exc:
         flash(f"Done, but the audit could not record it: {exc}")
 
 
 @bp.post("/verify")
-@login_required
+@page(ACCOUNTS)
 def run_verify() -> Response:
-    from tweetguard.xapi.accounts import verify
-
-    last = _last()
+    scope = site().accounts()
+    last = _last(scope)
     with last.lock:
         last.error = ""
         try:
-            result = verify(home(), _client(), by="console")
+            result = scope.verify(_client())
         except Exception as exc:  # every failure below is one line for the page
             last.error = _one_line(exc)
             return _back()
@@ -161,10 +173,15 @@ def run_verify() -> Response:
 
 
 @bp.post("/sweep")
-@login_required
+@page(ACCOUNTS)
 def run_sweep() -> Response:
-    from tweetguard.xapi.sweep import sweep
-
+    scope = site().accounts()
+    if not scope.can_sweep:
+        flash(
+            "Sweeps do not run on the server yet: run `tweetguard accounts sweep` on a "
+            "machine of the school (its rows reach this server with its audit)."
+        )
+        return _back()
     since = None
     if request.form.get("since"):
         try:
@@ -172,11 +189,11 @@ def run_sweep() -> Response:
         except ValueError:
             flash("The date to sweep from must be a date (YYYY-MM-DD), or left empty.")
             return _back()
-    last = _last()
+    last = _last(scope)
     with last.lock:
         last.error = ""
         try:
-            result = sweep(home(), _client(), since=since)
+            result = scope.sweep(_client(), since)
         except Exception as exc:
             last.error = _one_line(exc)
             return _back()

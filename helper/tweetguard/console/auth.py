@@ -66,17 +66,24 @@ def login_required(view: F) -> F:
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not password_set():
-            return redirect(url_for("auth.setup"))
-        sid = session.get("sid")
-        if not sessions().touch(sid):
-            if sid is not None:
-                session.clear()
-                flash("You were signed out after a while without using the console.")
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
+        refused = admit()
+        return refused if refused is not None else view(*args, **kwargs)
 
     return cast(F, wrapped)
+
+
+def admit() -> Response | None:
+    """None when the admin is signed in; otherwise where to go instead (first run,
+    or the sign-in page with a way back here)."""
+    if not password_set():
+        return redirect(url_for("auth.setup"))
+    sid = session.get("sid")
+    if not sessions().touch(sid):
+        if sid is not None:
+            session.clear()
+            flash("You were signed out after a while without using the console.")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return None
 
 
 @bp.route("/setup", methods=["GET", "POST"])
