@@ -23,6 +23,7 @@ from tweetguard.cli import (
     check,
     consent,
     dashboard,
+    doctor,
     enrol,
     install,
     photo,
@@ -67,6 +68,7 @@ def build_parser() -> Parser:
     enrol.add(sub, Parser)
     server.add(sub, Parser)
     install.add(sub)
+    doctor.add(sub, Parser)
     return parser
 
 
@@ -87,6 +89,7 @@ COMMANDS: dict[str, Command] = {
     "policy": policy.run,
     "install-host": install.run,
     "uninstall-host": install.run,
+    "doctor": doctor.run,
 }
 
 
