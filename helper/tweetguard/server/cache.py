@@ -115,6 +115,9 @@ class VersionCache:
         # school id -> (version, policy.toml text): after a change every device of the
         # school fetches the same text; rendered once per school, not once per device.
         self.effective: Cached[str, tuple[str, str]] = Cached(hub, max_entries=20_000)
+        # school id -> (version, the 200's encoded JSON body): what the fast path sends
+        # every device of the school after a change (server/fastpoll.py).
+        self.bodies: Cached[str, tuple[str, bytes]] = Cached(hub, max_entries=20_000)
         self.register: Cached[str, int] = Cached(hub)  # school id -> register revision
         self.devices: Cached[str, object] = Cached(hub)  # sha256(credential) -> Device
         hub.subscribe(notify.POLICY, self._policy_changed)
@@ -134,6 +137,13 @@ class VersionCache:
         assert found is not None
         return found
 
+    def policy_body(
+        self, school_id: str, load: Callable[[], tuple[str, bytes]]
+    ) -> tuple[str, bytes]:
+        found = self.bodies.get(school_id, load)
+        assert found is not None
+        return found
+
     def register_revision(self, school_id: str, load: Callable[[], int]) -> int:
         found = self.register.get(school_id, load)
         assert found is not None
@@ -147,6 +157,7 @@ class VersionCache:
     def clear(self) -> None:
         self.policy.clear()
         self.effective.clear()
+        self.bodies.clear()
         self.register.clear()
         self.devices.clear()
 
@@ -154,9 +165,11 @@ class VersionCache:
         if payload.startswith("trust:") or not payload:
             self.policy.clear()  # the trust's layer: every school of it (rare)
             self.effective.clear()
+            self.bodies.clear()
         else:
             self.policy.forget(payload)
             self.effective.forget(payload)
+            self.bodies.forget(payload)
 
     def _register_changed(self, channel: str, payload: str) -> None:
         self.register.forget(payload)
@@ -185,6 +198,8 @@ class SeenBuffer:
         self._pending: dict[str, dict[str, str]] = {}
         self._pid = 0
         self._wake = threading.Event()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
 
     def note(
         self,
@@ -199,15 +214,21 @@ class SeenBuffer:
         if policy_version:
             values["policy_version"] = policy_version[:64]
         with self._lock:
+            if self._stopped:  # its database is disposed: nobody is left to write this
+                return
             self._pending.setdefault(device_id, {}).update(values)
             if self._pid != os.getpid():  # first note in this process (gunicorn forks)
                 self._pid = os.getpid()
-                threading.Thread(target=self._run, name="tweetguard-seen", daemon=True).start()
-                atexit.register(self.flush, last=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="tweetguard-seen", daemon=True
+                )
+                self._thread.start()
+                atexit.register(self._at_exit)
 
-    def flush(self, *, last: bool = False) -> int:
+    def flush(self, *, last: bool = False, final: bool = False) -> int:
         """Writes what is held; returns how many devices. Safe from any thread.
-        `last`: at exit, where a database already gone is not worth a warning."""
+        `last`: at exit, where a database already gone is not worth a warning;
+        `final`: at dispose, where what cannot be written is dropped, said once."""
         with self._lock:
             pending, self._pending = self._pending, {}
         if not pending:
@@ -227,6 +248,14 @@ class SeenBuffer:
         except Exception as exc:
             if last:
                 return 0
+            if final:
+                log.warning(
+                    "could not note %d devices' last call as the server stopped (%s); "
+                    "their next poll notes it again",
+                    len(pending),
+                    " ".join(str(exc).split())[:300],
+                )
+                return 0
             log.warning(
                 "could not note %d devices' last call (%s); trying again in %.0f s",
                 len(pending),
@@ -238,10 +267,30 @@ class SeenBuffer:
                     self._pending[device_id] = {**values, **self._pending.get(device_id, {})}
         return len(pending)
 
+    def stop(self) -> None:
+        """Writes what is held, once, and ends the thread: `Database.dispose()` calls
+        it before closing the pool, so no thread outlives its database to retry
+        against one that is gone. A write that fails here is said once, not retried."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            thread = self._thread if self._pid == os.getpid() else None
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(10)
+        atexit.unregister(self._at_exit)
+        self.flush(final=True)
+
+    def _at_exit(self) -> None:
+        self.flush(last=True)
+
     def _run(self) -> None:
-        while True:
+        while not self._stopped:
             self._wake.wait(self.flush_seconds)
             self._wake.clear()
+            if self._stopped:
+                return  # stop() writes the last batch itself, once
             self.flush()
 
 
@@ -256,6 +305,18 @@ def seen_buffer(db: notify.DatabaseLike) -> SeenBuffer:
         if found is None:
             found = _seen[found_hub] = SeenBuffer(db)
         return found
+
+
+def close(db: notify.DatabaseLike) -> None:
+    """Writes and stops `db`'s buffer of device calls (on dispose). The stopped
+    buffer stays in place, so a request still in flight notes nothing and starts
+    no new thread against a database that is going away."""
+    found_hub = notify.hub(db)
+    with _caches_lock:
+        found = _seen.get(found_hub)
+        if found is None:
+            found = _seen[found_hub] = SeenBuffer(db)
+    found.stop()
 
 
 _caches: weakref.WeakKeyDictionary[notify.Hub, VersionCache] = weakref.WeakKeyDictionary()

@@ -111,9 +111,12 @@ class Database:
             notifier(channel, payload)
 
     def dispose(self) -> None:
-        """Closes the pool, and stops this process's listener if one was started."""
-        from tweetguard.server import notify
+        """Writes the devices' last calls still held and stops that thread, stops this
+        process's listener if one was started, and closes the pool: nothing of this
+        database's keeps running (or retrying) after it."""
+        from tweetguard.server import cache, notify
 
+        cache.close(self)
         notify.close(self)
         self.engine.dispose()
 
