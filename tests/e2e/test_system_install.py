@@ -1,0 +1,198 @@
+"""The helper installed system-wide in the layout the .deb uses, for real: what the
+package's postinst runs (`tweetguard --home DATA install-host --system`, here with
+the data folder in a temp folder and this checkout's Python), the package's
+Chromium policy (native-messaging/policies/chrome-linux-managed.json, which the
+.deb installs as /etc/chromium/policies/managed/tweetguard.json) naming a CRX of
+the test's own, and a profile with no host manifest of its own. Chromium, with
+user-level hosts turned off by that policy, must find the helper in
+/etc/chromium/native-messaging-hosts: a pupil's name is held, a clean post goes.
+Then what the package's prerm runs (`uninstall-host --system`) must leave /etc as
+it was.
+
+Root only (the folders are the machine's). Whatever happens, /etc/chromium is
+left exactly as it was found: the files this test (or install-host) wrote there,
+and the folders made for them, are removed before it returns, also on failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import ROOT, run_cli
+from tests.e2e import browser, crx, fixture_server
+from tests.e2e.conftest import NO_KEYRING
+
+pytestmark = pytest.mark.browser
+
+ETC = Path("/etc/chromium")
+SYSTEM_HOSTS = ETC / "native-messaging-hosts"
+SYSTEM_MANIFEST = SYSTEM_HOSTS / "org.tweetguard.helper.json"
+POLICY_NAME = "tweetguard.json"  # the .deb's conffile name
+TEMPLATE = ROOT / "native-messaging" / "policies" / "chrome-linux-managed.json"
+PANEL = "[data-tweetguard-panel] section"
+POST_BUTTON = '[data-testid="tweetButtonInline"]'
+T = TypeVar("T")
+
+
+def wait_until(check: Callable[[], T | None], what: str, timeout: float = 30) -> T:
+    """Polls `check` until it gives something truthy (a condition, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def type_post(page: Any, text: str) -> None:
+    page.locator('[data-testid="tweetTextarea_0"]').first.click()
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.type(text)
+
+
+def school_policy(extension_id: str, update_url: str) -> dict[str, Any]:
+    """The .deb's Chromium policy as a school with its own signing key and update
+    server makes it: the template with the id and update URL put in."""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    template = json.loads(text)
+    (built_id,) = template["ExtensionSettings"]
+    policy: dict[str, Any] = json.loads(text.replace(built_id, extension_id))
+    policy["ExtensionSettings"][extension_id]["update_url"] = update_url
+    return policy
+
+
+@contextlib.contextmanager
+def etc_left_as_found(paths: list[Path]) -> Iterator[None]:
+    """On the way out, removes any of `paths` (files the install may write) that
+    were not there before, and any folder above them that was made meanwhile and is
+    empty again: a failure half-way leaves /etc as it was too."""
+    existed = {p for p in paths if p.exists()}
+    folders = {parent for p in paths for parent in p.parents if parent.is_relative_to(ETC)}
+    missing_folders = sorted((f for f in folders if not f.exists()), key=lambda f: -len(f.parts))
+    try:
+        yield
+    finally:
+        for path in paths:
+            if path not in existed and (path.is_file() or path.is_symlink()):
+                path.unlink()
+        for folder in missing_folders:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty: never someone else's file
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0,
+    reason="a system-wide install needs root: it writes /etc/chromium "
+    "(run the suite as root, as ./build.sh test in CI does)",
+)
+def test_system_wide_helper_found_by_chromium(
+    tmp_path: Path, site: fixture_server.FixtureSite, registered_home: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    if SYSTEM_MANIFEST.exists() or (crx.MANAGED / POLICY_NAME).exists():
+        message = (
+            f"tweetguard is installed system-wide on this machine ({SYSTEM_MANIFEST} or "
+            f"{crx.MANAGED / POLICY_NAME}); this test will not touch it"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    before = crx.snapshot(ETC)
+
+    built = browser.build_extension(tmp_path / "extension")
+    version = json.loads((built / "manifest.json").read_text())["version"]
+    key, extension_id = crx.make_key(tmp_path)
+    package = crx.pack(built, key, tmp_path / "tweetguard.crx")
+    home = registered_home  # the .deb's /var/lib/tweetguard, here a temp folder
+    result = run_cli(
+        home, "accounts", "add", "OakfieldPrimary", "--user-id", fixture_server.USER_ID
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    policy_toml = home / "policy.toml"
+    policy_toml.write_text(policy_toml.read_text() + "\n[posting]\nlogout_after_post = false\n")
+
+    updates = crx.serve(extension_id, version, package)
+    env = {**os.environ, **NO_KEYRING}
+    env.pop("TWEETGUARD_HOME", None)  # the launcher names the data folder
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    playwright = sync_playwright().start()
+    try:
+        with etc_left_as_found([SYSTEM_MANIFEST, crx.MANAGED / POLICY_NAME]):
+            # What the .deb's postinst runs (browsers and ids as the package names them).
+            result = run_cli(
+                home,
+                "install-host",
+                "--system",
+                "--browser",
+                "chromium",
+                "--extension-id",
+                extension_id,
+            )
+            assert result.returncode == 0, result.stderr.decode()
+            host = json.loads(SYSTEM_MANIFEST.read_text())
+            assert host["allowed_origins"] == [f"chrome-extension://{extension_id}/"]
+            assert Path(host["path"]).is_relative_to(home), host["path"]
+            assert not (profile / "NativeMessagingHosts").exists()
+
+            policy = school_policy(extension_id, updates.update_url)
+            assert policy["NativeMessagingUserLevelHosts"] is False
+            with crx.managed_policy(POLICY_NAME, policy):
+                context = crx.launch_forced(playwright, profile, site.port, env=env)
+                try:
+                    check_system_helper(context, extension_id, site, home)
+                finally:
+                    context.close()
+
+            # What the .deb's prerm runs: exactly what the install wrote goes.
+            result = run_cli(home, "uninstall-host", "--system", "--browser", "chromium")
+            assert result.returncode == 0, result.stderr.decode()
+            assert not SYSTEM_MANIFEST.exists()
+            assert crx.snapshot(ETC) == before, "uninstall-host --system left /etc/chromium changed"
+    finally:
+        playwright.stop()
+        updates.close()
+        shutil.rmtree(profile, ignore_errors=True)
+    assert crx.snapshot(ETC) == before
+
+
+def check_system_helper(
+    context: Any, extension_id: str, site: fixture_server.FixtureSite, home: Path
+) -> None:
+    internals = context.new_page()
+
+    def ours() -> dict[str, Any] | None:
+        found = [e for e in crx.installed_extensions(internals) if e["id"] == extension_id]
+        return found[0] if found else None
+
+    extension = wait_until(ours, f"Chromium to install {extension_id} by policy")
+    assert extension["location"] == "EXTERNAL_POLICY_DOWNLOAD"
+    internals.close()
+
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto("https://x.com/home")
+    type_post(page, "Lovely reading from Amelia Thornbury in assembly")
+    page.locator(POST_BUTTON).click()
+    # Only the helper knows the register: this finding is the system-wide helper's.
+    expect(page.locator(PANEL)).to_contain_text("“Amelia Thornbury” is a pupil's full name")
+    assert site.posts == []
+    type_post(page, "Year 6 visited the planetarium today")
+    expect(page.locator(PANEL)).to_have_count(0)
+    page.locator(POST_BUTTON).click()
+    assert [p["text"] for p in site.wait_for_posts(1)] == ["Year 6 visited the planetarium today"]
+    # The helper the browser started is the one the system manifest names.
+    log = (home / "logs" / "host.log").read_text()
+    assert f"chrome-extension://{extension_id}/" in log
