@@ -216,13 +216,7 @@ def _manifest(ctx: Context, m: Manifest) -> Result:
     m.data = data
     launcher = Path(str(path))
     m.launcher = launcher if launcher.is_absolute() else m.path.parent / launcher
-    if ctx.browsers is None and not m.recorded and not _ours(m.launcher, ctx.home):
-        return warn(
-            f"{m.path} points at {m.launcher}, which belongs to another data folder than "
-            f"{ctx.home}",
-            "give that data folder with --home to check it, or reinstall with this one",
-        )
-    return ok(f"{m.path}")
+    return ok(f"{m.path}" + (" (written by install-host)" if m.recorded else ""))
 
 
 def _origin(ctx: Context, m: Manifest) -> Result | None:
@@ -379,8 +373,3 @@ def _bare(extension: str) -> str:
     if extension.startswith("chrome-extension://"):
         return extension[len("chrome-extension://") :].rstrip("/")
     return extension
-
-
-def _ours(launcher: Path, home: Path) -> bool:
-    parsed = read_launcher(launcher)
-    return parsed.home is None or Path(parsed.home) == home
