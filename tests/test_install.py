@@ -1,4 +1,6 @@
-"""install-host writes what browsers read, and the launcher really starts the helper."""
+"""install-host writes what browsers read, a launcher per manifest that really starts
+the helper, refuses what no browser would read, and uninstall-host removes exactly
+what it wrote."""
 
 from __future__ import annotations
 
@@ -7,14 +9,45 @@ import os
 import struct
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import run_cli
 from tweetguard import identity
-from tweetguard.install import hosts
+from tweetguard.install import ids
+from tweetguard.install.record import read_records
 
 MANIFEST = f"{identity.HOST_NAME}.json"
+OTHER_ID = "abcdefghijklmnopabcdefghijklmnop"
+OTHER_ORIGIN = f"chrome-extension://{OTHER_ID}/"
+
+
+def hello_through(launcher: Path, *argv: str, cwd: Path | None = None) -> dict[str, Any]:
+    """Start a launcher as a browser does (bare environment, its folder as working
+    folder, the browser's arguments) and ask hello."""
+    request = json.dumps({"id": 1, "type": "hello"}).encode()
+    proc = subprocess.run(
+        [str(launcher), *argv],
+        input=struct.pack("<I", len(request)) + request,
+        capture_output=True,
+        env={},
+        cwd=cwd or launcher.parent,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (size,) = struct.unpack("<I", proc.stdout[:4])
+    reply: dict[str, Any] = json.loads(proc.stdout[4 : 4 + size])
+    return reply
+
+
+def user_env(tmp_path: Path) -> dict[str, str]:
+    return {"HOME": str(tmp_path / "user"), "XDG_CONFIG_HOME": ""}
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if not p.is_dir()) if folder.exists() else []
 
 
 def test_user_data_dir_install_and_a_working_launcher(
@@ -30,15 +63,16 @@ def test_user_data_dir_install_and_a_working_launcher(
     launcher = Path(manifest["path"])
     assert launcher.is_absolute() and os.access(launcher, os.X_OK)
 
-    # Browsers start hosts with a bare environment; the launcher needs nothing from it,
-    # and it pins the data directory in force at install time.
+    # A bare environment, and a TWEETGUARD_HOME pointing elsewhere, change nothing:
+    # the launcher pins the data folder in force at install time.
     request = json.dumps({"id": 1, "type": "hello"}).encode()
     proc = subprocess.run(
         [str(launcher), identity.CHROME_ORIGIN],
         input=struct.pack("<I", len(request)) + request,
         capture_output=True,
         env={"TWEETGUARD_HOME": str(tmp_path / "elsewhere")},
-        timeout=30,
+        cwd=launcher.parent,
+        timeout=60,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -46,43 +80,197 @@ def test_user_data_dir_install_and_a_working_launcher(
     reply = json.loads(proc.stdout[4 : 4 + size])
     assert reply["ok"] is True and reply["policy"]["register"]["pupils"] == 14
 
-    assert (
-        run_cli(registered_home, "uninstall-host", "--user-data-dir", str(profile)).returncode == 0
-    )
-    assert not (profile / "NativeMessagingHosts" / MANIFEST).exists()
-
-
-BROWSERS = ["--browser", "chrome", "--browser", "firefox", "--browser", "brave"]
-
-
-def test_user_install_per_browser_under_home(home: Path, tmp_path: Path) -> None:
-    fake_home = tmp_path / "user"
-    env = {"HOME": str(fake_home), "XDG_CONFIG_HOME": ""}
-    result = run_cli(home, "install-host", *BROWSERS, env=env)
+    result = run_cli(registered_home, "uninstall-host", "--user-data-dir", str(profile))
     assert result.returncode == 0, result.stderr
-    chrome = json.loads(
-        (fake_home / ".config/google-chrome/NativeMessagingHosts" / MANIFEST).read_text()
+    assert not (profile / "NativeMessagingHosts").exists()  # the install made that folder
+    assert not launcher.exists() and not launcher.parent.exists()
+    assert not (registered_home / "native-host").exists()
+
+
+def test_a_launcher_per_manifest_one_install_never_changes_another(
+    registered_home: Path, tmp_path: Path
+) -> None:
+    """The bug of issue 12: installing chromium for another id changed the launcher
+    chrome's manifest pointed at, and chrome's hello answered forbidden_origin."""
+    env = user_env(tmp_path)
+    assert run_cli(registered_home, "install-host", "--browser", "chrome", env=env).returncode == 0
+    result = run_cli(
+        registered_home,
+        "install-host",
+        "--browser",
+        "chromium",
+        "--extension-id",
+        OTHER_ID,
+        env=env,
     )
-    firefox = json.loads((fake_home / ".mozilla/native-messaging-hosts" / MANIFEST).read_text())
-    assert (
-        fake_home / ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts" / MANIFEST
-    ).exists()
+    assert result.returncode == 0, result.stderr
+    config = tmp_path / "user/.config"
+    chrome = json.loads((config / "google-chrome/NativeMessagingHosts" / MANIFEST).read_text())
+    chromium = json.loads((config / "chromium/NativeMessagingHosts" / MANIFEST).read_text())
+    assert chrome["allowed_origins"] == [identity.CHROME_ORIGIN]
+    assert chromium["allowed_origins"] == [OTHER_ORIGIN]
+    assert chrome["path"] != chromium["path"]
+
+    # Launched exactly as each browser launches it.
+    assert hello_through(Path(chrome["path"]), identity.CHROME_ORIGIN)["ok"] is True
+    assert hello_through(Path(chromium["path"]), OTHER_ORIGIN)["ok"] is True
+    # Each launcher accepts only its own manifest's ids.
+    refused = hello_through(Path(chromium["path"]), identity.CHROME_ORIGIN)
+    assert refused["ok"] is False and "forbidden_origin" in json.dumps(refused)
+
+
+def test_user_install_per_browser_under_home_and_nothing_left(home: Path, tmp_path: Path) -> None:
+    env = user_env(tmp_path)
+    browsers = ["--browser", "chrome", "--browser", "firefox", "--browser", "brave"]
+    result = run_cli(home, "install-host", *browsers, env=env)
+    assert result.returncode == 0, result.stderr
+    user = tmp_path / "user"
+    chrome = json.loads(
+        (user / ".config/google-chrome/NativeMessagingHosts" / MANIFEST).read_text()
+    )
+    firefox = json.loads((user / ".mozilla/native-messaging-hosts" / MANIFEST).read_text())
+    assert (user / ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts" / MANIFEST).exists()
     assert chrome["allowed_origins"] == [identity.CHROME_ORIGIN]
     assert firefox["allowed_extensions"] == [identity.FIREFOX_ADDON_ID]
     assert "allowed_origins" not in firefox
-    result = run_cli(home, "uninstall-host", *BROWSERS, env=env)
-    assert result.returncode == 0
-    assert not list(fake_home.rglob(MANIFEST))
+    # Firefox's launcher allows only the add-on; Chrome's only the extension.
+    firefox_launcher = Path(firefox["path"]).read_text()
+    assert identity.FIREFOX_ADDON_ID in firefox_launcher
+    assert "chrome-extension://" not in firefox_launcher
 
+    records = read_records(home)
+    assert sorted(r.browser for r in records) == ["brave", "chrome", "firefox"]
+    assert all(str(r.launcher).startswith(str(home / "native-host")) for r in records)
 
-def test_custom_extension_id_reaches_manifest_and_launcher(home: Path, tmp_path: Path) -> None:
-    profile = tmp_path / "profile"
-    other = "abcdefghijklmnopabcdefghijklmnop"
-    result = run_cli(home, "install-host", "--user-data-dir", str(profile), "--extension-id", other)
+    result = run_cli(home, "uninstall-host", *browsers, env=env)
     assert result.returncode == 0, result.stderr
-    manifest = json.loads((profile / "NativeMessagingHosts" / MANIFEST).read_text())
-    assert manifest["allowed_origins"] == [f"chrome-extension://{other}/"]
-    assert f"chrome-extension://{other}/" in Path(manifest["path"]).read_text()
+    assert files_under(user) == []
+    assert not (user / ".config/google-chrome").exists()
+    assert not (home / "native-host").exists()
+
+
+def test_firefox_launcher_answers_as_firefox_starts_it(
+    registered_home: Path, tmp_path: Path
+) -> None:
+    env = user_env(tmp_path)
+    result = run_cli(registered_home, "install-host", "--browser", "firefox", env=env)
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "user/.mozilla/native-messaging-hosts" / MANIFEST
+    launcher = Path(json.loads(path.read_text())["path"])
+    # Firefox: [launcher, manifest path, add-on id].
+    assert hello_through(launcher, str(path), identity.FIREFOX_ADDON_ID)["ok"] is True
+    wrong = hello_through(launcher, str(path), "someone@else.example")
+    assert wrong["ok"] is False
+
+
+def test_uninstall_removes_exactly_what_install_wrote(home: Path, tmp_path: Path) -> None:
+    env = user_env(tmp_path)
+    user = tmp_path / "user"
+    folder = user / ".config/chromium/NativeMessagingHosts"
+    folder.mkdir(parents=True)  # a folder that was there before: it stays
+    neighbour = folder / "org.example.other.json"
+    neighbour.write_text('{"name": "org.example.other"}')
+    both = ["--browser", "chromium", "--browser", "chrome"]
+    assert run_cli(home, "install-host", *both, env=env).returncode == 0
+
+    result = run_cli(home, "uninstall-host", "--browser", "chromium", env=env)
+    assert result.returncode == 0, result.stderr
+    assert not (folder / MANIFEST).exists()
+    assert neighbour.exists() and folder.is_dir()  # someone else's manifest stays
+    chrome = user / ".config/google-chrome/NativeMessagingHosts" / MANIFEST
+    assert chrome.exists()  # another browser's registration stays
+    assert Path(json.loads(chrome.read_text())["path"]).exists()  # and its launcher
+    assert [r.browser for r in read_records(home)] == ["chrome"]
+
+    # A manifest someone replaced since is not ours any more: it stays, with a note.
+    chrome.write_text(json.dumps({"name": identity.HOST_NAME, "path": "/usr/bin/true"}))
+    result = run_cli(home, "uninstall-host", env=env)
+    assert result.returncode == 0, result.stderr
+    assert chrome.exists()
+    assert b"no longer points at this install's launcher" in result.stdout
+    assert read_records(home) == []
+
+
+def test_installing_twice_keeps_one_record_and_uninstall_still_cleans(
+    home: Path, tmp_path: Path
+) -> None:
+    env = user_env(tmp_path)
+    for extension in (identity.CHROME_EXTENSION_ID, OTHER_ID):
+        result = run_cli(
+            home, "install-host", "--browser", "edge", "--extension-id", extension, env=env
+        )
+        assert result.returncode == 0, result.stderr
+    (record,) = read_records(home)
+    assert record.allowed == [OTHER_ORIGIN]  # the second install replaced the first
+    assert run_cli(home, "uninstall-host", env=env).returncode == 0
+    assert files_under(tmp_path / "user") == []
+    assert not (tmp_path / "user/.config/microsoft-edge").exists()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["NOTANID", "kcenecofiljhmpdkjpenlicjgmahkgi", "kcenecofiljhmpdkjpenlicjgmahkgiq", "K" * 32],
+)
+def test_a_bad_chromium_id_is_refused(home: Path, tmp_path: Path, bad: str) -> None:
+    result = run_cli(
+        home, "install-host", "--browser", "chrome", "--extension-id", bad, env=user_env(tmp_path)
+    )
+    assert result.returncode == 64
+    assert result.stderr.decode().count("\n") == 1 and "32 letters a-p" in result.stderr.decode()
+    assert files_under(tmp_path / "user") == [] and read_records(home) == []
+
+
+@pytest.mark.parametrize("bad", ["tweetguard", "{1234-not-a-guid}", "a b@c.d"])
+def test_a_bad_firefox_id_is_refused(home: Path, tmp_path: Path, bad: str) -> None:
+    result = run_cli(
+        home, "install-host", "--browser", "firefox", "--firefox-id", bad, env=user_env(tmp_path)
+    )
+    assert result.returncode == 64
+    assert "name@domain or a {GUID}" in result.stderr.decode()
+
+
+def test_good_ids_pass_the_checks() -> None:
+    """The trap beside the refusals: real ids of each form are accepted."""
+    assert ids.check_chrome_id(identity.CHROME_EXTENSION_ID) == identity.CHROME_EXTENSION_ID
+    assert ids.check_chrome_id(identity.CHROME_ORIGIN) == identity.CHROME_EXTENSION_ID
+    assert ids.check_firefox_id(identity.FIREFOX_ADDON_ID) == identity.FIREFOX_ADDON_ID
+    guid = "{3f2a9c1e-5b7d-4e80-9a61-0c2b4d6e8f10}"
+    assert ids.check_firefox_id(guid) == guid
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["--browser", "firefox", "--user-data-dir", "PROFILE"], "Firefox never reads"),
+        (["--system", "--user-data-dir", "PROFILE"], "use one"),
+        (
+            [
+                "--platform",
+                "windows",
+                "--root",
+                "ROOT",
+                "--python",
+                "C:/py/python.exe",
+                "--user-data-dir",
+                "PROFILE",
+            ],
+            "ignores --user-data-dir",
+        ),
+        (["--platform", "windows", "--python", "C:/py/python.exe"], "add --root DIR"),
+        (["--platform", "macos", "--root", "ROOT"], "needs --python"),
+    ],
+)
+def test_combinations_no_browser_reads_are_refused(
+    home: Path, tmp_path: Path, args: list[str], reason: str
+) -> None:
+    args = [
+        a.replace("PROFILE", str(tmp_path / "p")).replace("ROOT", str(tmp_path / "r")) for a in args
+    ]
+    result = run_cli(home, "install-host", *args, env=user_env(tmp_path))
+    assert result.returncode == 64, result.stdout
+    assert reason in result.stderr.decode()
+    assert result.stderr.decode().count("\n") == 1
+    assert files_under(tmp_path) == []
 
 
 def test_unknown_browser_is_a_usage_error(home: Path) -> None:
@@ -91,43 +279,26 @@ def test_unknown_browser_is_a_usage_error(home: Path) -> None:
     assert b"netscape" in result.stderr
 
 
-@pytest.mark.parametrize(
-    ("platform", "system", "browser", "expected"),
-    [
-        ("linux", True, "chrome", "/etc/opt/chrome/native-messaging-hosts"),
-        ("linux", True, "chromium", "/etc/chromium/native-messaging-hosts"),
-        ("linux", True, "edge", "/etc/opt/edge/native-messaging-hosts"),
-        ("linux", True, "firefox", "/usr/lib/mozilla/native-messaging-hosts"),
-        ("macos", True, "chrome", "/Library/Google/Chrome/NativeMessagingHosts"),
-        ("macos", True, "firefox", "/Library/Application Support/Mozilla/NativeMessagingHosts"),
-        (
-            "macos",
-            False,
-            "edge",
-            "~/Library/Application Support/Microsoft Edge/NativeMessagingHosts",
-        ),
-        ("macos", False, "vivaldi", "~/Library/Application Support/Vivaldi/NativeMessagingHosts"),
-    ],
-)
-def test_manifest_locations(platform: str, system: bool, browser: str, expected: str) -> None:
-    got = hosts.manifest_dir(browser, system=system, platform=platform)
-    assert got == Path(expected).expanduser()
+def test_a_flatpak_only_browser_is_refused_with_what_to_do(home: Path, tmp_path: Path) -> None:
+    env = user_env(tmp_path)
+    (tmp_path / "user/.local/share/flatpak/app/org.mozilla.firefox").mkdir(parents=True)
+    env["PATH"] = str(tmp_path / "empty-bin")  # no firefox program: only the Flatpak
+    result = run_cli(home, "install-host", "--browser", "firefox", env=env)
+    assert result.returncode == 64
+    message = result.stderr.decode()
+    assert "Flatpak" in message and "cannot start programs outside its sandbox" in message
+    assert not (tmp_path / "user/.mozilla").exists()
 
 
-def test_windows_uses_registry_keys(tmp_path: Path) -> None:
-    (target,) = hosts.targets(
-        ["edge"], system=True, user_data_dir=None, tweetguard_home=tmp_path, platform="windows"
-    )
-    assert (
-        target.registry_key
-        == r"Software\Microsoft\Edge\NativeMessagingHosts" + "\\" + identity.HOST_NAME
-    )
-    assert target.system is True
-    assert target.manifest.parent == tmp_path / "native-hosts" / "edge"
-
-
-def test_windows_launcher_is_a_batch_file(tmp_path: Path) -> None:
-    launcher = hosts.write_launcher(tmp_path, [identity.CHROME_ORIGIN], platform="windows")
-    text = launcher.read_text()
-    assert launcher.name == "tweetguard-host.bat"
-    assert text.startswith("@echo off") and "%*" in text and str(tmp_path) in text
+def test_a_native_browser_beside_its_flatpak_is_installed_with_a_note(
+    home: Path, tmp_path: Path
+) -> None:
+    """The trap: a Flatpak copy does not stop the install for the packaged browser."""
+    env = user_env(tmp_path)
+    (tmp_path / "user/.local/share/flatpak/app/org.mozilla.firefox").mkdir(parents=True)
+    (tmp_path / "user/.mozilla").mkdir()  # Firefox's own profile folder: a native Firefox
+    env["PATH"] = str(tmp_path / "empty-bin")
+    result = run_cli(home, "install-host", "--browser", "firefox", env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "user/.mozilla/native-messaging-hosts" / MANIFEST).exists()
+    assert b"Flatpak" in result.stdout

@@ -1,19 +1,29 @@
-"""`tweetguard install-host` and `uninstall-host`: register the helper with browsers."""
+"""`tweetguard install-host` and `uninstall-host`: register the helper with browsers.
+
+Everything an install writes is listed in `<data dir>/native-host/installed.json`;
+`uninstall-host` removes exactly that. `--root`, `--python` and `--platform` let a
+package build or a test stage any OS's layout into a folder (DESTDIR semantics:
+the files go under the root, their content names the final paths).
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tweetguard.install.hosts import Options
 
 from tweetguard.cli.exits import EX_CANTCREAT, EX_USAGE, fail
+
+PLATFORMS = ("linux", "macos", "windows")
 
 
 def add(sub: Any) -> None:
     for name, helptext in (
         ("install-host", "register the helper with this machine's browsers"),
-        ("uninstall-host", "remove the helper's registration from browsers"),
+        ("uninstall-host", "remove exactly what install-host wrote"),
     ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument(
@@ -21,77 +31,193 @@ def add(sub: Any) -> None:
             action="append",
             metavar="NAME",
             help="chrome, chromium, edge, brave, vivaldi or firefox "
-            "(repeatable; default: those installed)",
+            "(repeatable; default: install for those found here, uninstall all)",
         )
         p.add_argument(
             "--user-data-dir",
             metavar="DIR",
-            help="a Chromium profile started with --user-data-dir DIR",
+            help="a Chromium profile started with --user-data-dir DIR (Linux, macOS)",
         )
         p.add_argument(
             "--system",
             action="store_true",
-            help="for every user of this machine (needs root/admin)",
+            help="for every user of this machine (needs root/administrator)",
+        )
+        p.add_argument(
+            "--root",
+            metavar="DIR",
+            help="write everything under DIR, naming the final paths inside (packaging, tests)",
+        )
+        p.add_argument(
+            "--platform",
+            choices=PLATFORMS,
+            help="lay out for this OS (default: this machine's); another OS needs --root",
+        )
+        p.add_argument(
+            "--target-home",
+            metavar="PATH",
+            help="with --platform of another OS: the data folder on those machines",
+        )
+        p.add_argument(
+            "--python",
+            metavar="PATH",
+            help="the interpreter the launcher runs (default: this one)",
+        )
+        p.add_argument(
+            "--snap",
+            action="store_true",
+            help="write the Snap browser's own folder even where no Snap is found",
         )
         if name == "install-host":
             p.add_argument(
                 "--extension-id",
                 action="append",
                 metavar="ID",
-                help="Chromium extension id to allow (default: tweetguard's)",
+                help="Chromium extension id to allow (repeatable; default: tweetguard's)",
             )
             p.add_argument(
                 "--firefox-id",
                 metavar="ID",
                 help="Firefox add-on id to allow (default: tweetguard's)",
             )
+            p.add_argument(
+                "--export-reg",
+                metavar="FILE",
+                help="also write the Windows registry keys as a .reg file (regedit format)",
+            )
 
 
 def run(args: argparse.Namespace, home: Path) -> int:
-    return cmd_install_host(args, home, install=args.command == "install-host")
+    from tweetguard.install import browsers, hosts, windows
+    from tweetguard.install.record import RecordError
 
-
-def cmd_install_host(args: argparse.Namespace, home: Path, *, install: bool) -> int:
-    from tweetguard import identity
-    from tweetguard.install import hosts
-
-    browsers = args.browser or []
-    unknown = [b for b in browsers if b not in hosts.BROWSERS]
+    install = args.command == "install-host"
+    unknown = [b for b in args.browser or [] if b not in browsers.BROWSERS]
     if unknown:
         return fail(
             EX_USAGE,
-            f"unknown browser(s) {', '.join(unknown)}; choose from {', '.join(hosts.BROWSERS)}",
+            f"unknown browser(s) {', '.join(unknown)}; choose from {', '.join(browsers.BROWSERS)}",
         )
-    user_data_dir = Path(args.user_data_dir).absolute() if args.user_data_dir else None
-    if not browsers:
-        browsers = ["chromium"] if user_data_dir else hosts.detect_browsers()
-    if not browsers:
-        print("No supported browser found; name one with --browser.", file=sys.stderr)
-        return 0 if not install else EX_USAGE
-    targets = hosts.targets(
-        browsers, system=args.system, user_data_dir=user_data_dir, tweetguard_home=home
-    )
     try:
+        opts = _options(args, home, install=install)
         if not install:
-            removed = hosts.uninstall(targets)
-            for path in removed:
-                print(f"removed {path}")
-            if not removed:
-                print("No tweetguard host manifest was installed there.")
+            scopes = ("system",) if args.system else hosts.USER_SCOPES
+            outcome = hosts.uninstall(opts, browsers_=args.browser or [], scopes=scopes)
+            _print(outcome.written, outcome.notes)
+            if not outcome.written:
+                print("Nothing to remove: no registration made with this data folder matches.")
             return 0
-        allowed = [
-            identity.chrome_origin(i) for i in (args.extension_id or [identity.CHROME_EXTENSION_ID])
-        ]
-        allowed.append(args.firefox_id or identity.FIREFOX_ADDON_ID)
-        launcher = hosts.write_launcher(home, allowed)
-        for path in hosts.install(targets, launcher, allowed):
-            print(f"installed {path}")
-        if args.system and (folder := hosts.make_per_user_audit_dir(home)) is not None:
-            print(f"created {folder} (mode 1777): teachers who cannot write the shared audit")
-            print("  write their own file there, which the console merges")
-    except PermissionError as exc:
-        return fail(EX_CANTCREAT, f"permission denied: {exc.filename} (use sudo for --system)")
-    except OSError as exc:
+        targets, notes = hosts.plan(opts)
+        if not targets:
+            return fail(EX_USAGE, "no supported browser found here; name one with --browser")
+        outcome = hosts.install(opts, targets)
+        if args.export_reg:
+            entries = [
+                (t.registry_key, t.registry_view, str(t.manifest))
+                for t in targets
+                if t.registry_key is not None
+            ]
+            reg = Path(args.export_reg)
+            reg.write_bytes(windows.export_reg(entries))
+            outcome.written.append(f"wrote {reg} (on each machine: regedit /s {reg.name})")
+        if args.system and opts.platform != "windows":
+            folder = hosts.make_per_user_audit_dir(browsers.rooted(opts.home, opts.root))
+            if folder is not None:
+                outcome.written.append(
+                    f"created {opts.home / 'audit.d'} (mode 1777): teachers who cannot write the "
+                    "shared audit write their own file there, which the console merges"
+                )
+    except RecordError as exc:
         return fail(EX_CANTCREAT, str(exc))
-    print(f"The browser will start {launcher} (data directory {home}).")
+    except ValueError as exc:  # a refused combination, a bad id: hosts.Refused, ids.py
+        return fail(EX_USAGE, str(exc))
+    except PermissionError as exc:
+        hint = "use sudo for --system" if args.system else "check who owns that folder"
+        return fail(EX_CANTCREAT, f"permission denied: {exc.filename} ({hint})")
+    except OSError as exc:
+        return fail(EX_CANTCREAT, f"cannot write {exc.filename}: {exc.strerror or exc}")
+    _print(outcome.written, notes + outcome.notes)
+    for started in outcome.launchers:
+        print(f"The browser starts {started} (data directory {opts.home}).")
     return 0
+
+
+def _print(lines: list[str], notes: list[str]) -> None:
+    for line in lines:
+        print(line)
+    for note in notes:
+        print(f"note: {note}")
+
+
+def _options(args: argparse.Namespace, home: Path, *, install: bool) -> Options:
+    """Options from the command line; raises ValueError with a one-line message."""
+    import sys
+
+    from tweetguard import identity
+    from tweetguard.install import browsers, hosts, ids
+
+    here = browsers.platform_name()
+    platform = args.platform or ("windows" if getattr(args, "export_reg", None) else here)
+    if getattr(args, "export_reg", None) and platform != "windows":
+        raise ValueError(
+            "--export-reg writes Windows registry keys: use it with --platform windows"
+        )
+    foreign = platform != here
+    root = Path(args.root).absolute() if args.root else None
+    if foreign and root is None:
+        raise ValueError(
+            f"--platform {platform} lays out another OS's files: add --root DIR to stage them there"
+        )
+    if foreign and not args.python:
+        example = (
+            r"C:\Program Files\tweetguard\python.exe"
+            if platform == "windows"
+            else "/opt/tweetguard/bin/python"
+        )
+        raise ValueError(
+            f"--platform {platform} needs --python: the interpreter's path on those machines "
+            f"(e.g. {example})"
+        )
+    if args.target_home and not foreign:
+        raise ValueError("--target-home is for another OS's layout; on this OS use --home")
+    target_home: PurePath
+    if foreign:
+        flavour = PureWindowsPath if platform == "windows" else PurePosixPath
+        target_home = (
+            flavour(args.target_home)
+            if args.target_home
+            else hosts.default_target_home(platform, args.system)
+        )
+    else:
+        target_home = home
+    python = args.python or sys.executable
+    if args.python and not foreign and root is None:
+        candidate = Path(args.python)
+        if not candidate.is_absolute() or not candidate.is_file():
+            raise ValueError(f"--python {args.python}: no such interpreter; give its absolute path")
+    udd: PurePath | None = None
+    if args.user_data_dir:
+        udd = (
+            Path(args.user_data_dir).absolute()
+            if not foreign
+            else PurePosixPath(args.user_data_dir)
+        )
+    chrome_ids = [identity.CHROME_EXTENSION_ID]
+    firefox_id = identity.FIREFOX_ADDON_ID
+    if install:
+        if args.extension_id:
+            chrome_ids = [ids.check_chrome_id(i) for i in args.extension_id]
+        if args.firefox_id:
+            firefox_id = ids.check_firefox_id(args.firefox_id)
+    return hosts.Options(
+        browsers=list(args.browser or []),
+        home=target_home,
+        system=args.system,
+        user_data_dir=udd,
+        root=root,
+        platform=platform,
+        python=python,
+        chrome_ids=chrome_ids,
+        firefox_id=firefox_id,
+        snap=True if args.snap else None,
+    )

@@ -118,6 +118,8 @@ _SNAP: dict[str, tuple[str, str | None, str]] = {
     ),
 }
 
+SNAP_FIREFOX_NOTE = _SNAP["firefox"][2]
+
 # Flatpak application ids and the folder inside the sandbox's home.
 _FLATPAK: dict[str, tuple[str, str]] = {
     "chrome": (
@@ -376,8 +378,9 @@ def packagings(browser: str) -> list[str]:
         flatpak_roots = [Path("/var/lib/flatpak/app"), Path.home() / ".local/share/flatpak/app"]
         if any((r / app_id).exists() for r in flatpak_roots):
             kinds.append("flatpak")
-        if not kinds:
-            user = locations(browser, platform="linux")[0].folder
-            if user is not None and Path(user).parent.is_dir():
-                kinds.append("native")
+        # A profile folder in the ordinary place was made by a packaged browser (Snap
+        # and Flatpak keep theirs under ~/snap and ~/.var/app).
+        user = locations(browser, platform="linux")[0].folder
+        if "native" not in kinds and user is not None and Path(user).parent.is_dir():
+            kinds.insert(0, "native")
     return kinds

@@ -1,8 +1,12 @@
-"""Where each browser looks for native messaging host manifests, and writing them.
+"""Installing and removing the helper's host registration: planning what to write,
+writing it, recording it, and removing exactly what was recorded.
 
-Chromium-family browsers read `<name>.json` from a NativeMessagingHosts folder
-(on Windows, from a registry key that points at the file); Firefox uses its own
-folder and an `allowed_extensions` list instead of `allowed_origins`.
+The pieces each have their own module: where browsers read manifests
+(install/browsers.py), the launcher (install/launcher.py), the record of what was
+written (install/record.py), the Windows registry (install/windows.py) and id
+checks (install/ids.py). This module decides, from the command's options, which
+files and keys one install means, refuses combinations that would write something
+no browser reads, and keeps the record in step with the disk.
 """
 
 from __future__ import annotations
@@ -10,192 +14,449 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
-import shutil
-import stat
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 from tweetguard import identity
+from tweetguard.install import browsers, launcher, windows
+from tweetguard.install.browsers import BROWSERS, platform_name, rooted
+from tweetguard.install.record import InstallRecord, read_records, record_path, write_records
 
-BROWSERS = ("chrome", "chromium", "edge", "brave", "vivaldi", "firefox")
+# What `uninstall-host` without --system removes: this login's registrations.
+USER_SCOPES = ("user", "snap", "user-data-dir")
 
-# Per browser: (Linux user dir under ~/.config, Linux system dir, macOS user dir
-# under ~/Library/Application Support, macOS system dir, Windows registry key).
-_LOCATIONS: dict[str, tuple[str, str, str, str, str]] = {
-    "chrome": (
-        "google-chrome",
-        "/etc/opt/chrome/native-messaging-hosts",
-        "Google/Chrome",
-        "/Library/Google/Chrome/NativeMessagingHosts",
-        r"Software\Google\Chrome\NativeMessagingHosts",
-    ),
-    "chromium": (
-        "chromium",
-        "/etc/chromium/native-messaging-hosts",
-        "Chromium",
-        "/Library/Application Support/Chromium/NativeMessagingHosts",
-        r"Software\Chromium\NativeMessagingHosts",
-    ),
-    "edge": (
-        "microsoft-edge",
-        "/etc/opt/edge/native-messaging-hosts",
-        "Microsoft Edge",
-        "/Library/Microsoft/Edge/NativeMessagingHosts",
-        r"Software\Microsoft\Edge\NativeMessagingHosts",
-    ),
-    "brave": (
-        "BraveSoftware/Brave-Browser",
-        "/etc/opt/chrome/native-messaging-hosts",
-        "BraveSoftware/Brave-Browser",
-        "/Library/Google/Chrome/NativeMessagingHosts",
-        r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts",
-    ),
-    "vivaldi": (
-        "vivaldi",
-        "/etc/opt/chrome/native-messaging-hosts",
-        "Vivaldi",
-        "/Library/Google/Chrome/NativeMessagingHosts",
-        r"Software\Vivaldi\NativeMessagingHosts",
-    ),
-    "firefox": (
-        "",  # Firefox uses ~/.mozilla, not ~/.config
-        "/usr/lib/mozilla/native-messaging-hosts",
-        "Mozilla",
-        "/Library/Application Support/Mozilla/NativeMessagingHosts",
-        r"Software\Mozilla\NativeMessagingHosts",
-    ),
-}
+__all__ = [
+    "BROWSERS",
+    "Options",
+    "Refused",
+    "Target",
+    "default_target_home",
+    "install",
+    "make_per_user_audit_dir",
+    "plan",
+    "platform_name",
+    "uninstall",
+]
 
-# Executables that tell us a browser is installed, for the default browser list.
-_EXECUTABLES = {
-    "chrome": ("google-chrome", "google-chrome-stable"),
-    "chromium": ("chromium", "chromium-browser"),
-    "edge": ("microsoft-edge", "microsoft-edge-stable"),
-    "brave": ("brave-browser", "brave"),
-    "vivaldi": ("vivaldi", "vivaldi-stable"),
-    "firefox": ("firefox", "firefox-esr"),
-}
+
+class Refused(ValueError):
+    """An install that would write what no browser reads; the message says why and
+    what to do instead, in one line."""
+
+
+@dataclass(frozen=True)
+class Options:
+    browsers: list[str]  # [] means: the browsers installed here
+    home: PurePath  # the data folder as the target machine names it
+    system: bool = False
+    user_data_dir: PurePath | None = None
+    root: Path | None = None  # DESTDIR: write under it, name final paths in content
+    platform: str = field(default_factory=platform_name)
+    python: str = sys.executable
+    chrome_ids: list[str] = field(default_factory=lambda: [identity.CHROME_EXTENSION_ID])
+    firefox_id: str = identity.FIREFOX_ADDON_ID
+    snap: bool | None = None  # None: write the Snap folder when a Snap browser is found
 
 
 @dataclass(frozen=True)
 class Target:
     browser: str
-    manifest: Path
-    registry_key: str | None = None  # Windows: the key whose default value names the manifest
-    system: bool = False  # Windows: HKLM rather than HKCU
+    scope: str
+    manifest: PurePath  # final path
+    launcher: PurePath  # final path
+    allowed: list[str]
+    registry_key: str | None = None
+    registry_view: str | None = None
 
 
-def platform_name() -> str:
-    if sys.platform.startswith("win"):
-        return "windows"
-    if sys.platform == "darwin":
-        return "macos"
-    return "linux"
+@dataclass
+class Outcome:
+    written: list[str] = field(default_factory=list)  # lines for people
+    notes: list[str] = field(default_factory=list)
+    launchers: list[PurePath] = field(default_factory=list)  # what the browsers start
 
 
-def manifest_dir(browser: str, *, system: bool, platform: str | None = None) -> Path:
-    platform = platform or platform_name()
-    linux_user, linux_system, mac_user, mac_system, _ = _LOCATIONS[browser]
-    home = Path.home()
-    if platform == "linux":
+def default_target_home(platform: str, system: bool) -> PurePath:
+    """The data folder on a machine of another OS (a Windows or macOS layout staged
+    from here), where `--home` would name a path of this machine."""
+    home = browsers.user_home(platform)
+    if platform == "windows":
         if system:
-            return Path(linux_system)
-        if browser == "firefox":
-            return home / ".mozilla" / "native-messaging-hosts"
-        config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
-        return config / linux_user / "NativeMessagingHosts"
+            return PureWindowsPath(r"C:\ProgramData\tweetguard")
+        return home / "AppData" / "Local" / "tweetguard"
     if platform == "macos":
         if system:
-            return Path(mac_system)
-        return home / "Library" / "Application Support" / mac_user / "NativeMessagingHosts"
-    raise ValueError("on Windows manifests are found through the registry")
+            return PurePosixPath("/Library/Application Support/tweetguard")
+        return home / "Library" / "Application Support" / "tweetguard"
+    return PurePosixPath("/var/lib/tweetguard") if system else home / ".local/share/tweetguard"
 
 
-def targets(
-    browsers: Sequence[str],
-    *,
-    system: bool,
-    user_data_dir: Path | None,
-    tweetguard_home: Path,
-    platform: str | None = None,
-) -> list[Target]:
-    platform = platform or platform_name()
-    result = []
-    for browser in browsers:
-        name = f"{identity.HOST_NAME}.json"
-        if user_data_dir is not None:
-            # A Chromium profile started with --user-data-dir reads its own folder.
-            result.append(Target(browser, user_data_dir / "NativeMessagingHosts" / name))
-        elif platform == "windows":
-            folder = tweetguard_home / "native-hosts" / browser
-            key = _LOCATIONS[browser][4] + "\\" + identity.HOST_NAME
-            result.append(Target(browser, folder / name, registry_key=key, system=system))
-        else:
-            result.append(
-                Target(browser, manifest_dir(browser, system=system, platform=platform) / name)
+def _allowed(browser: str, opts: Options) -> list[str]:
+    if browser == "firefox":
+        return [opts.firefox_id]
+    return [identity.chrome_origin(i) for i in opts.chrome_ids]
+
+
+def plan(opts: Options) -> tuple[list[Target], list[str]]:
+    """The manifests (and keys) this install means, and the lines to tell people.
+
+    Raises Refused for a combination that writes a file no browser reads."""
+    notes: list[str] = []
+    if opts.user_data_dir is not None:
+        if opts.system:
+            raise Refused(
+                "--user-data-dir is one profile of one login, --system is every login: use one"
             )
+        if opts.platform == "windows":
+            raise Refused(
+                "on Windows Chromium ignores --user-data-dir for native hosts and reads only "
+                "the registry: drop --user-data-dir (the HKCU key covers every profile)"
+            )
+        if "firefox" in opts.browsers:
+            raise Refused(
+                "Firefox never reads a Chromium --user-data-dir folder; install for Firefox "
+                "without --user-data-dir (it reads ~/.mozilla/native-messaging-hosts for "
+                "every profile)"
+            )
+    chosen = list(opts.browsers)
+    detect = opts.root is None and opts.platform == platform_name()
+    if not chosen:
+        chosen = ["chromium"] if opts.user_data_dir else browsers.installed_browsers()
+    targets: list[Target] = []
+    for browser in chosen:
+        browsers.check_browser(browser)
+        kinds = browsers.packagings(browser) if detect else []
+        locations = _locations_for(browser, opts, kinds, notes)
+        for loc_scope, manifest, key, view in locations:
+            targets.append(
+                Target(
+                    browser=browser,
+                    scope=loc_scope,
+                    manifest=manifest,
+                    launcher=launcher.launcher_path(
+                        opts.home, launcher.slot(browser, loc_scope, manifest), opts.platform
+                    ),
+                    allowed=_allowed(browser, opts),
+                    registry_key=key,
+                    registry_view=view,
+                )
+            )
+    return targets, notes
+
+
+def _locations_for(
+    browser: str, opts: Options, kinds: list[str], notes: list[str]
+) -> list[tuple[str, PurePath, str | None, str | None]]:
+    name = browsers.NAMES[browser]
+    scope = "system" if opts.system else "user"
+    if opts.user_data_dir is not None:
+        folder = opts.user_data_dir / "NativeMessagingHosts"
+        return [("user-data-dir", folder / browsers.HOST_FILE, None, None)]
+    all_locs = browsers.locations(browser, platform=opts.platform)
+    if opts.platform == "windows":
+        folder = opts.home / "native-host" / launcher.slot(browser, scope)
+        manifest = folder / browsers.HOST_FILE
+        return [
+            (loc.scope, manifest, loc.registry_key, loc.registry_view)
+            for loc in all_locs
+            if loc.scope == scope
+        ]
+    if kinds == ["flatpak"]:
+        raise Refused(browsers.FLATPAK_NOTE.format(name=name))
+    if "flatpak" in kinds:
+        notes.append(
+            f"{name} is also installed as a Flatpak, which cannot start the helper: "
+            f"use the {name} installed from packages"
+        )
+    chosen = [loc for loc in all_locs if loc.scope == scope]
+    if opts.platform == "linux" and scope == "system" and len(chosen) > 1:
+        # Firefox reads /usr/lib64/mozilla only when built for it (Fedora, openSUSE).
+        lib64 = Path("/usr/lib64")
+        use64 = opts.root is None and lib64.is_dir() and not lib64.is_symlink()
+        chosen = [c for c in chosen if ("lib64" in str(c.folder)) == use64] or chosen[:1]
+    snap = [loc for loc in all_locs if loc.scope == "snap"]
+    is_snap = opts.snap if opts.snap is not None else "snap" in kinds
+    result: list[tuple[str, PurePath, str | None, str | None]] = []
+    if is_snap and browser == "firefox":
+        notes.append(browsers.SNAP_FIREFOX_NOTE)
+    if is_snap and snap:
+        if opts.system:
+            notes.append(
+                f"the {name} Snap reads no system-wide folder: run install-host as each "
+                f"user, or install {name} from a .deb"
+            )
+        else:
+            notes.append(snap[0].note)
+            assert snap[0].manifest is not None
+            result.append(("snap", snap[0].manifest, None, None))
+            if "native" not in kinds:
+                return result
+    for loc in chosen:
+        assert loc.manifest is not None
+        result.append((loc.scope, loc.manifest, None, None))
     return result
 
 
-def detect_browsers() -> list[str]:
-    """Browsers that look installed: an executable on PATH or a profile folder."""
-    found = []
-    for browser in BROWSERS:
-        if any(shutil.which(exe) for exe in _EXECUTABLES[browser]):
-            found.append(browser)
-            continue
-        if platform_name() != "windows":
-            folder = manifest_dir(browser, system=False).parent
-            if folder.exists():
-                found.append(browser)
-    return found
-
-
-def manifest_json(browser: str, launcher: Path, allowed: Sequence[str]) -> dict[str, object]:
+def manifest_json(
+    browser: str, launcher_final: PurePath, allowed: Sequence[str]
+) -> dict[str, object]:
     manifest: dict[str, object] = {
         "name": identity.HOST_NAME,
         "description": identity.HOST_DESCRIPTION,
-        "path": str(launcher),
+        "path": str(launcher_final),
         "type": "stdio",
     }
-    if browser == "firefox":
-        manifest["allowed_extensions"] = [
-            a for a in allowed if not a.startswith("chrome-extension://")
-        ]
-    else:
-        manifest["allowed_origins"] = [a for a in allowed if a.startswith("chrome-extension://")]
+    manifest["allowed_extensions" if browser == "firefox" else "allowed_origins"] = list(allowed)
     return manifest
 
 
-def launcher_path(home: Path, platform: str | None = None) -> Path:
-    suffix = ".bat" if (platform or platform_name()) == "windows" else ""
-    return home / "native-host" / f"tweetguard-host{suffix}"
+def _missing_dirs(folder: Path, root: Path | None, final: PurePath) -> list[PurePath]:
+    """Final paths of the folders mkdir will create for `folder` (outermost first)."""
+    missing: list[PurePath] = []
+    here, there = folder, final
+    while not here.exists() and here != here.parent:
+        missing.append(there)
+        here, there = here.parent, there.parent
+        if root is not None and here == root:
+            break
+    return list(reversed(missing))
 
 
-def write_launcher(home: Path, allowed: Sequence[str], platform: str | None = None) -> Path:
-    """A tiny script that runs this installation's Python with this data directory.
-
-    Browsers start hosts with a bare environment, so nothing may depend on PATH,
-    a virtualenv being active, or $TWEETGUARD_HOME.
-    """
-    platform = platform or platform_name()
-    path = launcher_path(home, platform)
+def _write_file(path: Path, text: str, mode: int, newline: str | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    python = sys.executable
-    allow_args = [arg for origin in allowed for arg in ("--allow", origin)]
-    if platform == "windows":
-        args = " ".join(
-            f'"{a}"' for a in ["-m", "tweetguard", "--home", str(home), "host", *allow_args]
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8", newline=newline) as handle:
+        handle.write(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def install(opts: Options, targets: Sequence[Target]) -> Outcome:
+    """Write every target's launcher, manifest and key, and record them.
+
+    Two browsers that read the same folder (Brave reads Chrome's system folder) share
+    one manifest; it then allows every id either install asked for."""
+    outcome = Outcome()
+    home_here = rooted(opts.home, opts.root)
+    records = [r for r in read_records(home_here) if r.platform == opts.platform]
+    others = [r for r in read_records(home_here) if r.platform != opts.platform]
+    registry = windows.open_registry(opts.root) if opts.platform == "windows" else None
+    if opts.platform == "windows" and opts.root is None and sys.platform != "win32":
+        raise Refused(
+            "a Windows layout from another OS has no registry to write: add --root DIR "
+            "(and --export-reg FILE for the keys)"
         )
-        path.write_text(f'@echo off\r\n"{python}" {args} %*\r\n', encoding="utf-8")
+    for target in targets:
+
+        def same(r: InstallRecord, target: Target = target) -> bool:
+            return (
+                r.browser == target.browser
+                and str(r.manifest) == str(target.manifest)
+                and r.registry_key == target.registry_key
+                and r.registry_view == target.registry_view
+            )
+
+        # Installing again replaces the earlier record (its ids), keeping the folders
+        # it created so that uninstalling still removes them.
+        earlier_dirs = [d for r in records if same(r) for d in r.created_dirs]
+        records = [r for r in records if not same(r)]
+        sharing = [r for r in records if str(r.manifest) == str(target.manifest)]
+        launcher_final = _pure(str(sharing[0].launcher)) if sharing else target.launcher
+        allowed = list(target.allowed)
+        for r in sharing:
+            allowed += [a for a in r.allowed if a not in allowed]
+        if other := sorted(
+            {browsers.NAMES[r.browser] for r in sharing} - {browsers.NAMES[target.browser]}
+        ):
+            outcome.notes.append(
+                f"{browsers.NAMES[target.browser]} reads the same manifest as "
+                f"{', '.join(other)} ({target.manifest}): it allows {', '.join(allowed)}"
+            )
+        manifest_here = rooted(target.manifest, opts.root)
+        launcher_here = rooted(launcher_final, opts.root)
+        created: list[PurePath] = [_pure(str(d)) for d in earlier_dirs]
+        for here, final in (
+            (launcher_here.parent, launcher_final.parent),
+            (manifest_here.parent, target.manifest.parent),
+        ):
+            missing = _missing_dirs(here, opts.root, final)
+            if opts.root is not None:
+                # In a staging root every folder is new; on the machine only the
+                # manifest's and the launcher's own folders are ours to remove.
+                missing = [d for d in missing if d in (final, opts.home / "native-host")]
+            created += [d for d in missing if d not in created]
+        windows_style = opts.platform == "windows"
+        _write_file(
+            launcher_here,
+            launcher.launcher_text(opts.python, opts.home, allowed, opts.platform),
+            0o755,
+            newline="" if windows_style else None,
+        )
+        body = json.dumps(manifest_json(target.browser, launcher_final, allowed), indent=2)
+        _write_file(manifest_here, body + "\n", 0o644)
+        if target.registry_key and registry is not None:
+            registry.set(target.registry_key, target.registry_view, str(target.manifest))
+        for r in sharing:
+            r.allowed = list(allowed)
+        records.append(
+            InstallRecord(
+                browser=target.browser,
+                scope=target.scope,
+                manifest=Path(str(target.manifest)),
+                launcher=Path(str(launcher_final)),
+                allowed=allowed,
+                registry_key=target.registry_key,
+                registry_view=target.registry_view,
+                platform=opts.platform,
+                created_dirs=[Path(str(d)) for d in created],
+            )
+        )
+        where = target.manifest
+        if target.registry_key:
+            view = f" ({target.registry_view}-bit view)" if target.registry_view else ""
+            where = PurePath(f"{target.registry_key}{view} -> {target.manifest}")
+        outcome.written.append(f"installed {target.browser} ({target.scope}): {where}")
+        if launcher_final not in outcome.launchers:
+            outcome.launchers.append(launcher_final)
+    write_records(home_here, others + records)
+    return outcome
+
+
+def uninstall(
+    opts: Options, *, browsers_: Sequence[str] = (), scopes: Collection[str] | None = None
+) -> Outcome:
+    """Remove what the records of this data folder name (narrowed to `browsers_` and
+    `scopes`), then the folders those installs created once they are empty."""
+    outcome = Outcome()
+    home_here = rooted(opts.home, opts.root)
+    records = read_records(home_here)
+    registry = windows.open_registry(opts.root) if opts.platform == "windows" else None
+
+    def chosen(r: InstallRecord) -> bool:
+        if r.platform != opts.platform:
+            return False
+        if browsers_ and r.browser not in browsers_:
+            return False
+        if opts.user_data_dir is not None:
+            return str(r.manifest.parent.parent) == str(opts.user_data_dir)
+        return scopes is None or r.scope in scopes
+
+    going = [r for r in records if chosen(r)]
+    staying = [r for r in records if not chosen(r)]
+    for r in going:
+        if r.registry_key and registry is not None:
+            current = registry.get(r.registry_key, r.registry_view)
+            if current is not None and current == str(r.manifest):
+                registry.delete(r.registry_key, r.registry_view)
+                outcome.written.append(
+                    f"removed key {windows.view_path(r.registry_key, r.registry_view)}"
+                )
+            elif current is not None:
+                outcome.notes.append(
+                    f"left {r.registry_key}: it names {current}, not this install's manifest"
+                )
+        still = [s for s in staying if str(s.manifest) == str(r.manifest)]
+        if still and not r.registry_key:
+            _rewrite_shared(opts, still)
+            outcome.written.append(
+                f"removed {r.browser} ({r.scope}) from {r.manifest}, which "
+                f"{', '.join(sorted({browsers.NAMES[s.browser] for s in still}))} still reads"
+            )
+            continue
+        if still:
+            continue  # the other registry view's key still names this manifest
+        _remove_manifest(r, opts.root, outcome, [s for s in staying if s.registry_key])
+        if not [s for s in staying if str(s.launcher) == str(r.launcher)]:
+            with contextlib.suppress(FileNotFoundError):
+                rooted(_pure(str(r.launcher)), opts.root).unlink()
+    _remove_dirs(going, staying, opts.root)
+    write_records(home_here, staying)
+    if not staying:
+        _remove_native_host_folder(home_here)
+    return outcome
+
+
+def _remove_manifest(
+    r: InstallRecord, root: Path | None, outcome: Outcome, keyed: list[InstallRecord]
+) -> None:
+    if r.registry_key and any(str(k.manifest) == str(r.manifest) for k in keyed):
+        return  # the other view's key still names this file
+    path = rooted(_pure(str(r.manifest)), root)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        data = {}
+    if isinstance(data, dict) and data.get("path") == str(r.launcher):
+        path.unlink()
+        outcome.written.append(f"removed {r.browser} ({r.scope}): {r.manifest}")
     else:
-        command = shlex.join([python, "-m", "tweetguard", "--home", str(home), "host", *allow_args])
-        path.write_text(f'#!/bin/sh\nexec {command} -- "$@"\n', encoding="utf-8")
-        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return path
+        outcome.notes.append(
+            f"left {r.manifest}: it no longer points at this install's launcher "
+            "(someone replaced it); remove it by hand if it is not wanted"
+        )
+
+
+def _rewrite_shared(opts: Options, still: list[InstallRecord]) -> None:
+    """A manifest two browsers share loses one of them: it keeps the others' ids."""
+    allowed: list[str] = []
+    for s in still:
+        allowed += [a for a in s.allowed if a not in allowed]
+    for s in still:
+        s.allowed = list(allowed)
+    first = still[0]
+    _write_file(
+        rooted(_pure(str(first.launcher)), opts.root),
+        launcher.launcher_text(opts.python, opts.home, allowed, first.platform),
+        0o755,
+        newline="" if first.platform == "windows" else None,
+    )
+    body = json.dumps(manifest_json(first.browser, _pure(str(first.launcher)), allowed), indent=2)
+    _write_file(rooted(_pure(str(first.manifest)), opts.root), body + "\n", 0o644)
+
+
+def _remove_dirs(
+    going: list[InstallRecord], staying: list[InstallRecord], root: Path | None
+) -> None:
+    """Created folders, deepest first, while empty; a folder still holding another
+    install's file is handed to that install's record, to be removed with it."""
+    dirs = sorted(
+        {str(d) for r in going for d in r.created_dirs},
+        key=lambda d: d.count("/") + d.count("\\"),
+        reverse=True,
+    )
+    for d in dirs:
+        here = rooted(_pure(d), root)
+        try:
+            here.rmdir()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            heir = next(
+                (
+                    s
+                    for s in staying
+                    if str(s.manifest).startswith(d) or str(s.launcher).startswith(d)
+                ),
+                staying[0] if staying else None,
+            )
+            if heir is not None and Path(d) not in heir.created_dirs:
+                heir.created_dirs.append(Path(d))
+
+
+def _pure(text: str) -> PurePath:
+    if len(text) > 2 and text[1] == ":":
+        return PureWindowsPath(text)
+    return PurePosixPath(text)
+
+
+def _remove_native_host_folder(home_here: Path) -> None:
+    folder = record_path(home_here).parent
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 def make_per_user_audit_dir(home: Path) -> Path | None:
@@ -209,50 +470,3 @@ def make_per_user_audit_dir(home: Path) -> Path | None:
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o1777)
     return folder
-
-
-def install(targets_: Sequence[Target], launcher: Path, allowed: Sequence[str]) -> list[Path]:
-    written = []
-    for target in targets_:
-        target.manifest.parent.mkdir(parents=True, exist_ok=True)
-        data = manifest_json(target.browser, launcher, allowed)
-        tmp = target.manifest.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, target.manifest)
-        if target.registry_key:
-            _set_registry(target.registry_key, target.manifest, system=target.system)
-        written.append(target.manifest)
-    return written
-
-
-def uninstall(targets_: Sequence[Target]) -> list[Path]:
-    removed = []
-    for target in targets_:
-        if target.registry_key:
-            _delete_registry(target.registry_key, system=target.system)
-        try:
-            target.manifest.unlink()
-            removed.append(target.manifest)
-        except FileNotFoundError:
-            pass
-    return removed
-
-
-def _set_registry(key: str, manifest: Path, *, system: bool) -> None:  # pragma: no cover
-    if sys.platform != "win32":
-        raise OSError("the Windows registry exists only on Windows")
-    import winreg
-
-    root = winreg.HKEY_LOCAL_MACHINE if system else winreg.HKEY_CURRENT_USER
-    with winreg.CreateKey(root, key) as handle:
-        winreg.SetValueEx(handle, "", 0, winreg.REG_SZ, str(manifest))
-
-
-def _delete_registry(key: str, *, system: bool) -> None:  # pragma: no cover
-    if sys.platform != "win32":
-        raise OSError("the Windows registry exists only on Windows")
-    import winreg
-
-    root = winreg.HKEY_LOCAL_MACHINE if system else winreg.HKEY_CURRENT_USER
-    with contextlib.suppress(FileNotFoundError):
-        winreg.DeleteKey(root, key)
