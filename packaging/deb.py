@@ -1,0 +1,189 @@
+"""Builds tweetguard's .deb with dpkg-deb from the helper's wheel and its dependencies' wheels.
+
+Why wheels and a virtualenv made by the postinst, not Debian's python3-* packages:
+several dependencies (twitter-text-parser, better-profanity, pillow-heif, opencv's
+headless build) are not in Debian, and the helper is tested against exact versions.
+Why the virtualenv is built on the machine, not shipped built: a virtualenv names
+its interpreter by absolute path and its scripts' #! lines too, so one built here
+would only work where the paths match; `python3 -m venv` + `pip install --no-index`
+from the shipped wheels is offline, exact, and takes the machine's own python3.
+The wheels are for one Python minor version and one architecture, so the package
+Depends on exactly that python3 and is built for that architecture.
+
+Layout: /usr/lib/tweetguard/wheels/*.whl, /usr/bin/tweetguard (a wrapper naming
+/var/lib/tweetguard), the Chromium family's policies as conffiles in their
+policies/managed folders, every template under /usr/share/tweetguard/policies,
+and maintainer scripts that build/remove /opt/tweetguard and the host manifests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEBIAN = HERE / "debian"
+
+# Where each Chromium-family browser on Linux reads managed policy files; the
+# Chrome template serves Chrome, Chromium and Brave (same policy names).
+POLICY_FOLDERS = {
+    "etc/opt/chrome/policies/managed": "chrome-linux-managed.json",
+    "etc/chromium/policies/managed": "chrome-linux-managed.json",
+    "etc/brave/policies/managed": "chrome-linux-managed.json",
+    "etc/opt/edge/policies/managed": "edge-linux-managed.json",
+}
+POLICY_NAME = "tweetguard.json"
+BROWSERS = ("chrome", "chromium", "edge", "brave", "vivaldi", "firefox")
+ARCH_TO_PLATFORM = {"amd64": "x86_64", "arm64": "aarch64"}
+
+
+class PackageError(Exception):
+    """A one-line reason the package cannot be made, and what to do."""
+
+
+def run(command: Sequence[str | Path], what: str) -> str:
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise PackageError(f"{what} failed: {detail[-1] if detail else result.returncode}")
+    return result.stdout
+
+
+def pip_platforms(arch: str) -> list[str]:
+    machine = ARCH_TO_PLATFORM.get(arch)
+    if machine is None:
+        raise PackageError(f"no wheels for architecture {arch}; build on amd64 or arm64")
+    tags = ["manylinux2014", "manylinux_2_17", "manylinux_2_28", "linux"]
+    return [arg for tag in tags for arg in ("--platform", f"{tag}_{machine}")]
+
+
+def resolve_wheels(
+    wheel: Path, wheelhouse: Path, dest: Path, *, python: str, arch: str, offline: bool
+) -> list[Path]:
+    """Copies into `dest` the wheels `wheel` needs for that Python and architecture.
+    Offline, they come from `wheelhouse` alone, so a missing one fails here, at
+    build time, not in a school's postinst."""
+    dest.mkdir(parents=True, exist_ok=True)
+    source = ["--no-index", "--find-links", str(wheelhouse)] if offline else []
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            "--python-version",
+            python,
+            "--implementation",
+            "cp",
+            *pip_platforms(arch),
+            *source,
+            "--dest",
+            dest,
+            wheel,
+        ],
+        f"collecting the wheels tweetguard needs (Python {python}, {arch}"
+        + (f", offline from {wheelhouse})" if offline else ")"),
+    )
+    return sorted(dest.glob("*.whl"))
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    text = (DEBIAN / template).read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", value)
+    if re.search(r"@[A-Z_]+@", text):
+        raise PackageError(f"packaging/debian/{template} has a placeholder left; fix deb.py")
+    return text
+
+
+def _write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    path.chmod(mode)
+
+
+def next_minor(python: str) -> str:
+    major, minor = python.split(".")[:2]
+    return f"{major}.{int(minor) + 1}"
+
+
+def build_deb(
+    *,
+    version: str,
+    wheels: Sequence[Path],
+    policies: Mapping[str, bytes],
+    extension_ids: Sequence[str],
+    out_dir: Path,
+    work: Path,
+    python: str,
+    arch: str,
+) -> Path:
+    """Stages the package tree in `work` and makes out_dir/tweetguard_VERSION_ARCH.deb."""
+    if not any(w.name.startswith("tweetguard-") for w in wheels):
+        raise PackageError("the helper's own wheel is not among the wheels; build it first")
+    stage = work / "deb"
+    if stage.exists():
+        shutil.rmtree(stage)
+    for wheel in wheels:
+        _write(stage / "usr/lib/tweetguard/wheels" / wheel.name, wheel.read_bytes())
+    _write(stage / "usr/bin/tweetguard", _fill("tweetguard.sh", {}), 0o755)
+    _write(stage / "usr/share/doc/tweetguard/copyright", _fill("copyright", {}))
+    conffiles = []
+    for folder, template in POLICY_FOLDERS.items():
+        _write(stage / folder / POLICY_NAME, policies[template])
+        conffiles.append(f"/{folder}/{POLICY_NAME}")
+    for name, data in sorted(policies.items()):
+        _write(stage / "usr/share/tweetguard/policies" / name, data)
+
+    ids = " ".join(f"--extension-id {i}" for i in extension_ids)
+    browsers = " ".join(f"--browser {b}" for b in BROWSERS)
+    values = {"VERSION": version, "EXTENSION_IDS": ids, "BROWSERS": browsers}
+    control_dir = stage / "DEBIAN"
+    for script in ("postinst", "prerm", "postrm"):
+        _write(control_dir / script, _fill(script, values), 0o755)
+    _write(control_dir / "conffiles", "\n".join(conffiles) + "\n")
+    md5sums = []
+    size = 0
+    for path in sorted(p for p in stage.rglob("*") if p.is_file()):
+        relative = path.relative_to(stage).as_posix()
+        if relative.startswith("DEBIAN/"):
+            continue
+        data = path.read_bytes()
+        size += len(data)
+        md5sums.append(f"{hashlib.md5(data).hexdigest()}  {relative}")
+    _write(control_dir / "md5sums", "\n".join(md5sums) + "\n")
+    control = _fill(
+        "control.in",
+        {
+            "VERSION": version,
+            "ARCH": arch,
+            "PYTHON": python,
+            "PYTHON_NEXT": next_minor(python),
+            "INSTALLED_SIZE": str(size // 1024 + 1),
+        },
+    )
+    _write(control_dir / "control", control)
+    control_dir.chmod(0o755)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    deb = out_dir / f"tweetguard_{version}_{arch}.deb"
+    # gzip, not xz: the payload is wheels, already compressed; xz takes minutes
+    # for a few per cent, and every dpkg reads gzip.
+    run(
+        ["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", stage, deb],
+        "dpkg-deb --build",
+    )
+    return deb
+
+
+def host_arch() -> str:
+    if shutil.which("dpkg") is None:
+        raise PackageError("dpkg not found; build the .deb on Debian or Ubuntu (apt install dpkg)")
+    return run(["dpkg", "--print-architecture"], "dpkg --print-architecture").strip()
