@@ -37,4 +37,5 @@ def chain(ctx: Context) -> Result | None:
             "keep the file as it is for the investigation, compare it with an export or "
             "the server's copy (`tweetguard audit verify`, docs/audit.md)",
         )
-    return ok(f"{len(sources)} audit file{'s' * (len(sources) != 1)}, {rows:,} rows, all intact")
+    files = f"{len(sources)} audit file{'s' * (len(sources) != 1)}"
+    return ok(f"{files}, {rows:,} row{'s' * (rows != 1)}, all intact")
