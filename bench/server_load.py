@@ -26,6 +26,16 @@ Everything on loopback, bounded in count (--schools x --devices) and time (--min
 6. PostgreSQL's size per million audit rows: --size-rows rows of a realistic shape
    COPYed in, pg_total_relation_size of audit_rows (with indexes) before and after.
 
+7. The honest per-core figure (--cpu-requests N, after the simulation, the server
+   still running): bursts of N requests of one kind at a time (a poll answered 304,
+   a changed policy fetched whole (200), an audit push of --audit-batch rows), each
+   --cpu-repeats times, reading the server's CPU seconds (user + system of the
+   gunicorn master and its workers, /proc/PID/stat) and PostgreSQL's before and
+   after, less what the server spends idle (measured first over 3 s). CPU seconds
+   per request are what a process spends whatever the machine's load (unlike
+   requests/s, which other work on shared cores drags down), so the number of
+   processes for N devices is arithmetic: printed as `cores_needed`.
+
 Prints requests per second held (and offered), p50/p99 latency per request kind, how
 late polls went out (a server that cannot keep up makes the generator fall behind),
 CPU seconds used by the server, PostgreSQL and this generator, and the figures above.
@@ -287,7 +297,7 @@ def audit_batch(device: Device, count: int) -> list[dict[str, Any]]:
         }
         fields["hash"] = row_hash(device.last_hash, fields)
         fields["prev_hash"] = device.last_hash
-        device.last_hash = fields["hash"]
+        device.last_hash = str(fields["hash"])
         rows.append(fields)
     return rows
 
@@ -313,7 +323,9 @@ class Simulation:
         """Hands due work to the connections; polls at each device's own phase."""
         start = time.monotonic()
         heap: list[tuple[float, int, str]] = []
-        for index in range(len(self.devices)):
+        for index, device in enumerate(self.devices):
+            if device.kind != "helper":
+                continue  # a Chromebook's extension sends checks; policy and audit are helpers'
             heapq.heappush(heap, (start + random.uniform(0, self.poll_seconds), index, "policy"))
             if self.args.audit_every > 0:
                 first = start + random.uniform(0, self.args.audit_every)
@@ -396,9 +408,9 @@ class Simulation:
             rows = audit_batch(device, self.args.audit_batch)
             body = json.dumps({"source": "shared", "rows": rows}).encode()
             headers["Content-Type"] = "application/json"
-            status, _, answer = await connection.request("POST", "/api/v1/audit", headers, body)
+            status, _, reply = await connection.request("POST", "/api/v1/audit", headers, body)
             if status != 200:
-                self.results.errors.append(f"audit {status}: {answer[:200]!r}")
+                self.results.errors.append(f"audit {status}: {reply[:200]!r}")
             return status
         message = {
             "type": "check",
@@ -465,7 +477,8 @@ async def known_versions(port: int, devices: list[Device]) -> None:
     """Every device starts with its school's current version, as after its first sync."""
     by_school: dict[int, Device] = {}
     for device in devices:
-        by_school.setdefault(device.school, device)
+        if device.kind == "helper":  # the policy text is for helpers only (403 otherwise)
+            by_school.setdefault(device.school, device)
     connection = Connection(port)
     etags: dict[int, str] = {}
     for school, device in by_school.items():
@@ -476,7 +489,7 @@ async def known_versions(port: int, devices: list[Device]) -> None:
         etags[school] = answer["etag"]
     connection.close()
     for device in devices:
-        device.etag = etags[device.school]
+        device.etag = etags.get(device.school, "")
 
 
 async def simulate(args: argparse.Namespace, url: str, trust: str, sim: Simulation) -> float:
@@ -503,6 +516,111 @@ async def simulate(args: argparse.Namespace, url: str, trust: str, sim: Simulati
     db.dispose()
     await asyncio.gather(*tasks)
     return changed_in
+
+
+# --- CPU per request, from /proc ---------------------------------------------------------
+
+CPU_KINDS = ("poll", "changed", "audit")
+
+
+async def burst(
+    port: int, devices: list[Device], kind: str, count: int, connections: int, batch: int
+) -> tuple[int, dict[int, int]]:
+    """`count` requests of one kind, as fast as `connections` keep-alive connections
+    send them, one device after another; returns (sent, statuses)."""
+    helpers = [d for d in devices if d.kind == "helper"]
+    order = iter(random.sample(helpers, min(count, len(helpers))))
+    statuses: dict[int, int] = defaultdict(int)
+
+    async def one_connection() -> None:
+        connection = Connection(port)
+        try:
+            for device in order:
+                headers = {
+                    "Authorization": f"Bearer {device.credential}",
+                    "X-Tweetguard-Helper": "bench",
+                }
+                if kind == "audit":
+                    body = json.dumps(
+                        {"source": "shared", "rows": audit_batch(device, batch)}
+                    ).encode()
+                    headers["Content-Type"] = "application/json"
+                    status, _, _ = await connection.request("POST", "/api/v1/audit", headers, body)
+                else:
+                    # "poll": the version it has (304); "changed": one it no longer has (200).
+                    headers["If-None-Match"] = device.etag if kind == "poll" else '"0.stale"'
+                    status, _, _ = await connection.request("GET", "/api/v1/policy", headers)
+                statuses[status] += 1
+        finally:
+            connection.close()
+
+    await asyncio.gather(*(one_connection() for _ in range(connections)))
+    return sum(statuses.values()), dict(statuses)
+
+
+def cpu_per_request(
+    args: argparse.Namespace, port: int, devices: list[Device], pids: dict[str, list[int]]
+) -> dict[str, Any]:
+    """Median CPU milliseconds per request of each kind, server and PostgreSQL."""
+
+    def cpu() -> dict[str, float]:
+        return {n: cpu_seconds(pids[n]) for n in ("server", "postgresql")}
+
+    before, began = cpu(), time.monotonic()
+    time.sleep(3.0)  # idle: the listener's wake-ups, the last-seen batch
+    idle_seconds = time.monotonic() - began
+    idle = {n: (v - before[n]) / idle_seconds for n, v in cpu().items()}
+    asyncio.run(known_versions(port, devices))  # every device's current ETag
+    found: dict[str, Any] = {"idle_cores": {n: round(v, 3) for n, v in idle.items()}}
+    for kind in CPU_KINDS:
+        count = args.cpu_requests if kind != "audit" else max(1, args.cpu_requests // 3)
+        per: dict[str, list[float]] = defaultdict(list)
+        rates: list[float] = []
+        statuses: dict[int, int] = defaultdict(int)
+        for _ in range(args.cpu_repeats):
+            start, began = cpu(), time.monotonic()
+            sent, answered = asyncio.run(
+                burst(port, devices, kind, count, args.connections, args.audit_batch)
+            )
+            seconds = time.monotonic() - began
+            spent = cpu()
+            for name in spent:
+                used = spent[name] - start[name] - idle[name] * seconds
+                per[name].append(max(used, 0.0) / sent * 1000)
+            rates.append(sent / seconds)
+            for status, n in answered.items():
+                statuses[status] += n
+        found[kind] = {
+            "requests": count,
+            "repeats": args.cpu_repeats,
+            "server_cpu_ms": round(percentile(per["server"], 50), 3),
+            "server_cpu_ms_each": [round(v, 3) for v in per["server"]],
+            "postgresql_cpu_ms": round(percentile(per["postgresql"], 50), 3),
+            "requests_per_second_burst": round(percentile(rates, 50), 1),
+            "statuses": dict(statuses),
+        }
+    return found
+
+
+def cores_needed(
+    args: argparse.Namespace, devices: int, measured: dict[str, Any]
+) -> dict[str, Any]:
+    """Server cores (= processes: one process uses about one core, Python's GIL) and
+    PostgreSQL cores for `devices`, from the CPU per request: arithmetic, not a guess.
+    Steady: every device polls once per poll_seconds (304); its pushes every
+    --audit-every s. After a change, each device's next poll fetches the new text
+    (a 200 instead of a 304), all within one poll interval."""
+    polls = devices / args.poll_seconds
+    pushes = devices / args.audit_every if args.audit_every > 0 else 0.0
+    out: dict[str, Any] = {"devices": devices, "polls_per_second": round(polls, 1)}
+    out["pushes_per_second"] = round(pushes, 1)
+    for name in ("server", "postgresql"):
+        key = f"{name}_cpu_ms"
+        steady = (polls * measured["poll"][key] + pushes * measured["audit"][key]) / 1000
+        changing = steady + polls * (measured["changed"][key] - measured["poll"][key]) / 1000
+        out[f"{name}_cores_steady"] = round(steady, 2)
+        out[f"{name}_cores_during_a_change"] = round(changing, 2)
+    return out
 
 
 def audit_size(url: str, count: int) -> tuple[int, int]:
@@ -547,9 +665,10 @@ def report(args: argparse.Namespace, sim: Simulation, seconds: float) -> dict[st
     results = sim.results
     total = sum(len(v) for v in results.latencies.values())
     devices = len(sim.devices)
-    offered = devices / sim.poll_seconds * (3 if args.rounds else 1)
+    helpers = sum(1 for d in sim.devices if d.kind == "helper")
+    offered = helpers / sim.poll_seconds * (3 if args.rounds else 1)
     if args.audit_every > 0:
-        offered += devices / args.audit_every
+        offered += helpers / args.audit_every
     offered += args.checks_per_second
     kinds = {}
     for kind, values in sorted(results.latencies.items()):
@@ -562,7 +681,7 @@ def report(args: argparse.Namespace, sim: Simulation, seconds: float) -> dict[st
         }
     seen = [d.saw_change for d in sim.devices if d.saw_change is not None]
     change = {
-        "devices": devices,
+        "devices": helpers,
         "reached": len(seen),
         "p50_s": round(percentile(seen, 50), 1) if seen else None,
         "p99_s": round(percentile(seen, 99), 1) if seen else None,
@@ -602,6 +721,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--size-rows", type=int, default=200_000)
+    parser.add_argument(
+        "--cpu-requests",
+        type=int,
+        default=3000,
+        help="requests per burst for the CPU per request (audit pushes: a third); 0 skips",
+    )
+    parser.add_argument("--cpu-repeats", type=int, default=3, help="bursts per kind (median)")
     parser.add_argument("--database", help="postgresql://... (default: a throwaway cluster)")
     parser.add_argument("--shared-buffers", default="512MB")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -644,6 +770,15 @@ def main() -> None:
         figures["policy_change"]["save_seconds"] = round(changed_in, 3)
         figures["cpu_seconds"] = cpu
         figures["cpu_share_of_2_cores"] = {k: round(v / (wall * 2), 2) for k, v in cpu.items()}
+        figures["load_average"] = os.getloadavg()
+        if args.cpu_requests > 0:
+            measured = cpu_per_request(args, port, devices, pids)
+            figures["cpu_per_request"] = measured
+            figures["cores_needed"] = {
+                str(n): cores_needed(args, n, measured)
+                for n in sorted({len(devices), 10_000, 150_000})
+            }
+            figures["load_average_after"] = os.getloadavg()
         stop(server)
         if args.size_rows > 0:  # 0: polls only, no size measured
             before, after = audit_size(url, args.size_rows)
