@@ -4,8 +4,13 @@
 #   ./build.sh         install the helper into .venv, build the extension into dist/,
 #                      register the helper with this machine's browsers
 #   ./build.sh test    install what the tests need, then run every check and test
+#   ./build.sh package [--crx-key FILE | --no-crx] [--update-url URL] [--xpi-url URL]
+#                      every package IT deploys into dist/packages/ (packaging/package.py):
+#                      store zip, CRX3 + updates.xml, Firefox .xpi, wheel, .deb
 #
-# Environment: PYTHON (default python3, 3.11 or newer), TWEETGUARD_HOME (data directory).
+# Environment: PYTHON (default python3, 3.11 or newer), TWEETGUARD_HOME (data directory),
+# TWEETGUARD_CRX_KEY (the school's CRX signing key, a path outside this repo),
+# TWEETGUARD_UPDATE_URL (where the school serves updates.xml).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -98,10 +103,11 @@ cmd_test() {
   make_venv dev
   build_extension
   say "ruff"
-  "$VENV/bin/ruff" check helper tests bench extension/build.py
-  "$VENV/bin/ruff" format --check helper tests bench extension/build.py
+  "$VENV/bin/ruff" check helper tests bench extension/build.py packaging
+  "$VENV/bin/ruff" format --check helper tests bench extension/build.py packaging
   say "mypy"
   "$VENV/bin/mypy"
+  "$VENV/bin/mypy" --strict packaging
   if command -v node >/dev/null; then
     say "Extension unit tests (node --test)"
     (cd extension && npm ci --no-audit --no-fund --loglevel=error && node --test test/)
@@ -110,13 +116,37 @@ cmd_test() {
   else
     echo "note: node not found; extension unit tests skipped" >&2
   fi
+  fill_wheelhouse
   say "pytest"
   "$PY" -m pytest -q "$@"
+}
+
+# The .deb ships its dependencies' wheels; the packaging tests build it offline
+# from build/wheelhouse, fetched here (pip's cache makes later runs quick).
+fill_wheelhouse() {
+  command -v dpkg-deb >/dev/null || return 0
+  say "Fetching the .deb's dependency wheels into build/wheelhouse"
+  "$PY" packaging/package.py --wheelhouse-only >/dev/null && return 0
+  [ -n "${CI:-}" ] && die "could not fetch the .deb's wheels into build/wheelhouse; the packaging tests must run in CI"
+  echo "note: build/wheelhouse not filled; the .deb tests will be skipped" >&2
+}
+
+cmd_package() {
+  make_venv package
+  if command -v node >/dev/null; then
+    (cd extension && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    die "node is missing; the Firefox package is linted with web-ext (install nodejs and npm)"
+  fi
+  command -v dpkg-deb >/dev/null || die "dpkg-deb is missing; build packages on Debian or Ubuntu (apt install dpkg-dev)"
+  say "Building every package into dist/packages/"
+  "$PY" packaging/package.py "$@"
 }
 
 case "${1:-build}" in
   build) cmd_build ;;
   test) shift; cmd_test "$@" ;;
-  -h|--help|help) sed -n '2,9p' "$0" ;;
-  *) die "unknown command '$1'; use ./build.sh or ./build.sh test" ;;
+  package) shift; cmd_package "$@" ;;
+  -h|--help|help) sed -n '2,15p' "$0" ;;
+  *) die "unknown command '$1'; use ./build.sh, ./build.sh test or ./build.sh package" ;;
 esac
