@@ -168,7 +168,7 @@ def _options(args: argparse.Namespace, home: Path, *, install: bool) -> Options:
         raise ValueError(
             f"--platform {platform} lays out another OS's files: add --root DIR to stage them there"
         )
-    if foreign and not args.python:
+    if foreign and install and not args.python:
         example = (
             r"C:\Program Files\tweetguard\python.exe"
             if platform == "windows"

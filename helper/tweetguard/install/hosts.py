@@ -298,15 +298,13 @@ def install(opts: Options, targets: Sequence[Target]) -> Outcome:
         _write_file(manifest_here, body + "\n", 0o644)
         if target.registry_key and registry is not None:
             registry.set(target.registry_key, target.registry_view, str(target.manifest))
-        for r in sharing:
-            r.allowed = list(allowed)
         records.append(
             InstallRecord(
                 browser=target.browser,
                 scope=target.scope,
                 manifest=Path(str(target.manifest)),
                 launcher=Path(str(launcher_final)),
-                allowed=allowed,
+                allowed=list(target.allowed),
                 registry_key=target.registry_key,
                 registry_view=target.registry_view,
                 platform=opts.platform,
@@ -405,12 +403,15 @@ def _rewrite_shared(opts: Options, still: list[InstallRecord]) -> None:
     allowed: list[str] = []
     for s in still:
         allowed += [a for a in s.allowed if a not in allowed]
-    for s in still:
-        s.allowed = list(allowed)
     first = still[0]
+    launcher_here = rooted(_pure(str(first.launcher)), opts.root)
+    try:  # the interpreter the install chose, not the one uninstalling
+        python = launcher.python_of(launcher_here.read_text(encoding="utf-8")) or opts.python
+    except OSError:
+        python = opts.python
     _write_file(
-        rooted(_pure(str(first.launcher)), opts.root),
-        launcher.launcher_text(opts.python, opts.home, allowed, first.platform),
+        launcher_here,
+        launcher.launcher_text(python, opts.home, allowed, first.platform),
         0o755,
         newline="" if first.platform == "windows" else None,
     )

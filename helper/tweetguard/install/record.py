@@ -35,7 +35,11 @@ class InstallRecord:
     scope: str  # "user" | "system" | "snap" | "user-data-dir" (see install/browsers.py)
     manifest: Path
     launcher: Path
-    allowed: list[str]  # chrome-extension://ID/ origins, or Firefox add-on ids
+    # The ids this install asked for (chrome-extension://ID/ origins, or Firefox add-on
+    # ids). The launcher and manifest allow exactly these, except where two browsers
+    # read one manifest (Brave reads Chrome's system folder): it allows the union of
+    # the records that name it.
+    allowed: list[str]
     registry_key: str | None = None  # Windows: "HKCU\\Software\\...\\org.tweetguard.helper"
     registry_view: str | None = None  # Windows: "32" | "64"; None where there is one view
     platform: str = "linux"  # "linux" | "macos" | "windows"
