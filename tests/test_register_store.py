@@ -74,3 +74,61 @@ def test_a_stored_index_that_does_not_fit_the_pupils_is_rebuilt(home: Path) -> N
         assert checker.check("Kit Fletcher scored").verdict == "block"
     finally:
         checker.close()
+
+
+def test_the_three_imports_write_through_one_transaction_and_touch_only_their_tables(
+    home: Path,
+) -> None:
+    """replace (pupils), replace_staff and replace_everyone are one writer: each bumps
+    the revision once, stamps its own tables' source, and leaves the rest alone."""
+    from tweetguard.stores.consent import Pupil
+
+    path = home / "register.sqlite3"
+    register = ConsentRegister(path)
+    try:
+        register.replace(
+            [Pupil("Peregrine", "Oduya", social_media=True)],
+            "sims-export.csv",
+            derived={"names": b"index-1"},
+        )
+        register.replace_staff([Pupil("Marisol", "Tiernan", social_media=True)], "staff.csv")
+        meta = _meta(path)
+        assert (meta["revision"], meta["source"], meta["staff_source"]) == (
+            "2",
+            "sims-export.csv",
+            "staff.csv",
+        )
+        # The trap: a staff import keeps the pupils and their name index as they were.
+        assert [p.first_name for p in register.pupils()] == ["Peregrine"]
+        assert register.load()[1] == {"names": b"index-1"}
+
+        register.replace_everyone(
+            [Pupil("Anselm", "Kowalczyk")],
+            [Pupil("Dervla", "Ngata", social_media=True)],
+            source="the school's server",
+            derived={"names": b"index-2"},
+            meta={"server_revision": "s_4:12"},
+        )
+        meta = _meta(path)
+        assert meta["revision"] == "3"
+        assert meta["source"] == meta["staff_source"] == "the school's server"
+        assert meta["server_revision"] == "s_4:12"
+        assert [p.first_name for p in register.pupils()] == ["Anselm"]
+        assert [p.first_name for p in register.staff()] == ["Dervla"]
+        assert register.load()[1] == {"names": b"index-2"}
+
+        # A pupils-only import after it keeps the server's staff (and its label).
+        register.replace([Pupil("Isidora", "Fenwick")], "a local import")
+        assert [p.first_name for p in register.staff()] == ["Dervla"]
+        assert register.meta_value("server_revision") == "s_4:12"
+        assert register.revision() == 4
+    finally:
+        register.close()
+
+
+def _meta(path: Path) -> dict[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    finally:
+        conn.close()

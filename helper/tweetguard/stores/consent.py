@@ -196,64 +196,12 @@ class ConsentRegister:
         Raises RegisterUnwritable when the folder or file cannot be written; a
         damaged file is left for set_aside() to move, never silently overwritten.
         """
-        return self._replace("pupils", pupils, source, derived)
+        return self._replace({"pupils": pupils}, source, derived)
 
     def replace_staff(self, staff: Iterable[Pupil], source: str) -> RegisterSummary:
         """Replaces every member of staff (their own export, their own consent);
         the pupils and their name index are left as they are."""
-        return self._replace("staff", staff, source, None)
-
-    def _replace(
-        self,
-        table: str,
-        people: Iterable[Pupil],
-        source: str,
-        derived: Mapping[str, bytes] | None,
-    ) -> RegisterSummary:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        except (OSError, sqlite3.OperationalError) as exc:
-            raise RegisterUnwritable(_why_unwritable(self.path, exc)) from None
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for statement in _SUPPORT:
-                conn.execute(statement)
-            revision = self._read_revision(conn) + 1
-            conn.execute(f"DROP TABLE IF EXISTS {table}")
-            conn.execute(_SCHEMA.format(table=table))
-            conn.executemany(
-                f"INSERT INTO {table} ({', '.join(_COLUMNS)})"
-                f" VALUES ({', '.join('?' for _ in _COLUMNS)})",
-                (_row(p) for p in people),
-            )
-            prefix = ""
-            if table == "pupils":
-                conn.execute("DELETE FROM derived")
-                conn.executemany(
-                    "INSERT INTO derived (name, data) VALUES (?, ?)", (derived or {}).items()
-                )
-            else:
-                prefix = f"{table}_"
-            now = datetime.now(UTC).isoformat(timespec="seconds")
-            conn.executemany(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                [
-                    ("revision", str(revision)),
-                    (f"{prefix}imported_at", now),
-                    (f"{prefix}source", source),
-                    ("schema", str(SCHEMA_VERSION)),
-                ],
-            )
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            raise RegisterUnwritable(_why_unwritable(self.path, exc)) from None
-        finally:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            conn.close()
-        self.close()  # the next read sees the new table
-        return self.summary()
+        return self._replace({"staff": staff}, source, None)
 
     def replace_everyone(
         self,
@@ -269,6 +217,19 @@ class ConsentRegister:
         server's revision) written in the same transaction, so the file never holds
         one revision's pupils with another's staff or label. Person refs are made
         from the people themselves, so a person who did not change keeps theirs."""
+        return self._replace({"pupils": pupils, "staff": staff}, source, derived, meta)
+
+    def _replace(
+        self,
+        tables: Mapping[str, Iterable[Pupil]],
+        source: str,
+        derived: Mapping[str, bytes] | None,
+        meta: Mapping[str, str] | None = None,
+    ) -> RegisterSummary:
+        """The one write transaction of every import: each of `tables` ("pupils",
+        "staff") replaced whole, the name index with the pupils (a table not named
+        keeps its people and, for the pupils, its index), one revision more, and
+        each table's source and time beside it, with `meta`."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
@@ -280,30 +241,24 @@ class ConsentRegister:
                 conn.execute(statement)
             revision = self._read_revision(conn) + 1
             insert = ", ".join("?" for _ in _COLUMNS)
-            for table, people in (("pupils", pupils), ("staff", staff)):
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            values = [("revision", str(revision))]
+            for table, people in tables.items():
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
                 conn.execute(_SCHEMA.format(table=table))
                 conn.executemany(
                     f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({insert})",
                     (_row(p) for p in people),
                 )
-            conn.execute("DELETE FROM derived")
-            conn.executemany(
-                "INSERT INTO derived (name, data) VALUES (?, ?)", (derived or {}).items()
-            )
-            now = datetime.now(UTC).isoformat(timespec="seconds")
-            conn.executemany(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                [
-                    ("revision", str(revision)),
-                    ("imported_at", now),
-                    ("source", source),
-                    ("staff_imported_at", now),
-                    ("staff_source", source),
-                    ("schema", str(SCHEMA_VERSION)),
-                    *(meta or {}).items(),
-                ],
-            )
+                prefix = "" if table == "pupils" else f"{table}_"
+                values += [(f"{prefix}imported_at", now), (f"{prefix}source", source)]
+            if "pupils" in tables:
+                conn.execute("DELETE FROM derived")
+                conn.executemany(
+                    "INSERT INTO derived (name, data) VALUES (?, ?)", (derived or {}).items()
+                )
+            values += [("schema", str(SCHEMA_VERSION)), *(meta or {}).items()]
+            conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", values)
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             raise RegisterUnwritable(_why_unwritable(self.path, exc)) from None
@@ -311,7 +266,7 @@ class ConsentRegister:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             conn.close()
-        self.close()
+        self.close()  # the next read sees the new tables
         return self.summary()
 
     def meta_value(self, key: str) -> str | None:
