@@ -154,6 +154,31 @@ def test_browser_never_installed_for(installed: Install) -> None:
     assert_chain_ok(checks, "chrome")
 
 
+def test_a_profile_started_with_user_data_dir(installed: Install, tmp_path: Path) -> None:
+    profile = tmp_path / "kiosk-profile"
+    result = installed.cli("install-host", "--browser", "chromium", "--user-data-dir", str(profile))
+    assert result.returncode == 0, result.stderr.decode()
+    code, checks = installed.doctor("--browser", "chromium")
+    assert code == 0, checks
+    for link in CHAIN:
+        assert checks[f"{link}.chromium.user-data-dir"]["status"] == "ok"
+    assert str(profile) in checks["manifest.chromium.user-data-dir"]["message"]
+
+
+def test_installed_for_another_login(installed: Install, tmp_path: Path) -> None:
+    """install-host run with one HOME, the browser's user has another: the manifest
+    exists, but not where this user's browser reads."""
+    other = tmp_path / "another-login"
+    other.mkdir()
+    installed.env["HOME"] = str(other)
+    code, checks = installed.doctor()
+    assert code == 1
+    check = checks["manifest.chrome.user"]
+    assert check["status"] == "fail" and "does not look there" in check["message"]
+    assert str(other / ".config/google-chrome/NativeMessagingHosts") in check["message"]
+    assert "as the user whose browser it is" in check["fix"]
+
+
 def test_wrong_extension_id(installed: Install) -> None:
     code, checks = installed.doctor("--extension-id", OTHER_ID)
     assert code == 1

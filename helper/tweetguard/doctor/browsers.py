@@ -32,6 +32,7 @@ class Manifest:
     scope: str
     path: Path
     recorded: bool  # an install-host record names it
+    elsewhere: list[Path] | None = None  # recorded where the browser does not read: where it does
     data: dict[str, Any] | None = None
     launcher: Path | None = None
     launcher_ok: bool = False
@@ -46,12 +47,14 @@ def checks(ctx: Context) -> list[Check]:
         installed_browsers,
         manifest_locations,
         packagings,
+        platform_name,
     )
     from tweetguard.install.record import read_records
 
     found: list[Check] = []
     try:
-        records = read_records(ctx.home)
+        here = platform_name()  # a --platform install into a root is not this machine's
+        records = [r for r in read_records(ctx.home) if r.platform == here]
     except (OSError, ValueError) as exc:
         records = []
         broken = _bad_record(exc)
@@ -88,6 +91,8 @@ def checks(ctx: Context) -> list[Check]:
                 manifests[record.manifest] = Manifest(
                     browser, record.scope, record.manifest, recorded=True
                 )
+                if record.scope != "user-data-dir":  # a profile's own folder is read as is
+                    manifests[record.manifest].elsewhere = [p for _, p in located[browser]]
         if not manifests:
             found.append(
                 Check(f"manifest.{browser}", f"{_name(browser)} manifest", _missing(browser))
@@ -188,6 +193,13 @@ def _manifest(ctx: Context, m: Manifest) -> Result:
             f"{m.path}, written by install-host, is gone: {_name(m.browser)} cannot "
             "start the helper",
             _install_fix(m),
+        )
+    if m.elsewhere is not None:
+        reads = ", ".join(str(p) for p in m.elsewhere) or "no folder or key naming it"
+        return fail(
+            f"{m.path} was written by install-host, but {_name(m.browser)} does not look "
+            f"there for this user: it reads {reads}",
+            f"{_install_fix(m)} as the user whose browser it is (same HOME and XDG_CONFIG_HOME)",
         )
     try:
         data = json.loads(m.path.read_text(encoding="utf-8"))
