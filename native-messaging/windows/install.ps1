@@ -70,6 +70,10 @@ if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administra
 $Tweetguard = Join-Path $Prefix "Scripts\tweetguard.exe"
 $VenvPython = Join-Path $Prefix "Scripts\python.exe"
 
+# `powershell -File` hands "-Browser chrome,edge" over as one string: split it.
+$Browser = @($Browser | ForEach-Object { $_ -split "," } | Where-Object { $_ })
+$ExtensionId = @($ExtensionId | ForEach-Object { $_ -split "," } | Where-Object { $_ })
+
 # The arguments every install-host/uninstall-host call shares.
 $HostArgs = @()
 foreach ($name in $Browser) { $HostArgs += @("--browser", $name) }
@@ -156,6 +160,7 @@ if ($ImportPolicies) {
 }
 
 Write-Output "==> tweetguard doctor"
+# Said, not fatal: a register not imported yet fails its check until IT imports it.
 & $Tweetguard --home $Data doctor
 
 Write-Output ""
@@ -163,3 +168,4 @@ Write-Output "tweetguard's helper is installed for every user of this machine (d
 Write-Output "Next: push the browser policies (GPO, Intune or -ImportPolicies), then import the register"
 Write-Output "(`"$Tweetguard`" consent import export.xlsx) or enrol with the school's server"
 Write-Output "(`"$Tweetguard`" enrol https://SERVER --code CODE). Check any time with: `"$Tweetguard`" doctor"
+exit 0
