@@ -3,9 +3,12 @@
 `init` migrates the database and makes the trust and its first admin; `run` serves
 it under gunicorn (TLS from certificate files, or loopback behind a reverse proxy);
 `school`, `user`, `code` and `token` do from a terminal what the server's pages do;
-`migrate` brings the schema up to date after an upgrade. The database is
---database URL, else $TWEETGUARD_DATABASE, else a SQLite file in the data folder.
-Passwords are read from the terminal, or from stdin when it is not one.
+`trust` shows or renames the trust; `user reset-password` is how IT gets a locked
+out or forgetful user (or the last trust admin) back in; `migrate` brings the
+schema up to date after an upgrade. The database is --database URL, else
+$TWEETGUARD_DATABASE, else a SQLite file in the data folder.
+Passwords are read from the terminal, or from stdin when it is not one, never
+from the command line (where `ps` and shell history would keep them).
 """
 
 from __future__ import annotations
@@ -86,7 +89,17 @@ def add(sub: Any, parser_class: type) -> None:
     school_list = with_db(school_actions.add_parser("list", help="list the trust's schools"))
     school_list.add_argument("--trust", metavar="NAME")
 
-    user = actions.add_parser("user", help="add users")
+    trust = actions.add_parser("trust", help="show or rename the trust")
+    trust_actions = trust.add_subparsers(
+        dest="trust_command", required=True, parser_class=parser_class
+    )
+    trust_show = with_db(trust_actions.add_parser("show", help="the trust, its schools and users"))
+    trust_show.add_argument("--trust", metavar="NAME", help="which trust, when there are several")
+    trust_rename = with_db(trust_actions.add_parser("rename", help="give the trust a new name"))
+    trust_rename.add_argument("name", metavar="NEW_NAME")
+    trust_rename.add_argument("--trust", metavar="NAME", help="its current name, when several")
+
+    user = actions.add_parser("user", help="add users, reset a password")
     user_actions = user.add_subparsers(
         dest="user_command", required=True, parser_class=parser_class
     )
@@ -100,6 +113,15 @@ def add(sub: Any, parser_class: type) -> None:
     )
     user_add.add_argument("--name", default="", help="their name as the pages show it")
     user_add.add_argument("--trust", metavar="NAME")
+    reset = with_db(
+        user_actions.add_parser(
+            "reset-password",
+            help="set a user's new password (read from the terminal or stdin, never argv); "
+            "signs them out everywhere and lifts a sign-in lockout",
+        )
+    )
+    reset.add_argument("email")
+    reset.add_argument("--trust", metavar="NAME", help="refuse unless the user is of this trust")
 
     code = with_db(actions.add_parser("code", help="print a one-time enrolment code for a machine"))
     code.add_argument("--school", required=True, metavar="NAME")
@@ -195,7 +217,11 @@ def _run(args: argparse.Namespace, home: Path) -> int:
             print(f"trust {trust.name} ({trust.id}) made; {args.admin} is its admin")
             print("next: `tweetguard server school add NAME`, then `tweetguard server run`")
             return 0
+        if command == "user" and args.user_command == "reset-password":
+            return _reset_password(db, args)
         trust = tenancy.find_trust(db, getattr(args, "trust", None))
+        if command == "trust":
+            return _trust(db, trust, args)
         if command == "school":
             if args.school_command == "add":
                 made = tenancy.add_school(db, trust.id, args.name)
@@ -228,6 +254,100 @@ def _run(args: argparse.Namespace, home: Path) -> int:
         return 0
     finally:
         db.dispose()
+
+
+def _reset_password(db: Any, args: argparse.Namespace) -> int:
+    """A new password for one user: their other sessions end (the cookie's epoch
+    moves) and a lockout from wrong guesses is lifted, so they can sign in at once."""
+    from sqlalchemy import select
+    from werkzeug.security import generate_password_hash
+
+    from tweetguard.server import tenancy
+    from tweetguard.server.console import lockout
+    from tweetguard.server.db.tables import users
+
+    email = args.email.strip().lower()
+    with db.read() as conn:
+        row = conn.execute(
+            select(users.c.id, users.c.trust_id, users.c.disabled).where(users.c.email == email)
+        ).first()
+    if row is None:
+        raise tenancy.TenancyError(
+            f"no user {email}; check the address, or add them with `tweetguard server user add`"
+        )
+    if args.trust is not None and tenancy.find_trust(db, args.trust).id != row.trust_id:
+        raise tenancy.TenancyError(f"{email} is not a user of the trust {args.trust!r}")
+    if row.disabled:
+        raise tenancy.TenancyError(
+            f"{email}'s account is disabled, so a new password would not let them in; "
+            "nothing was changed"
+        )
+    password = read_password(f"New password for {email}: ")
+    if len(password) < tenancy.MIN_PASSWORD:
+        raise tenancy.TenancyError(
+            f"the password is too short; use at least {tenancy.MIN_PASSWORD} characters"
+        )
+    with db.write() as conn:
+        conn.execute(
+            users.update()
+            .where(users.c.id == row.id)
+            .values(password_hash=generate_password_hash(password, method="scrypt"))
+        )
+    tenancy.end_sessions(db, row.id)
+    lockout.succeeded(db, email)
+    print(f"{email}'s password is changed; they are signed out everywhere and can sign in now")
+    return 0
+
+
+def _trust(db: Any, trust: Any, args: argparse.Namespace) -> int:
+    """`trust show` and `trust rename`: the name people see on every page and that
+    an enrolling machine is told it joined."""
+    from sqlalchemy import func, select
+
+    from tweetguard.server import tenancy
+    from tweetguard.server.db.tables import devices, schools, trusts, users
+
+    if args.trust_command == "rename":
+        name = args.name.strip()
+        if not name:
+            raise tenancy.TenancyError("the new name is empty; give the trust's name in quotes")
+        taken = [t for t in tenancy.all_trusts(db) if t.name == name and t.id != trust.id]
+        if taken:
+            raise tenancy.TenancyError(
+                f"another trust is already called {name!r}; choose a name of its own"
+            )
+        with db.write() as conn:
+            conn.execute(trusts.update().where(trusts.c.id == trust.id).values(name=name))
+        print(f"trust {trust.id} renamed from {trust.name!r} to {name!r}")
+        return 0
+    with db.read() as conn:
+        school_rows = conn.execute(
+            select(schools.c.id, schools.c.name)
+            .where(schools.c.trust_id == trust.id)
+            .order_by(schools.c.name)
+        ).all()
+        roles = dict(
+            conn.execute(
+                select(users.c.role, func.count())
+                .where(users.c.trust_id == trust.id, users.c.disabled.is_(False))
+                .group_by(users.c.role)
+            ).all()
+        )
+        machines = dict(
+            conn.execute(
+                select(devices.c.school_id, func.count())
+                .where(devices.c.revoked.is_(False))
+                .join(schools, schools.c.id == devices.c.school_id)
+                .where(schools.c.trust_id == trust.id)
+                .group_by(devices.c.school_id)
+            ).all()
+        )
+    print(f"trust\t{trust.name}\t{trust.id}")
+    for role in tenancy.ROLES:
+        print(f"users\t{tenancy.ROLE_NAMES[role]}\t{roles.get(role, 0)}")
+    for school_id, school_name in school_rows:
+        print(f"school\t{school_name}\t{school_id}\t{machines.get(school_id, 0)} devices")
+    return 0
 
 
 def _drop_trust(db: Any, trust_id: str) -> None:
