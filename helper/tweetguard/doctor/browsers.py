@@ -350,28 +350,26 @@ class Launcher:
 
 
 def read_launcher(path: Path) -> Launcher:
-    """What a launcher tweetguard wrote runs: the `exec` line of a shell script, or
-    the command line of a .bat (`"python" "-m" "tweetguard" ...`)."""
+    """What a launcher install-host wrote runs, read back by install/launcher.py's own
+    readers (the format has one writer and one reader); its --home beside them."""
+    from tweetguard.install.launcher import parse_allowed, python_of
+
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        python, allowed = python_of(text), parse_allowed(text)
+    except (OSError, UnicodeDecodeError, ValueError, IndexError):
         return Launcher(None, None, [])
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("exec "):
-            line = line[5:]
-        elif not (path.suffix.lower() in (".bat", ".cmd") and line.startswith('"')):
-            continue
+    if python is None:
+        return Launcher(None, None, [])
+    words = text.replace('"', " ").split() if text.startswith("@echo off") else None
+    if words is None:
+        line = next((ln for ln in text.splitlines() if ln.startswith("exec ")), "")
         try:
-            words = shlex.split(line.replace("%*", ""), posix=True)
+            words = shlex.split(line)
         except ValueError:
-            continue
-        if "tweetguard" not in words:
-            continue
-        allowed = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--allow"]
-        home = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--home"), None)
-        return Launcher(words[0], home, allowed)
-    return Launcher(None, None, [])
+            words = []
+    home = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--home"), None)
+    return Launcher(python, home, allowed)
 
 
 def _name(browser: str) -> str:
