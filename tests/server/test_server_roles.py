@@ -71,6 +71,10 @@ def test_the_walk_finds_the_school_routes(app: Flask) -> None:
         "server_policy.save_school_policy",
         "server_register.apply",
         "server_audit.download",
+        # The console's accounts blueprint, mounted per school.
+        "accounts.index",
+        "accounts.run_verify",
+        "accounts.store_credentials",
     } <= endpoints
 
 
@@ -104,7 +108,8 @@ OPEN_TO_ALL = {
     "server_auth.logout",
     "server_pages.overview",
     "static",
-    "server_pages.static",
+    # The console's help page, for everyone signed in.
+    "help.index",
 }
 
 

@@ -3,9 +3,11 @@ layers, registers and audit.
 
 Every route asks `tenancy.can` (through `auth.allowed`) before it reads anything,
 and every school-scoped route has the school in its path, so the test that walks
-the app's url_map covers a new page by itself. The console's CSS, its error page
-and its security settings (CSRF, cookie flags, headers: `console.security`) are
-reused through Jinja's loaders and the app's static folder, not copied.
+the app's url_map covers a new page by itself. The console's CSS, base template,
+live-feed script, error page and security settings (CSRF, cookie flags, headers:
+`console.security`) are reused through Jinja's loaders and the app's static
+folder, and its help and accounts blueprints are registered here as they are
+(server/console/site.py answers what they ask of the app), not copied.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask import Flask, g, render_template, request
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader
 from werkzeug.exceptions import HTTPException
 
+from tweetguard.console.rows import KIND_LABELS, row_format
 from tweetguard.server.api import MAX_BODY, http_error
 from tweetguard.server.tenancy import ROLE_NAMES, can
 
@@ -25,7 +28,7 @@ COOKIE_NAME = "tweetguard_server"
 
 def install(app: Flask, data_dir: Path) -> None:
     from tweetguard.console.security import install_security
-    from tweetguard.server.console import audit, auth, pages, policy, register
+    from tweetguard.server.console import audit, auth, pages, policy, register, site
 
     install_security(app, data_dir)
     app.config.update(
@@ -57,6 +60,9 @@ def install(app: Flask, data_dir: Path) -> None:
         ]
     )
     app.jinja_env.globals["role_names"] = ROLE_NAMES
+    # Rows read as on the school console, whether drawn here or by live.js.
+    app.jinja_env.globals["row_format"] = row_format
+    app.jinja_env.globals["kind_labels"] = KIND_LABELS
     app.jinja_env.tests["permitted"] = _permitted
 
     @app.errorhandler(403)
@@ -84,6 +90,7 @@ def install(app: Flask, data_dir: Path) -> None:
     app.register_blueprint(policy.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(audit.bp)
+    site.install(app, data_dir)
 
 
 def _permitted(action: str, school_id: str | None) -> bool:

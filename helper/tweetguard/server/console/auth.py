@@ -72,20 +72,27 @@ def allowed(action: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            found = _signed_in()
-            if found is None:
-                return redirect(url_for("server_auth.login", next=request.full_path.rstrip("?")))
-            g.user = found
-            school_id = kwargs.get("school_id")
-            if school_id is not None and school_id not in found.schools:
-                abort(404)
-            if not tenancy.can(found, action, school_id):
-                abort(403)
-            return view(*args, **kwargs)
+            refused = admit(action, kwargs.get("school_id"))
+            return refused if refused is not None else view(*args, **kwargs)
 
         return cast(F, wrapped)
 
     return decorate
+
+
+def admit(action: str, school_id: str | None) -> BaseResponse | None:
+    """None when the signed-in user may do `action` on `school_id` (then `g.user` is
+    them); the sign-in page when nobody is signed in; 404 for a school not theirs,
+    403 for an action their role lacks (both raised)."""
+    found = _signed_in()
+    if found is None:
+        return redirect(url_for("server_auth.login", next=request.full_path.rstrip("?")))
+    g.user = found
+    if school_id is not None and school_id not in found.schools:
+        abort(404)
+    if not tenancy.can(found, action, school_id):
+        abort(403)
+    return None
 
 
 def safe_next(target: str | None) -> str:
