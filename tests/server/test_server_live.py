@@ -87,7 +87,7 @@ def test_a_signed_in_page_hears_a_device_push_within_a_second(
     feed_url = f"ws://127.0.0.1:{server.feed}/"
     assert f'data-feed="{feed_url}"'.encode() in page
     assert f"connect-src 'self' {feed_url};" in headers["content-security-policy"]
-    script = re.search(rb'<script src="([^"]+server-live\.js)"', page)
+    script = re.search(rb'<script src="([^"]+/live\.js)"', page)
     assert script, "the overview does not load the live feed's script"
     status, _, js = server.request("GET", script.group(1).decode())
     assert status == 200 and b"new WebSocket(root.dataset.feed)" in js

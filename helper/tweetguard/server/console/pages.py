@@ -11,8 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from tweetguard.server import audit, devices, policies, tenancy
 from tweetguard.server.console.auth import allowed, db, user
 
-# server-live.js is the server's own; the CSS stays the console's (the app's static folder).
-bp = Blueprint("server_pages", __name__, static_folder="static", static_url_path="/static-server")
+bp = Blueprint("server_pages", __name__)
 
 
 @dataclass
