@@ -327,6 +327,8 @@ def test_missing_data_folder(tmp_path: Path) -> None:
     checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks["data.folder"]["status"] == "fail"
     assert "does not exist" in checks["data.folder"]["message"]
+    # Said once, where it breaks: not again as a missing policy, register or audit.
+    assert not {"policy.valid", "register.loaded", "keyring.backend", "audit.chain"} & set(checks)
     assert not home.exists(), "doctor only looks: it creates nothing"
 
 

@@ -110,7 +110,8 @@ def test_one_broken_check_does_not_stop_the_others(home: Path) -> None:
 
 def test_register_age(registered_home: Path) -> None:
     ctx = Context(home=registered_home)
-    assert register_checks.loaded(ctx).status == OK
+    loaded = register_checks.loaded(ctx)
+    assert loaded is not None and loaded.status == OK
     soon = datetime.now(UTC) + timedelta(days=10)
     result = register_checks.fresh(ctx, now=soon)
     assert result is not None and result.status == OK

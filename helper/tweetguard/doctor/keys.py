@@ -16,7 +16,9 @@ def checks(ctx: Context) -> list[Check]:
     return [Check("keyring.backend", "Keyring", backend)]
 
 
-def backend(ctx: Context) -> Result:
+def backend(ctx: Context) -> Result | None:
+    if not ctx.home.is_dir():
+        return None  # data.folder said it
     try:
         store = secret_store(ctx.home)
     except SecretsError as exc:

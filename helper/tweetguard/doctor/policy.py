@@ -16,7 +16,9 @@ def checks(ctx: Context) -> list[Check]:
     return [Check("policy.valid", "Policy", valid)]
 
 
-def valid(ctx: Context) -> Result:
+def valid(ctx: Context) -> Result | None:
+    if not ctx.home.is_dir():
+        return None  # data.folder said it
     path = policy_path(ctx.home)
     enrolled = (ctx.home / "server.toml").exists()
     if not path.exists():

@@ -30,7 +30,9 @@ def checks(ctx: Context) -> list[Check]:
     ]
 
 
-def loaded(ctx: Context) -> Result:
+def loaded(ctx: Context) -> Result | None:
+    if not ctx.home.is_dir():
+        return None  # data.folder said it
     path = register_path(ctx.home)
     refresh = _refresh_fix(ctx)
     if not path.exists():
