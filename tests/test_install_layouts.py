@@ -9,7 +9,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 import pytest
 
@@ -291,3 +291,21 @@ def test_every_location_is_listed_for_doctor() -> None:
             ("HKLM", "32"),
             ("HKLM", "64"),
         ]
+
+
+@pytest.mark.parametrize(
+    ("platform", "python", "home"),
+    [
+        ("linux", "/opt/tweet guard/bin/python3", PurePosixPath("/srv/school data/tg")),
+        ("macos", "/usr/local/bin/python3", PurePosixPath("/Library/Application Support/tg")),
+        ("windows", r"C:\Program Files\tweetguard\python.exe", PureWindowsPath(r"C:\Data\tg")),
+    ],
+)
+def test_a_launcher_reads_back_for_doctor(platform: str, python: str, home: PurePath) -> None:
+    """Doctor reads the interpreter and the ids back out of a launcher."""
+    from tweetguard.install import launcher
+
+    allowed = [identity.CHROME_ORIGIN, "chrome-extension://abcdefghijklmnopabcdefghijklmnop/"]
+    text = launcher.launcher_text(python, home, allowed, platform)
+    assert launcher.parse_allowed(text) == allowed
+    assert launcher.python_of(text) == python
