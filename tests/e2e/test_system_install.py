@@ -196,3 +196,16 @@ def check_system_helper(
     # The helper the browser started is the one the system manifest names.
     log = (home / "logs" / "host.log").read_text()
     assert f"chrome-extension://{extension_id}/" in log
+
+
+def test_this_is_the_layout_the_deb_uses() -> None:
+    """The test above stands for the .deb: if the package's scripts or policy paths
+    change, this says the e2e no longer tries what the package does."""
+    debian = ROOT / "packaging" / "debian"
+    postinst = (debian / "postinst").read_text(encoding="utf-8")
+    prerm = (debian / "prerm").read_text(encoding="utf-8")
+    deb = (ROOT / "packaging" / "deb.py").read_text(encoding="utf-8")
+    assert '--home "$DATA" install-host --system' in postinst
+    assert '--home "$DATA" uninstall-host --system' in prerm
+    assert f'POLICY_NAME = "{POLICY_NAME}"' in deb
+    assert f'"etc/chromium/policies/managed": "{TEMPLATE.name}"' in deb
