@@ -242,3 +242,60 @@ def test_the_owner_writes_the_shared_audit(school_folder: tuple[Path, Path]) -> 
     checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks["data.audit"]["status"] == OK
     assert "shared audit" in checks["data.audit"]["message"]
+
+
+# --- a system-wide manifest, as a teacher's browser meets it ------------------------
+
+
+def test_system_launcher_other_users_cannot_reach(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A system manifest whose launcher sits in a folder only root may enter (a data
+    folder under /root): root passes, every teacher's browser fails. Read from the
+    modes, so the test holds as root too; the manifest's folder is the test's own,
+    under /tmp with world-passable parents (pytest's own tmp folder is 0700)."""
+    from tweetguard import identity
+    from tweetguard.doctor import browsers as browser_checks
+    from tweetguard.install import browsers as install_browsers
+    from tweetguard.install.launcher import launcher_text
+
+    top = Path(tempfile.mkdtemp(prefix="tg-doctor-system-"))
+    top.chmod(0o755)
+    etc = top / "etc" / "native-messaging-hosts"
+    etc.mkdir(parents=True)
+    private = top / "root-only"
+    home = private / "tweetguard"
+    launcher = home / "native-host" / "chrome-system" / "tweetguard-host"
+    launcher.parent.mkdir(parents=True)
+    launcher.write_text(launcher_text(sys.executable, home, [identity.CHROME_ORIGIN], "linux"))
+    launcher.chmod(0o755)
+    manifest = etc / f"{identity.HOST_NAME}.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "name": identity.HOST_NAME,
+                "description": "test",
+                "path": str(launcher),
+                "type": "stdio",
+                "allowed_origins": [identity.CHROME_ORIGIN],
+            }
+        )
+    )
+    monkeypatch.setattr(
+        install_browsers,
+        "manifest_locations",
+        lambda browser, **kw: [("system", manifest)] if browser == "chrome" else [],
+    )
+
+    def outcomes() -> dict[str, tuple[str, str]]:
+        ctx = Context(home=home, browsers=["chrome"])
+        return {o.id: (o.status, o.message) for o in run(ctx, families=[browser_checks.checks])}
+
+    try:
+        assert outcomes()["launcher.chrome.system"][0] == OK  # the trap: passable by all
+        private.chmod(0o700)
+        got = outcomes()
+        status, message = got["launcher.chrome.system"]
+        assert status == FAIL and f"{private} is mode 0700" in message
+        assert "hello.chrome.system" not in got
+    finally:
+        private.chmod(0o755)
+        shutil.rmtree(top, ignore_errors=True)

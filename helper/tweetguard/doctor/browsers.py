@@ -268,6 +268,12 @@ def _launcher(ctx: Context, m: Manifest) -> Result | None:
                 f"{launcher} is mode {stat.S_IMODE(mode):04o}: other users' browsers cannot run it",
                 f"chmod a+rx {launcher} (as root)",
             )
+        if m.scope == "system" and (closed := closed_to_others(launcher)) is not None:
+            return fail(
+                f"other users' browsers cannot reach {launcher}: {closed}",
+                "chmod a+x the folders named (as root), or use a data folder outside "
+                "that one (`tweetguard --home /var/lib/tweetguard install-host --system`)",
+            )
     m.launcher_ok = True
     parsed = read_launcher(launcher)
     m.launcher_allows = parsed.allowed
@@ -294,6 +300,14 @@ def _python(ctx: Context, m: Manifest) -> Result | None:
         )
     if not os.access(python, os.X_OK):
         return fail(f"{python}, which {m.launcher} runs, is not executable", _install_fix(m))
+    if m.scope == "system" and sys.platform != "win32":
+        closed = closed_to_others(python) or closed_to_others(python.resolve())
+        if closed is not None:
+            return fail(
+                f"other users cannot run {python}, which {m.launcher} runs: {closed}",
+                "install tweetguard where every user can run it (the .deb uses "
+                "/opt/tweetguard), then install-host --system again",
+            )
     m.python_ok = True
     return ok(str(python))
 
@@ -370,6 +384,20 @@ def read_launcher(path: Path) -> Launcher:
             words = []
     home = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--home"), None)
     return Launcher(python, home, allowed)
+
+
+def closed_to_others(path: Path) -> str | None:
+    """The first folder above `path` other users cannot pass through (no o+x), in
+    one line; None when every one lets them through. Modes, not os.access: root
+    passes everywhere, and the browser runs as a teacher."""
+    for folder in reversed(path.parents):
+        try:
+            mode = folder.stat().st_mode
+        except OSError:
+            continue
+        if not mode & stat.S_IXOTH:
+            return f"{folder} is mode {stat.S_IMODE(mode):04o}"
+    return None
 
 
 def _name(browser: str) -> str:
