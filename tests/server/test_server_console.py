@@ -1,0 +1,156 @@
+"""The console's blueprints on the server: one base template (nav and signed-in user
+from the server), the help page as it is, and the accounts page per school (the
+school's effective policy's accounts, its own X credentials, verify through xapi
+against the fake X API with the resolved id kept in the school's layer)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.fake_x_api import FakeXApi, serving
+from tests.server.conftest import Trust
+from tests.server.test_server_roles import signed_in
+from tweetguard.server import policies
+from tweetguard.server.console.accounts import accounts_home
+from tweetguard.stores.secrets import get_secret
+from tweetguard.xapi.credentials import SECRET_NAME
+
+TOKEN = "AAAAtest-bearer-Quillon-8821"
+ALDER_ID = "5540912"
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeXApi]:
+    from tweetguard.stores import secrets
+
+    monkeypatch.setattr(secrets, "_keyring_backend", lambda: None)  # the 0600 file fallback
+    with serving(TOKEN, ALDER_ID, "AlderbrookPri", name="Alderbrook Primary School") as fake:
+        monkeypatch.setenv("TWEETGUARD_X_API_URL", fake.url)
+        yield fake
+
+
+def csrf(page: bytes) -> str:
+    found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+    assert found, page[:300]
+    return found.group(1).decode()
+
+
+def post(client: FlaskClient, path: str, **form: str) -> bytes:
+    page = client.get(path.rsplit("/", 1)[0] + "/" if not path.endswith("/") else path)
+    reply = client.post(path, data={"csrf_token": csrf(page.data), **form})
+    assert reply.status_code == 302, reply.data[:500]
+    return client.get(reply.headers["Location"]).data
+
+
+def test_server_pages_draw_the_consoles_frame_with_the_servers_nav(
+    app: Flask, trust: Trust
+) -> None:
+    admin = signed_in(app, trust.admin.email).get("/").data
+    assert b"tweetguard <small>server</small>" in admin
+    assert b"head.of.it@riverside.example (trust admin)" in admin
+    for link in (b'href="/users"', b'href="/trust/policy"', b'href="/help/"'):
+        assert link in admin
+    assert b'href="/" aria-current="page"' in admin
+    # Trap: a school lead's nav has no trust pages (they would only be refused).
+    lead = signed_in(app, trust.safeguarding_a.email).get("/").data
+    assert b"dsl@alderbrook.example (safeguarding lead)" in lead
+    assert b'href="/users"' not in lead and b'href="/trust/policy"' not in lead
+    assert b'href="/help/"' in lead
+    # One base template: the server ships none of its own.
+    from tweetguard.server import console
+
+    assert not (Path(console.__file__).parent / "templates" / "base.html").exists()
+    assert not (Path(console.__file__).parent / "static").exists()
+
+
+def test_the_consoles_help_page_serves_every_signed_in_user(app: Flask, trust: Trust) -> None:
+    for who in (trust.admin, trust.it_a, trust.safeguarding_b):
+        reply = signed_in(app, who.email).get("/help/")
+        assert reply.status_code == 200
+        assert b"When the account is compromised" in reply.data
+        assert b'href="/help/" aria-current="page"' in reply.data
+    # Trap: not signed in is sent to the server's sign-in, not the console's first run.
+    reply = app.test_client().get("/help/")
+    assert reply.status_code == 302 and reply.headers["Location"].startswith("/login")
+
+
+def test_accounts_per_school_with_the_schools_own_credentials(
+    app: Flask, trust: Trust, api: FakeXApi, tmp_path: Path
+) -> None:
+    a, b = trust.school_a.id, trust.school_b.id
+    policies.save_school_layer(
+        trust.db,
+        a,
+        '[[accounts]]\nhandle = "AlderbrookPri"\nvisibility = "public"\n',
+        by="test",
+    )
+    it = signed_in(app, trust.it_a.email)
+    page = it.get(f"/schools/{a}/accounts/").data
+    assert b"@AlderbrookPri" in page and b"not resolved yet" in page
+    assert b'id="no-credentials"' in page
+
+    page = post(it, f"/schools/{a}/accounts/credentials", kind="bearer", bearer_token=TOKEN)
+    assert b"an app-only bearer token" in page and TOKEN.encode() not in page
+    assert b'id="verify"' in page and b'id="sweep"' not in page and b'id="no-sweep"' in page
+    data_dir = tmp_path / "server-data"
+    assert get_secret(accounts_home(data_dir, a), SECRET_NAME) is not None
+    # Trap: school B has no credentials of its own, and A's are not B's.
+    assert get_secret(accounts_home(data_dir, b), SECRET_NAME) is None
+    admin = signed_in(app, trust.admin.email)
+    b_page = admin.get(f"/schools/{b}/accounts/").data
+    assert b'id="no-credentials"' in b_page
+    # B approves no account yet: the page sends to B's own policy layer.
+    assert f'href="/schools/{b}/policy"'.encode() in b_page
+
+    before = policies.policy_version(trust.db, a)
+    page = post(it, f"/schools/{a}/accounts/verify")
+    assert f">{ALDER_ID}<".encode() in page, page
+    assert [c.path for c in api.calls("/2/users/by")]
+    _, _, layer = policies.layers(trust.db, a)
+    assert f'user_id = "{ALDER_ID}"' in layer and 'handle = "AlderbrookPri"' in layer
+    assert policies.policy_version(trust.db, a) != before  # devices fetch the id
+    assert f'user_id = "{ALDER_ID}"' in policies.effective(trust.db, a)[1]
+    # Trap: B's policy and B's page are untouched by A's verify.
+    assert "AlderbrookPri" not in policies.effective(trust.db, b)[1]
+    assert f">{ALDER_ID}<".encode() not in admin.get(f"/schools/{b}/accounts/").data
+
+
+def test_accounts_are_the_it_leads_not_the_safeguarding_leads(app: Flask, trust: Trust) -> None:
+    a = trust.school_a.id
+    dsl = signed_in(app, trust.safeguarding_a.email)
+    assert dsl.get(f"/schools/{a}/accounts/").status_code == 403
+    assert dsl.post(f"/schools/{a}/accounts/verify").status_code == 403
+    # Trap: the school's page links the accounts only for whom they open.
+    assert f"/schools/{a}/accounts/".encode() not in dsl.get(f"/schools/{a}").data
+    it = signed_in(app, trust.it_a.email)
+    assert f"/schools/{a}/accounts/".encode() in it.get(f"/schools/{a}").data
+
+
+def test_a_sweep_asked_of_the_server_says_where_it_runs(app: Flask, trust: Trust) -> None:
+    it = signed_in(app, trust.it_a.email)
+    page = post(it, f"/schools/{trust.school_a.id}/accounts/sweep")
+    assert b"Sweeps do not run on the server yet" in page
+    assert b"tweetguard accounts sweep" in page
+
+
+def test_the_server_pages_load_the_consoles_live_script(app: Flask, trust: Trust) -> None:
+    app.config["TWEETGUARD_FEED_URL"] = "ws://127.0.0.1:9/"
+    admin = signed_in(app, trust.admin.email)
+    overview = admin.get("/").data
+    assert b'<script src="/static/live.js" defer></script>' in overview
+    assert b'id="row-format"' in overview
+    latest = f'data-latest="{{&#34;school_id&#34;: &#34;{trust.school_a.id}&#34;}}"'.encode()
+    assert latest in overview
+    audit = admin.get(f"/schools/{trust.school_a.id}/audit").data
+    assert f'data-school="{trust.school_a.id}"'.encode() in audit
+    assert b'data-rows="#audit-rows tbody"' in audit
+    script = app.test_client().get("/static/live.js")
+    assert script.status_code == 200 and b"data-latest" in script.data
+    # Trap: the overview's rows go into no table (no data-rows), only last-seen moves.
+    assert b"data-rows" not in overview
