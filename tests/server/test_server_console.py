@@ -42,10 +42,13 @@ def csrf(page: bytes) -> str:
 
 
 def post(client: FlaskClient, path: str, **form: str) -> bytes:
-    page = client.get(path.rsplit("/", 1)[0] + "/" if not path.endswith("/") else path)
-    reply = client.post(path, data={"csrf_token": csrf(page.data), **form})
+    """Posts a form of the accounts page (the form's page gives the token) and
+    returns the page it sends back to."""
+    form_page = client.get(path.rsplit("/", 1)[0] + "/")
+    reply = client.post(path, data={"csrf_token": csrf(form_page.data), **form})
     assert reply.status_code == 302, reply.data[:500]
-    return client.get(reply.headers["Location"]).data
+    shown: bytes = client.get(reply.headers["Location"]).data
+    return shown
 
 
 def test_server_pages_draw_the_consoles_frame_with_the_servers_nav(
