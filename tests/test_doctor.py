@@ -320,6 +320,20 @@ def test_corrupt_audit_chain(installed: Install) -> None:
     assert checks["register.loaded"]["status"] == "ok"
 
 
+def test_audit_that_cannot_be_written(installed: Install) -> None:
+    """The helper answers, but cannot record: what the popup shows as a failing audit."""
+    audit = installed.home / "audit.sqlite3"
+    audit.unlink(missing_ok=True)
+    audit.mkdir()
+    code, checks = installed.doctor()
+    assert code == 1
+    assert checks["data.audit"]["status"] == "fail"
+    assert "not a file" in checks["data.audit"]["message"]
+    hello = checks["hello.chrome.user"]
+    assert hello["status"] == "fail" and "cannot write the audit" in hello["message"]
+    assert checks["register.loaded"]["status"] == "ok"
+
+
 def test_missing_data_folder(tmp_path: Path) -> None:
     home = tmp_path / "never-made"
     result = run_cli(home, "doctor", "--json", "--browser", "chrome", env=NO_KEYRING)

@@ -334,10 +334,18 @@ def _hello(ctx: Context, m: Manifest) -> Result | None:
             run_by_hand,
         )
     if reply.get("ok") is True:
-        return ok(
+        said = (
             f"hello answered in {answer.seconds:.1f} s by helper "
             f"{reply.get('helper_version')} (protocol {reply.get('protocol')})"
         )
+        audit = reply.get("audit")
+        if isinstance(audit, dict) and audit.get("ok") is False:
+            # What the popup shows: the helper answers, but cannot record the checks.
+            return fail(
+                f"{said}, but it cannot write the audit: {audit.get('note', '')}".rstrip(": "),
+                "see data.audit above, and the host's log " + str(log),
+            )
+        return ok(said)
     raw_error = reply.get("error")
     error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
     code = str(error.get("code", "unknown"))

@@ -55,6 +55,11 @@ def audit(ctx: Context) -> Result | None:
     from tweetguard.stores.audit import audit_location
 
     location = audit_location(ctx.home)
+    if location.path.exists() and not location.path.is_file():
+        return fail(
+            f"the audit {location.path} is not a file: checks at posting cannot be recorded",
+            f"move {location.path} aside; the helper creates a new audit at its next start",
+        )
     if location.shared or location.path.parent == ctx.home / PER_USER_DIR:
         return ok(location.why)
     if not _can_create(location.path):
