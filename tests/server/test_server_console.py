@@ -155,5 +155,8 @@ def test_the_server_pages_load_the_consoles_live_script(app: Flask, trust: Trust
     assert b'data-rows="#audit-rows tbody"' in audit
     script = app.test_client().get("/static/live.js")
     assert script.status_code == 200 and b"data-latest" in script.data
-    # Trap: the overview's rows go into no table (no data-rows), only last-seen moves.
-    assert b"data-rows" not in overview
+    # The overview's new rows go into its own table, with the school named.
+    assert b'data-rows="#latest tbody"' in overview and b"Alderbrook Primary" in overview
+    # Trap: an IT lead reads no audit, so their overview has no table for rows.
+    app_it = signed_in(app, trust.it_a.email).get("/").data
+    assert b"data-rows" not in app_it and b'id="latest"' not in app_it

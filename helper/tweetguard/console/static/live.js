@@ -5,10 +5,11 @@
 // The page says what to do with them, in data attributes of the element that
 // names the feed (data-feed, the ws:// or wss:// URL):
 //   data-rows      where new rows go (a tbody, as a CSS selector)
-//   data-columns   the table's columns, in order: time what verdict account rules
-//                  who detail seq
+//   data-columns   the table's columns, in order, of: time school what verdict
+//                  account rules who detail seq
 //   data-limit     keep at most this many rows (none: keep all)
 //   data-school    only rows of this school go into the table (server pages)
+//   data-school-names  {"school id": "name"} for the school column (server pages)
 //   data-cursors   the last seq the page shows per audit file: sent to the feed
 //                  when it opens, so it sends only what is newer (school console)
 //   data-today     the start of today: rows since then add to [data-count] cards
@@ -26,6 +27,7 @@
   const columns = (root.dataset.columns || "").split(/\s+/).filter(Boolean);
   const limit = Number(root.dataset.limit || 0);
   const school = root.dataset.school || "";
+  const schoolNames = JSON.parse(root.dataset.schoolNames || "{}");
   const todayStart = root.dataset.today ? Date.parse(root.dataset.today) : NaN;
   const liveText = root.dataset.liveText || "Live: new rows appear as they are recorded.";
   // The last seq shown per chain: an audit file on one machine, (device, file) on the server.
@@ -67,6 +69,9 @@
   const COLUMNS = {
     time: function (row) {
       return cell(when(row), "mono");
+    },
+    school: function (row) {
+      return cell(schoolNames[row.school_id] || row.school_id || "");
     },
     what: function (row) {
       const td = document.createElement("td");

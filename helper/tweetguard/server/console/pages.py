@@ -50,8 +50,11 @@ def overview() -> str:
     page lists its devices one by one."""
     schools = _visible_schools()
     ids = [s.id for s in schools]
+    # Schools whose rows the live feed sends this user (server/feed.py asks the same).
+    readable = {s.id: s.name for s in schools if tenancy.can(user(), "audit.read", s.id)}
     return render_template(
         "overview.html",
+        readable=readable,
         trust=tenancy.trust(db(), user().trust_id),
         schools=schools,
         summary=devices.summary(db(), ids),
