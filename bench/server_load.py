@@ -271,6 +271,7 @@ class Results:
     late: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     done_at: list[float] = field(default_factory=list)
+    answered: int = 0  # every answer, warm-up included (CPU is counted over all of it)
 
 
 def audit_batch(device: Device, count: int) -> list[dict[str, Any]]:
@@ -363,6 +364,7 @@ class Simulation:
                     self.results.errors.append(f"{kind}: {type(exc).__name__}: {exc}")
                     continue
                 finished = time.monotonic()
+                self.results.answered += 1
                 if started >= self.measuring_from:
                     self.results.latencies[kind].append(finished - started)
                     self.results.statuses[kind][status] += 1
@@ -374,6 +376,7 @@ class Simulation:
     async def timed(self, connection: Connection, kind: str, path: str, device: Device) -> bytes:
         started = time.monotonic()
         status, _, body = await connection.request("GET", path, self.headers(device))
+        self.results.answered += 1
         if started >= self.measuring_from:
             self.results.latencies[kind].append(time.monotonic() - started)
             self.results.statuses[kind][status] += 1
@@ -520,7 +523,7 @@ async def simulate(args: argparse.Namespace, url: str, trust: str, sim: Simulati
 
 # --- CPU per request, from /proc ---------------------------------------------------------
 
-CPU_KINDS = ("poll", "changed", "audit")
+CPU_KINDS = ("poll", "changed", "first_after_change", "audit")
 
 
 async def burst(
@@ -529,6 +532,8 @@ async def burst(
     """`count` requests of one kind, as fast as `connections` keep-alive connections
     send them, one device after another; returns (sent, statuses)."""
     helpers = [d for d in devices if d.kind == "helper"]
+    if kind == "first_after_change":  # one device per school: each school's text is new
+        helpers = list({d.school: d for d in helpers}.values())
     order = iter(random.sample(helpers, min(count, len(helpers))))
     statuses: dict[int, int] = defaultdict(int)
 
@@ -558,10 +563,49 @@ async def burst(
     return sum(statuses.values()), dict(statuses)
 
 
+def change_policy(url: str, trust: str, port: int, device: Device) -> str:
+    """Saves a new trust layer (this process: the server hears it by NOTIFY) and
+    waits until the server answers with it, so a burst after it meets no old text."""
+    from tweetguard.server import policies
+    from tweetguard.server.db import open_database
+
+    db = open_database(url)
+    try:
+        stamp = format_time(datetime.now(UTC))
+        text = f'[posting]\nsupport_contact = "the trust IT desk ({stamp})"\n'
+        version = f"{policies.save_trust_layer(db, trust, text, [], by=None)}."
+    finally:
+        db.dispose()
+
+    async def wait() -> None:
+        connection = Connection(port)
+        headers = {"Authorization": f"Bearer {device.credential}", "If-None-Match": device.etag}
+        try:
+            for _ in range(500):
+                status, answer, _ = await connection.request("GET", "/api/v1/policy", headers)
+                if status == 200 and answer.get("etag", "").startswith(f'"{version}'):
+                    return
+                await asyncio.sleep(0.01)
+            raise SystemExit("the server did not hear the policy change within 5 s")
+        finally:
+            connection.close()
+
+    asyncio.run(wait())
+    return version
+
+
 def cpu_per_request(
-    args: argparse.Namespace, port: int, devices: list[Device], pids: dict[str, list[int]]
+    args: argparse.Namespace,
+    port: int,
+    devices: list[Device],
+    pids: dict[str, list[int]],
+    url: str,
+    trust: str,
 ) -> dict[str, Any]:
-    """Median CPU milliseconds per request of each kind, server and PostgreSQL."""
+    """Median CPU milliseconds per request of each kind, server and PostgreSQL.
+    "first_after_change" is each school's first fetch after a trust-wide change:
+    the effective policy read and rendered for that school (once per school and
+    process), then encoded; "changed" is every later device's fetch of it."""
 
     def cpu() -> dict[str, float]:
         return {n: cpu_seconds(pids[n]) for n in ("server", "postgresql")}
@@ -577,7 +621,11 @@ def cpu_per_request(
         per: dict[str, list[float]] = defaultdict(list)
         rates: list[float] = []
         statuses: dict[int, int] = defaultdict(int)
+        sent = 0
         for _ in range(args.cpu_repeats):
+            if kind == "first_after_change":
+                helper = next(d for d in devices if d.kind == "helper")
+                change_policy(url, trust, port, helper)
             start, began = cpu(), time.monotonic()
             sent, answered = asyncio.run(
                 burst(port, devices, kind, count, args.connections, args.audit_batch)
@@ -591,7 +639,7 @@ def cpu_per_request(
             for status, n in answered.items():
                 statuses[status] += n
         found[kind] = {
-            "requests": count,
+            "requests": sent,
             "repeats": args.cpu_repeats,
             "server_cpu_ms": round(percentile(per["server"], 50), 3),
             "server_cpu_ms_each": [round(v, 3) for v in per["server"]],
@@ -614,12 +662,17 @@ def cores_needed(
     pushes = devices / args.audit_every if args.audit_every > 0 else 0.0
     out: dict[str, Any] = {"devices": devices, "polls_per_second": round(polls, 1)}
     out["pushes_per_second"] = round(pushes, 1)
+    schools = devices / args.devices
     for name in ("server", "postgresql"):
         key = f"{name}_cpu_ms"
         steady = (polls * measured["poll"][key] + pushes * measured["audit"][key]) / 1000
         changing = steady + polls * (measured["changed"][key] - measured["poll"][key]) / 1000
         out[f"{name}_cores_steady"] = round(steady, 2)
         out[f"{name}_cores_during_a_change"] = round(changing, 2)
+        # Each school's text read and rendered once per process after a change.
+        out[f"{name}_seconds_per_change_per_process"] = round(
+            schools * measured["first_after_change"][key] / 1000, 1
+        )
     return out
 
 
@@ -770,9 +823,13 @@ def main() -> None:
         figures["policy_change"]["save_seconds"] = round(changed_in, 3)
         figures["cpu_seconds"] = cpu
         figures["cpu_share_of_2_cores"] = {k: round(v / (wall * 2), 2) for k, v in cpu.items()}
+        answered = sim.results.answered
+        figures["cpu_ms_per_request_whole_run"] = {
+            k: round(cpu[k] / answered * 1000, 2) for k in ("server", "postgresql") if answered
+        }
         figures["load_average"] = os.getloadavg()
         if args.cpu_requests > 0:
-            measured = cpu_per_request(args, port, devices, pids)
+            measured = cpu_per_request(args, port, devices, pids, url, trust)
             figures["cpu_per_request"] = measured
             figures["cores_needed"] = {
                 str(n): cores_needed(args, n, measured)
