@@ -319,7 +319,36 @@ def install(opts: Options, targets: Sequence[Target]) -> Outcome:
         if launcher_final not in outcome.launchers:
             outcome.launchers.append(launcher_final)
     write_records(home_here, others + records)
+    _retire_shared_launcher(opts, outcome)
     return outcome
+
+
+def _retire_shared_launcher(opts: Options, outcome: Outcome) -> None:
+    """Versions before the install record shared one launcher,
+    `<data dir>/native-host/tweetguard-host`, between every manifest (so one install
+    could change what another browser allowed). Once no manifest in any folder a
+    browser reads still names it, it goes."""
+    if opts.root is not None or opts.platform != platform_name():
+        return
+    old = Path(str(opts.home)) / "native-host" / launcher.WINDOWS_NAME
+    if opts.platform != "windows":
+        old = old.with_name(launcher.POSIX_NAME)
+    if not old.is_file():
+        return
+    for browser in BROWSERS:
+        for _scope, manifest in browsers.manifest_locations(browser, platform=opts.platform):
+            try:
+                named = json.loads(manifest.read_text(encoding="utf-8")).get("path")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if named == str(old):
+                outcome.notes.append(
+                    f"{manifest} still names the launcher of an earlier version, {old}: "
+                    f"run install-host --browser {browser} to give it its own"
+                )
+                return
+    old.unlink()
+    outcome.written.append(f"removed {old}, the shared launcher of an earlier version")
 
 
 def uninstall(
