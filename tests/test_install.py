@@ -326,3 +326,17 @@ def test_the_shared_launcher_of_earlier_versions_goes_once_nothing_names_it(
     assert result.returncode == 0, result.stderr
     assert not old.exists()
     assert json.loads((chromium / MANIFEST).read_text())["path"] != str(old)
+
+
+def test_a_found_flatpak_browser_does_not_stop_the_others(home: Path, tmp_path: Path) -> None:
+    """Without --browser, the browsers found here are installed; a Flatpak-only one is
+    named in a note, not a reason to install nothing."""
+    env = user_env(tmp_path)
+    (tmp_path / "user/.local/share/flatpak/app/org.mozilla.firefox").mkdir(parents=True)
+    (tmp_path / "user/.config/vivaldi").mkdir(parents=True)  # a packaged Vivaldi's profile
+    env["PATH"] = str(tmp_path / "empty-bin")
+    result = run_cli(home, "install-host", env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "user/.config/vivaldi/NativeMessagingHosts" / MANIFEST).exists()
+    assert b"Firefox is a Flatpak" in result.stdout
+    assert not (tmp_path / "user/.mozilla").exists()

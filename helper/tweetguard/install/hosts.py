@@ -128,7 +128,13 @@ def plan(opts: Options) -> tuple[list[Target], list[str]]:
     for browser in chosen:
         browsers.check_browser(browser)
         kinds = browsers.packagings(browser) if detect else []
-        locations = _locations_for(browser, opts, kinds, notes)
+        try:
+            locations = _locations_for(browser, opts, kinds, notes)
+        except Refused as exc:
+            if opts.browsers:
+                raise  # named on the command line: say why it cannot be done
+            notes.append(str(exc))  # found here: install for the others, say why not this
+            continue
         for loc_scope, manifest, key, view in locations:
             targets.append(
                 Target(
