@@ -140,6 +140,16 @@ def test_posix_layouts_into_a_root(
     uninstall[uninstall.index("install-host")] = "uninstall-host"
     assert cli(*uninstall) == 0
     assert files_under(root) == []
+    # Folders left: only those every system has, the login's home, and the data
+    # folder with audit.d (data, never the installer's to remove).
+    data = launcher.parent.parent.parent
+    keep = {"/etc", "/etc/opt", "/usr", "/usr/lib", "/Library", "/Library/Application Support"}
+    if scope == "system":
+        keep |= {str(p) for p in [data / "audit.d", *(data / "audit.d").parents]}
+    for home in (user_home, PurePosixPath(f"/Users/{getpass.getuser()}")):
+        keep |= {str(p) for p in [home, *home.parents]}
+    left = {"/" + str(p.relative_to(root)) for p in root.rglob("*")}
+    assert left <= keep, sorted(left - keep)
 
 
 @pytest.mark.parametrize("scope", ["user", "system"])
@@ -186,6 +196,9 @@ def test_windows_layouts_into_a_root(
 
     assert cli("uninstall-host", *args) == 0
     assert files_under(root) == []
+    # Only the folders every Windows has, and the login's home, are left.
+    left = {str(p.relative_to(root)) for p in root.rglob("*")}
+    assert left <= {"C", "C/ProgramData", "C/Users", f"C/Users/{getpass.getuser()}"}, left
 
 
 def test_reg_files_parse_back_and_refuse_what_is_not_one() -> None:

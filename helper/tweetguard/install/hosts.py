@@ -230,6 +230,35 @@ def _missing_dirs(folder: Path, root: Path | None, final: PurePath) -> list[Pure
     return list(reversed(missing))
 
 
+# Folders every system has: made in an empty `--root` (or a fresh test home), they are
+# never the install's to remove again.
+_BASE_FOLDERS = {
+    "/etc",
+    "/etc/opt",
+    "/opt",
+    "/usr",
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/local",
+    "/var",
+    "/var/lib",
+    "/tmp",
+    "/home",
+    "/Users",
+    "/Library",
+    "/Library/Application Support",
+    "C:\\ProgramData",
+    "C:\\Program Files",
+    "C:\\Users",
+}
+
+
+def _is_base(folder: PurePath, opts: Options) -> bool:
+    """A system folder, or the login's home or a folder above it."""
+    home = browsers.user_home(opts.platform)
+    return str(folder) in _BASE_FOLDERS or folder == home or folder in home.parents
+
+
 def _write_file(path: Path, text: str, mode: int, newline: str | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -288,11 +317,7 @@ def install(opts: Options, targets: Sequence[Target]) -> Outcome:
             (manifest_here.parent, target.manifest.parent),
         ):
             missing = _missing_dirs(here, opts.root, final)
-            if opts.root is not None:
-                # In a staging root every folder is new; on the machine only the
-                # manifest's and the launcher's own folders are ours to remove.
-                missing = [d for d in missing if d in (final, opts.home / "native-host")]
-            created += [d for d in missing if d not in created]
+            created += [d for d in missing if d not in created and not _is_base(d, opts)]
         windows_style = opts.platform == "windows"
         _write_file(
             launcher_here,
@@ -404,9 +429,12 @@ def uninstall(
         if not [s for s in staying if str(s.launcher) == str(r.launcher)]:
             with contextlib.suppress(FileNotFoundError):
                 rooted(_pure(str(r.launcher)), opts.root).unlink()
-    _remove_dirs(going, staying, opts.root)
-    write_records(home_here, staying)
     if not staying:
+        write_records(home_here, [])  # the record file goes first: its folder may be ours
+    _remove_dirs(going, staying, opts.root)
+    if staying:
+        write_records(home_here, staying)  # with any folders handed on to them
+    else:
         _remove_native_host_folder(home_here)
     return outcome
 
