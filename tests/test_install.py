@@ -259,6 +259,7 @@ def test_good_ids_pass_the_checks() -> None:
             "ignores --user-data-dir",
         ),
         (["--platform", "windows", "--python", "C:/py/python.exe"], "add --root DIR"),
+        (["--browser", "chromium", "--snap", "--system"], "reads no system-wide folder"),
         (["--platform", "macos", "--root", "ROOT"], "needs --python"),
     ],
 )

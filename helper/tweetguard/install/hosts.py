@@ -188,6 +188,11 @@ def _locations_for(
     if is_snap and browser == "firefox":
         notes.append(browsers.SNAP_FIREFOX_NOTE)
     if is_snap and snap:
+        if opts.system and opts.snap:
+            raise Refused(
+                f"the {name} Snap reads no system-wide folder: drop --system and run "
+                "install-host --snap as each user"
+            )
         if opts.system:
             notes.append(
                 f"the {name} Snap reads no system-wide folder: run install-host as each "
