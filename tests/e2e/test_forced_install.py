@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,22 @@ pytestmark = pytest.mark.browser
 POLICY_NAME = "tweetguard-test.json"
 TEMPLATE = "chrome-linux-managed.json"
 PANEL = "[data-tweetguard-panel] section"
+UNKNOWN_POLICY = "TweetguardNoSuchPolicy"
+# chrome://policy's text, shadow roots included, as "a | b | c" (its rows are custom
+# elements, so neither inner_text nor a selector reaches them).
+POLICY_PAGE_TEXT = """() => {
+  const out = [];
+  const walk = (node) => {
+    if (node.shadowRoot) walk(node.shadowRoot);
+    for (const child of node.childNodes) {
+      if (child.nodeType === 3) {
+        if (child.textContent.trim()) out.push(child.textContent.trim());
+      } else walk(child);
+    }
+  };
+  walk(document.body);
+  return out.join(' | ');
+}"""
 NETWORK_GUARD = ROOT / "extension" / "src" / "network-guard.js"
 T = TypeVar("T")
 
@@ -123,23 +140,26 @@ def test_force_installed_by_policy(
     env.pop("TWEETGUARD_HOME", None)  # the launcher names the data folder
     playwright = sync_playwright().start()
     try:
-        policy = {"ExtensionInstallForcelist": [f"{extension_id};{updates.update_url}"]}
-        # The template's ways around the guard, closed as IT would close them. The
-        # browser is asked for an incognito window: with the template applied it
-        # must open an ordinary one, where the guard runs (checked below).
-        template = json.loads((ROOT / "native-messaging" / "policies" / TEMPLATE).read_text())
-        for closed in (
-            "IncognitoModeAvailability",
-            "BrowserGuestModeEnabled",
-            "BrowserAddPersonEnabled",
-        ):
-            policy[closed] = template[closed]
+        # The whole template IT copies (generated from source.toml), for this CRX's id,
+        # fetched from the loopback update server: force-install and pin, only our
+        # native host (allowlist + blocklist "*"), the managed settings, and the ways
+        # around the guard closed. The browser is asked for an incognito window: with
+        # the template applied it must open an ordinary one, where the guard runs.
+        policy = template_for(extension_id, updates.update_url)
+        # The one setting relaxed here: the template turns user-level hosts off, and
+        # this test registers the helper for its own profile (user level). The
+        # system-wide host the template expects is tests/e2e/test_system_install.py's.
+        assert policy["NativeMessagingUserLevelHosts"] is False
+        policy["NativeMessagingUserLevelHosts"] = True
+        # The trap: a policy Chromium does not know must not be read as accepted.
+        policy[UNKNOWN_POLICY] = True
         with crx.managed_policy(POLICY_NAME, policy):
             context = crx.launch_forced(
                 playwright, profile, site.port, env=env, extra_args=("--incognito",)
             )
             try:
                 check_forced_browser(context, extension_id, updates, site, home)
+                check_policies_accepted(context, extension_id, policy)
             finally:
                 context.close()
     finally:
@@ -148,6 +168,68 @@ def test_force_installed_by_policy(
     # The machine's policy folder is exactly as it was.
     assert not (crx.MANAGED / POLICY_NAME).exists()
     assert crx.snapshot() == before
+
+
+def _policies_generator() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "tweetguard_policies_e2e", ROOT / "packaging" / "policies.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def template_for(extension_id: str, update_url: str) -> dict[str, Any]:
+    """native-messaging/policies' Chrome template as packaging/policies.py makes it for
+    this id (a school's own CRX key), its update URL the test's loopback server."""
+    policies = _policies_generator()
+    generated = policies.generate(
+        policies.read_source(),
+        extension_id=extension_id,
+        update_url="https://updates.invalid/tweetguard/updates.xml",
+    )
+    policy: dict[str, Any] = json.loads(generated[TEMPLATE])
+    policy["ExtensionSettings"][extension_id]["update_url"] = update_url  # plain http, loopback
+    committed = json.loads((ROOT / "native-messaging" / "policies" / TEMPLATE).read_text())
+    assert set(policy) == set(committed)  # the same template, but for the id and the URL
+    return policy
+
+
+def check_policies_accepted(context: Any, extension_id: str, policy: dict[str, Any]) -> None:
+    """chrome://policy: Chromium knows every policy of the template and finds each
+    value valid, and the extension's managed settings passed its managed_schema.json
+    (Chromium drops a managed setting that does not fit the schema)."""
+    page = context.new_page()
+    page.goto("chrome://policy")
+    # A just-installed extension's managed settings appear on the next policy load.
+    managed = policy["3rdparty"]["extensions"][extension_id]
+    reloaded = [0.0]
+
+    def rows() -> str | None:
+        text: str = page.evaluate(POLICY_PAGE_TEXT)
+        section = text.split(f"| {extension_id} |", 1)
+        if len(section) == 2 and re.search(r"\| supportContact \| [^|]+ \| Platform", section[1]):
+            return text
+        if time.monotonic() - reloaded[0] > 1:  # ask again, at most once a second
+            page.get_by_role("button", name="Reload policies").click()
+            reloaded[0] = time.monotonic()
+        return None
+
+    text = wait_until(rows, "chrome://policy to show the extension's managed settings")
+    chrome_part, extension_part = text.split(f"| {extension_id} |", 1)
+    unknown = re.search(rf"\| {UNKNOWN_POLICY} \| .*? \| Mandatory \| (\w+) \|", chrome_part)
+    assert unknown and unknown[1] != "OK", unknown
+    for name in [*(p for p in policy if p not in ("3rdparty", UNKNOWN_POLICY)), *managed]:
+        part = extension_part if name in managed else chrome_part
+        row = re.search(
+            rf"\| {name} \| (?:[^|]* \| )?Platform \| Machine \| Mandatory \| (\w+) \|", part
+        )
+        assert row, f"chrome://policy does not list {name}"
+        assert row[1] == "OK", f"chrome://policy: {name} is {row[1]}"
+    page.close()
 
 
 def check_forced_browser(
