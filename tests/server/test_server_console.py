@@ -160,3 +160,19 @@ def test_the_server_pages_load_the_consoles_live_script(app: Flask, trust: Trust
     # Trap: an IT lead reads no audit, so their overview has no table for rows.
     app_it = signed_in(app, trust.it_a.email).get("/").data
     assert b"data-rows" not in app_it and b'id="latest"' not in app_it
+
+
+def test_a_forged_accounts_form_is_refused_on_the_server(
+    app: Flask, trust: Trust, api: FakeXApi, tmp_path: Path
+) -> None:
+    a = trust.school_a.id
+    it = signed_in(app, trust.it_a.email)
+    del it.environ_base["HTTP_X_CSRFTOKEN"]
+    reply = it.post(
+        f"/schools/{a}/accounts/credentials", data={"kind": "bearer", "bearer_token": "x"}
+    )
+    assert reply.status_code == 400
+    assert get_secret(accounts_home(tmp_path / "server-data", a), SECRET_NAME) is None
+    # Trap: the same form with the page's token is stored.
+    post(it, f"/schools/{a}/accounts/credentials", kind="bearer", bearer_token=TOKEN)
+    assert get_secret(accounts_home(tmp_path / "server-data", a), SECRET_NAME) is not None
