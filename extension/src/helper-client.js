@@ -44,6 +44,8 @@ const MESSAGES = {
 // toolkit/components/extensions/NativeMessaging.sys.mjs. A port that closes with
 // no error at all is Firefox's word for a host that exited (end of file).
 export const EXITED = 'the helper exited';
+// Why the requests still waiting fail when one of them timed out and the port was dropped.
+export const STOPPED_ANSWERING = 'the helper stopped answering';
 const REASONS = [
   // Chromium: no manifest in any folder it reads (or one it cannot parse, or
   // whose path is not absolute); Windows: no registry key names one.
@@ -63,6 +65,7 @@ const REASONS = [
   [/Attempting to use a disconnected port object/i, CRASHED],
   [/An unexpected error occurred/i, CRASHED],
   [new RegExp(`^${EXITED}$`), CRASHED],
+  [new RegExp(`^${STOPPED_ANSWERING}$`), NO_ANSWER],
 ];
 
 /** The kind of failure (and its message) a browser's disconnect reason names. */
@@ -122,7 +125,7 @@ export class HelperClient {
         this.pending.delete(id);
         resolve(unavailable(`no answer within ${timeoutMs} ms`, MESSAGES[NO_ANSWER], NO_ANSWER));
         // A helper that stops answering is restarted on the next request.
-        this.drop(port, 'helper stopped answering');
+        this.drop(port, STOPPED_ANSWERING);
       }, timeoutMs);
       const settle = (reply) => {
         clearTimeout(timer);

@@ -137,6 +137,18 @@ test('a helper that does not answer in time is its own kind, and the port is dro
   assert.match(reply.error.message, /run tweetguard doctor/);
 });
 
+test('requests waiting beside one that timed out fail as not answering too', async () => {
+  const runtime = fakeRuntime();
+  const client = new HelperClient(runtime, { timeoutMs: 30 });
+  const first = client.request({ type: 'hello' });
+  await new Promise((resolve) => setTimeout(resolve, 15));
+  const second = client.request({ type: 'hello' }, { timeoutMs: 10_000 });
+  const [a, b] = await Promise.all([first, second]);
+  assert.equal(a.error.kind, NO_ANSWER);
+  assert.equal(b.error.kind, NO_ANSWER, 'dropped with the port, not an unknown failure');
+  assert.match(b.error.message, /did not answer/);
+});
+
 test('an unknown reason is still a held post, with the doctor to find out', async () => {
   const reply = unavailable('something new from a future browser');
   assert.equal(reply.ok, false);

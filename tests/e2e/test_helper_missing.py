@@ -66,6 +66,13 @@ def launcher_not_executable(x: Any, tmp: Path) -> None:
     rewrite(manifest_of(x), path=str(launcher))
 
 
+def launcher_that_never_answers(x: Any, tmp: Path) -> None:
+    # Reads what the browser sends and never replies (a hung helper). Not `exec`:
+    # the shell keeps the pipe to Chromium open (closing it reads as an exit).
+    launcher = executable(tmp / "never-answers", "#!/bin/sh\ncat >/dev/null\n")
+    rewrite(manifest_of(x), path=str(launcher))
+
+
 def helper_allows_another_id(x: Any, tmp: Path) -> None:
     # The manifest lets Chromium start the helper, but the launcher tells the
     # helper to accept another extension: its own forbidden_origin answer.
@@ -102,6 +109,12 @@ CASES: dict[str, tuple[Callable[[Any, Path], None], str, str]] = {
         "Ask IT: run tweetguard doctor",
         "(it crashed or could not start), so this post is held.",
     ),
+    "no-answer": (
+        launcher_that_never_answers,
+        "Not answering, so posts are held. Try again; if it keeps happening: "
+        "Ask IT: run tweetguard doctor",
+        "The tweetguard safety helper did not answer, so this post is held.",
+    ),
     "helper-refused": (
         helper_allows_another_id,
         "Installed for another extension, so it refused this one and posts are held. "
@@ -133,25 +146,27 @@ def open_popup(x: Any) -> Any:
 @pytest.mark.parametrize("case", list(CASES))
 def test_broken_link_is_named_and_the_post_held(launch, tmp_path: Path, case: str) -> None:
     breaks, popup_line, panel_words = CASES[case]
+    # A helper that never answers is given up on after the extension's 5 s.
+    wait = {"timeout": 15_000} if case == "no-answer" else {}
     x = launch()
     breaks(x, tmp_path)
 
     x.page.goto("https://x.com/home")
     type_post(x.page, "Our choir sang at the town hall this evening")
     x.page.locator('[data-testid="tweetButtonInline"]').click()
-    expect(x.page.locator(PANEL)).to_contain_text(panel_words)
+    expect(x.page.locator(PANEL)).to_contain_text(panel_words, **wait)
     if case != "helper-refused":  # the helper's own answer is shown in its own words
         expect(x.page.locator(PANEL)).to_contain_text("tweetguard doctor")
     assert x.site.posts == []
 
     popup = open_popup(x)
-    expect(popup.locator(POPUP_HELPER)).to_have_text(popup_line)
+    expect(popup.locator(POPUP_HELPER)).to_have_text(popup_line, **wait)
     expect(popup.locator(POPUP_HELPER)).to_have_class("bad")
     popup.close()
 
     # Pressing Post again still holds it: fail closed, every time.
     x.page.locator('[data-testid="tweetButtonInline"]').click()
-    expect(x.page.locator(PANEL)).to_contain_text(panel_words)
+    expect(x.page.locator(PANEL)).to_contain_text(panel_words, **wait)
     assert x.site.posts == []
 
 
