@@ -25,6 +25,7 @@ from playwright.sync_api import expect
 from tests.e2e.test_compose import PANEL, type_post
 
 SYSTEM_MANIFEST = Path("/etc/chromium/native-messaging-hosts/org.tweetguard.helper.json")
+SYSTEM_POLICY = Path("/etc/chromium/policies/managed/tweetguard.json")  # the .deb's
 ANOTHER_ID = "abcdefghijklmnopabcdefghijklmnop"  # a valid Chromium id that is not ours
 POPUP_HELPER = "#helper"
 
@@ -126,13 +127,16 @@ CASES: dict[str, tuple[Callable[[Any, Path], None], str, str]] = {
 
 
 @pytest.fixture(autouse=True)
-def _no_system_manifest() -> None:
-    if SYSTEM_MANIFEST.exists():
-        pytest.fail(
-            f"{SYSTEM_MANIFEST} exists (a system-wide install on this machine, or "
-            "test_system_install.py running now): Chromium would find it, so a missing "
-            "profile manifest cannot be tried; remove it or run the suite one at a time"
-        )
+def _no_system_install() -> None:
+    # Either would change what Chromium finds: the system manifest is found when the
+    # profile's is missing, and the .deb's policy turns the profile's off.
+    for path in (SYSTEM_MANIFEST, SYSTEM_POLICY):
+        if path.exists():
+            pytest.fail(
+                f"{path} exists (a system-wide install on this machine, or "
+                "test_system_install.py running now): the profile's own manifest cannot "
+                "be tried; remove it or run the suite one at a time"
+            )
 
 
 def open_popup(x: Any) -> Any:
