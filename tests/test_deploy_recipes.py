@@ -229,3 +229,19 @@ def test_deploy_doc_names_what_the_recipes_really_use() -> None:
         "docs/server.md",
     ):
         assert needle in doc, needle
+
+
+def test_deploy_doc_explains_every_line_the_popup_can_show() -> None:
+    """The popup's broken-link lines (extension/src/popup/status.js) are the ones the
+    doc's "When something is wrong" table explains, word for word."""
+    status = (ROOT / "extension" / "src" / "popup" / "status.js").read_text(encoding="utf-8")
+    block = status[status.index("const HELPER_PROBLEMS = {") :]
+    block = block[: block.index("};")]
+    lines = re.findall(r"^\s+(\w+): `([^`$]+?)\. \$\{ASK_IT\}`", block, re.MULTILINE)
+    lines += re.findall(r"^\s+(\w+): `([^`$]+?)\. Try again", block, re.MULTILINE)
+    kinds = {kind for kind, _ in lines}
+    assert {"not_installed", "refused", "crashed", "no_answer"} <= kinds, lines
+    doc = DEPLOY_DOC.read_text(encoding="utf-8")
+    for kind, text in lines:
+        if kind != "unknown":
+            assert f"| {text} |" in doc, (kind, text)
