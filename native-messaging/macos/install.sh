@@ -38,7 +38,7 @@ WRAPPER_MARK="# tweetguard wrapper (native-messaging/macos/install.sh)"
 
 die() { echo "install.sh: $*" >&2; exit "${EXIT:-1}"; }
 usage() { EXIT=64 die "$*; see the top of native-messaging/macos/install.sh for the options"; }
-need() { [ $# -ge 2 ] && [ -n "$2" ] || usage "$1 needs a value"; }
+need() { if [ $# -lt 2 ] || [ -z "$2" ]; then usage "$1 needs a value"; fi; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
