@@ -30,8 +30,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.conftest import ROOT
 from tweetguard import __version__, identity
 
-# Built once for the module (about a minute), then a dpkg install: more than the default 120 s.
-pytestmark = [pytest.mark.package, pytest.mark.timeout(300)]
+# Built once for the module (a minute or two on a busy machine), then dpkg installs it twice:
+# far more than the default 120 s.
+pytestmark = [pytest.mark.package, pytest.mark.timeout(600)]
 
 UPDATE_URL = "https://updates.oakfield.example/tg/updates.xml"
 XPI_URL = "https://updates.oakfield.example/tg/tweetguard.xpi"
@@ -441,6 +442,16 @@ def test_deb_installs_and_purges_exactly(built: Built, tmp_path: Path) -> None:
             )
     wrapper = (root / "usr/bin/tweetguard").read_text()
     assert "/opt/tweetguard/bin/tweetguard" in wrapper and "/var/lib/tweetguard" in wrapper
+
+    # An upgrade (here: the same version again) runs the old prerm, then the new
+    # postinst: the manifests come back, one install record per browser.
+    again = dpkg(root, "-i", deb_path(built))
+    assert again.returncode == 0, again.stderr + again.stdout
+    for folder in SYSTEM_MANIFESTS:
+        assert (root / folder / "org.tweetguard.helper.json").is_file(), folder
+    record = json.loads((root / "var/lib/tweetguard/native-host/installed.json").read_text())
+    browsers = sorted(r["browser"] for r in record["records"])
+    assert browsers == sorted(package.deb.BROWSERS), browsers
 
     purged = dpkg(root, "--purge", "tweetguard")
     assert purged.returncode == 0, purged.stderr + purged.stdout
