@@ -526,15 +526,21 @@ async def simulate(args: argparse.Namespace, url: str, trust: str, sim: Simulati
 CPU_KINDS = ("poll", "changed", "first_after_change", "audit")
 
 
-async def burst(
-    port: int, devices: list[Device], kind: str, count: int, connections: int, batch: int
-) -> tuple[int, dict[int, int]]:
-    """`count` requests of one kind, as fast as `connections` keep-alive connections
-    send them, one device after another; returns (sent, statuses)."""
+def burst_devices(devices: list[Device], kind: str, count: int) -> list[Device]:
+    """`count` helpers at random; for "first_after_change" one per school (each
+    school's text is new once)."""
     helpers = [d for d in devices if d.kind == "helper"]
-    if kind == "first_after_change":  # one device per school: each school's text is new
+    if kind == "first_after_change":
         helpers = list({d.school: d for d in helpers}.values())
-    order = iter(random.sample(helpers, min(count, len(helpers))))
+    return random.sample(helpers, min(count, len(helpers)))
+
+
+async def burst(
+    port: int, chosen: list[Device], kind: str, connections: int, batch: int
+) -> tuple[int, dict[int, int]]:
+    """One request of `kind` per device of `chosen`, as fast as `connections`
+    keep-alive connections send them; returns (sent, statuses)."""
+    order = iter(chosen)
     statuses: dict[int, int] = defaultdict(int)
 
     async def one_connection() -> None:
@@ -623,12 +629,18 @@ def cpu_per_request(
         statuses: dict[int, int] = defaultdict(int)
         sent = 0
         for _ in range(args.cpu_repeats):
+            chosen = burst_devices(devices, kind, count)
+            if kind != "audit":
+                # As in the steady state, where each device polled within the last
+                # interval: its credential is in the server's memory (a first call's
+                # lookup is the database's, counted once per device and process).
+                asyncio.run(known_versions(port, chosen))
+                asyncio.run(burst(port, chosen, "poll", args.connections, args.audit_batch))
             if kind == "first_after_change":
-                helper = next(d for d in devices if d.kind == "helper")
-                change_policy(url, trust, port, helper)
+                change_policy(url, trust, port, chosen[0])
             start, began = cpu(), time.monotonic()
             sent, answered = asyncio.run(
-                burst(port, devices, kind, count, args.connections, args.audit_batch)
+                burst(port, chosen, kind, args.connections, args.audit_batch)
             )
             seconds = time.monotonic() - began
             spent = cpu()
