@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -62,14 +63,50 @@ def pip_platforms(arch: str) -> list[str]:
     return [arg for tag in tags for arg in ("--platform", f"{tag}_{machine}")]
 
 
+def tested_versions(dest: Path) -> Path:
+    """A pip constraints file pinning every package this interpreter has installed
+    (the versions the tests ran with), so the .deb ships those, not newer ones."""
+    frozen = run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "freeze",
+            "--exclude-editable",
+            "--disable-pip-version-check",
+        ],
+        "pip freeze",
+    )
+    pins = [line for line in frozen.splitlines() if "==" in line and not line.startswith("#")]
+    path = dest / "constraints.txt"
+    path.write_text("\n".join(pins) + "\n", encoding="utf-8")
+    return path
+
+
 def resolve_wheels(
     wheel: Path, wheelhouse: Path, dest: Path, *, python: str, arch: str, offline: bool
 ) -> list[Path]:
-    """Copies into `dest` the wheels `wheel` needs for that Python and architecture.
-    Offline, they come from `wheelhouse` alone, so a missing one fails here, at
-    build time, not in a school's postinst."""
+    """Copies into `dest` the wheels `wheel` needs for that Python and architecture,
+    at the versions installed here. Offline, they come from `wheelhouse` alone, so
+    a missing one fails here, at build time, not in a school's postinst."""
     dest.mkdir(parents=True, exist_ok=True)
     source = ["--no-index", "--find-links", str(wheelhouse)] if offline else []
+    with tempfile.TemporaryDirectory(prefix="tweetguard-pins-") as tmp:
+        constraints = tested_versions(Path(tmp))
+        _download(wheel, dest, source, constraints, python=python, arch=arch)
+    return sorted(dest.glob("*.whl"))
+
+
+def _download(
+    wheel: Path,
+    dest: Path,
+    source: list[str],
+    constraints: Path,
+    *,
+    python: str,
+    arch: str,
+) -> None:
+    offline = bool(source)
     run(
         [
             sys.executable,
@@ -85,14 +122,15 @@ def resolve_wheels(
             "cp",
             *pip_platforms(arch),
             *source,
+            "--constraint",
+            constraints,
             "--dest",
             dest,
             wheel,
         ],
         f"collecting the wheels tweetguard needs (Python {python}, {arch}"
-        + (f", offline from {wheelhouse})" if offline else ")"),
+        + (f", offline from {source[-1]})" if offline else ")"),
     )
-    return sorted(dest.glob("*.whl"))
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:

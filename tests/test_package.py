@@ -10,6 +10,7 @@ offline and writes the host manifests there, and a purge must leave nothing behi
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import io
 import json
@@ -354,6 +355,11 @@ def test_deb_unpacked(built: Built, tmp_path: Path) -> None:
     assert any(w.startswith("numpy-") for w in wheels) and any(
         w.startswith("flask-") for w in wheels
     )
+    # Exactly the versions installed here, which the tests ran with.
+    for name in wheels:
+        dist, version = name.split("-")[:2]
+        if dist != "tweetguard":
+            assert importlib.metadata.version(dist) == version, name
     for script in ("postinst", "prerm", "postrm"):
         text = (control / script).read_text()
         assert subprocess.run(["sh", "-n", control / script], check=False).returncode == 0
