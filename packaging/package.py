@@ -266,22 +266,29 @@ def main(argv: list[str]) -> int:
     v = version()
     out: Path = args.out.absolute()
     update_url = args.update_url or os.environ.get(URL_ENV)
+    base = (update_url or policies.read_source()["extension"]["update_url"]).rsplit("/", 1)[0]
+    # Firefox installs from a URL in its policy: a stable name beside updates.xml.
+    xpi_url = args.xpi_url or (f"{base}/tweetguard.xpi" if update_url else None)
     try:
         key = None if args.no_crx else crx_key(args.crx_key, os.environ)
+        built_id = str(extension_build.manifest_extension_id(ROOT / "extension"))
+        extension_id = built_id if key is None else str(extension_build.crx_key_id(key))
+        # Made (and their URLs checked) before anything is built.
+        templates = policies.generate(
+            policies.read_source(),
+            extension_id=extension_id,
+            update_url=update_url,
+            xpi_url=xpi_url,
+        )
         if out.exists():
             shutil.rmtree(out)
         out.mkdir(parents=True)
         with tempfile.TemporaryDirectory(prefix="tweetguard-pkg-") as tmp:
             unpacked = extension_build.build(Path(tmp) / "extension")
             print(f"store zip  {store_zip(unpacked, out / f'tweetguard-{v}-chrome-web-store.zip')}")
-            extension_id = str(extension_build.manifest_extension_id(unpacked))
             if key is not None:
                 crx = extension_build.pack_crx(unpacked, key, out / f"tweetguard-{v}.crx")
                 crx.chmod(0o644)  # Chromium's packer writes 0600; it is served to everyone
-                extension_id = str(extension_build.crx_key_id(key))
-                base = (update_url or policies.read_source()["extension"]["update_url"]).rsplit(
-                    "/", 1
-                )[0]
                 (out / "updates.xml").write_text(
                     update_manifest(extension_id, v, f"{base}/{crx.name}"), encoding="utf-8"
                 )
@@ -290,14 +297,10 @@ def main(argv: list[str]) -> int:
             firefox = extension_build.build(Path(tmp) / "extension-firefox", "firefox")
             xpi = extension_build.make_zip(firefox, out / f"tweetguard-{v}-firefox.xpi")
             print(f"xpi        {xpi} (web-ext lint: {lint_xpi(xpi)})")
+            if xpi_url:
+                print(f"           sign it on addons.mozilla.org, then serve it as {xpi_url}")
         wheel = helper_wheel(out)
         print(f"wheel      {wheel}")
-        templates = policies.generate(
-            policies.read_source(),
-            extension_id=extension_id,
-            update_url=update_url,
-            xpi_url=args.xpi_url,
-        )
         for name, data in templates.items():
             (out / "policies").mkdir(exist_ok=True)
             (out / "policies" / name).write_bytes(data)
@@ -308,7 +311,7 @@ def main(argv: list[str]) -> int:
                 "https://YOUR-SERVER/tweetguard/updates.xml (or set TWEETGUARD_UPDATE_URL)",
                 file=sys.stderr,
             )
-        ids = sorted({extension_id, str(extension_build.manifest_extension_id(ROOT / "extension"))})
+        ids = sorted({extension_id, built_id})
         package = make_deb(wheel, out, templates, ids, offline=args.offline)
         print(f"deb        {package}")
     except (PackageError, RuntimeError, ValueError) as error:

@@ -315,7 +315,10 @@ def generate(
         source["extension"]["xpi_url"] = xpi_url
     for url in (source["extension"]["update_url"], source["extension"]["xpi_url"]):
         if not url.startswith("https://"):
-            raise ValueError(f"{url} must be https:// (browsers refuse other update URLs)")
+            raise ValueError(
+                f"{url} must be https://: every machine installs the extension from it, "
+                "and plain http can be altered on the way"
+            )
     ids = identity()
     managed: dict[str, Any] = source["managed"]
     check_managed(managed, json.loads(SCHEMA.read_text(encoding="utf-8")))

@@ -262,6 +262,15 @@ def test_key_inside_the_repo_is_refused(tmp_path: Path) -> None:
     assert f"CRX signing key {outside} not found" in result.stderr
 
 
+def test_plain_http_update_url_refused_before_anything_is_built(tmp_path: Path) -> None:
+    result = run_package("--no-crx", "--update-url", "http://deploy.example/u.xml", "--out",
+                         tmp_path / "out")  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith("package: http://deploy.example/u.xml must be https://")
+    assert len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
 def test_key_from_the_environment(tmp_path: Path) -> None:
     key, _ = make_key(tmp_path)
     assert package.crx_key(None, {package.KEY_ENV: str(key)}) == key
