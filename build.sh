@@ -132,6 +132,11 @@ fill_wheelhouse() {
 }
 
 cmd_package() {
+  # The signing key first, before minutes of installing (package.py checks it again).
+  case " $* " in
+    *" --crx-key"*|*" --no-crx "*) ;;
+    *) [ -n "${TWEETGUARD_CRX_KEY:-}" ] || die "no CRX signing key: pass --crx-key FILE or set TWEETGUARD_CRX_KEY=FILE (a PKCS#8 RSA key kept outside this repository), or --no-crx to skip the CRX" ;;
+  esac
   make_venv package
   if command -v node >/dev/null; then
     (cd extension && npm ci --no-audit --no-fund --loglevel=error)
