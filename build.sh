@@ -143,7 +143,7 @@ cmd_package() {
   else
     die "node is missing; the Firefox package is linted with web-ext (install nodejs and npm)"
   fi
-  command -v dpkg-deb >/dev/null || die "dpkg-deb is missing; build packages on Debian or Ubuntu (apt install dpkg-dev)"
+  command -v dpkg-deb >/dev/null || die "dpkg-deb is missing; build the packages on Debian or Ubuntu, where dpkg provides it"
   say "Building every package into dist/packages/"
   "$PY" packaging/package.py "$@"
 }
