@@ -14,6 +14,7 @@ user who did it).
 from __future__ import annotations
 
 import os
+import threading
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -75,7 +76,7 @@ class SchoolAccounts:
         from tweetguard.xapi.accounts import verify
 
         path = policy_path(self.home)
-        fresh = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fresh = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         fresh.write_text(self._effective(), encoding="utf-8")
         os.replace(fresh, path)
         result = verify(self.home, client, by=f"server user {self.user_id}")
