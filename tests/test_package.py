@@ -473,6 +473,4 @@ def test_deb_installs_and_purges_exactly(built: Built, tmp_path: Path) -> None:
     assert outside_state() == machine
     left = set(tree(root)) - set(before) - {"dpkg.log"}
     left = {p for p in left if not p.startswith("var/lib/dpkg/")}
-    # install-host --system --root does not record /usr/lib/mozilla, the parent it made
-    # for Firefox's folder, so uninstall-host leaves it (empty): install/hosts.py's to fix.
-    assert left <= {"usr/lib/mozilla"}, sorted(left)
+    assert left == set(), sorted(left)
