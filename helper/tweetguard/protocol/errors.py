@@ -56,7 +56,7 @@ class ErrorCode(Enum):
     FORBIDDEN_ORIGIN = (
         "forbidden_origin",
         "This browser extension is not the one the safety helper was installed for. "
-        "Ask IT to reinstall tweetguard.",
+        "Ask IT to run tweetguard doctor.",
     )
     POLICY_INVALID = (
         "policy_invalid",
