@@ -176,3 +176,37 @@ def test_a_forged_accounts_form_is_refused_on_the_server(
     # Trap: the same form with the page's token is stored.
     post(it, f"/schools/{a}/accounts/credentials", kind="bearer", bearer_token=TOKEN)
     assert get_secret(accounts_home(tmp_path / "server-data", a), SECRET_NAME) is not None
+
+
+def test_verifys_report_shows_on_a_page_served_by_another_process(
+    app: Flask, trust: Trust, api: FakeXApi, database_url: str, tmp_path: Path
+) -> None:
+    """Workers share the data folder, not memory: the page after verify's redirect
+    may be another worker's, and still shows the report."""
+    from tweetguard.server.app import create_server_app
+
+    a, b = trust.school_a.id, trust.school_b.id
+    policies.save_school_layer(
+        trust.db, a, '[[accounts]]\nhandle = "AlderbrookPri"\nvisibility = "protected"\n', by="t"
+    )
+    other = create_server_app(
+        database_url, data_dir=tmp_path / "server-data", testing=True, database=trust.db
+    )
+    it = signed_in(app, trust.it_a.email)
+    post(it, f"/schools/{a}/accounts/credentials", kind="bearer", bearer_token=TOKEN)
+    post(it, f"/schools/{a}/accounts/verify")
+    cookie = it.get_cookie("tweetguard_server")
+    assert cookie is not None
+    elsewhere = other.test_client()
+    elsewhere.set_cookie("tweetguard_server", cookie.value)
+    page = elsewhere.get(f"/schools/{a}/accounts/").data
+    # The public account the policy calls protected: verify's problem, read by the other app.
+    assert b"is public on X but the policy says protected" in page
+    assert b"Verified at" in page
+    # Trap: school B's page on that app shows no report of A's.
+    admin = other.test_client()
+    admin_cookie = signed_in(app, trust.admin.email).get_cookie("tweetguard_server")
+    assert admin_cookie is not None
+    admin.set_cookie("tweetguard_server", admin_cookie.value)
+    b_page = admin.get(f"/schools/{b}/accounts/").data
+    assert b"Verified at" not in b_page and b"policy says protected" not in b_page

@@ -13,6 +13,8 @@ folder, or on the server the school in the path; this blueprint serves both.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -53,15 +55,49 @@ class LastRuns:
     error: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    KEPT = ("verify", "verify_at", "sweep", "sweep_at", "error")
+
+    def load(self, path: Path) -> None:
+        """What another process kept in `path` (nothing kept yet: as it is)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            current_app.logger.warning("the last X API runs in %s are unreadable: %s", path, exc)
+            return
+        if isinstance(data, dict):
+            for name in self.KEPT:
+                if name in data:
+                    setattr(self, name, data[name])
+
+    def save(self, path: Path) -> None:
+        fresh = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+        fresh.write_text(json.dumps({n: getattr(self, n) for n in self.KEPT}), encoding="utf-8")
+        os.replace(fresh, path)
+
 
 _LAST_LOCK = threading.Lock()
 
 
 def _last(scope: Accounts) -> LastRuns:
-    """The last runs of these accounts (of this school, on the server)."""
+    """The last runs of these accounts (of this school, on the server), as kept in
+    the scope's results file when it has one: the page after the redirect may be
+    served by another process."""
     with _LAST_LOCK:
         runs: dict[str, LastRuns] = current_app.extensions.setdefault("tweetguard_xapi_last", {})
-        return runs.setdefault(scope.key, LastRuns())
+        found = runs.setdefault(scope.key, LastRuns())
+    if scope.results_file is not None:
+        found.load(scope.results_file)
+    return found
+
+
+def _keep(scope: Accounts, last: LastRuns) -> None:
+    if scope.results_file is not None:
+        try:
+            last.save(scope.results_file)
+        except OSError as exc:
+            flash(f"The result is shown here only once: it could not be kept ({exc}).")
 
 
 def home() -> Path:
@@ -164,9 +200,11 @@ def run_verify() -> Response:
             result = scope.verify(_client())
         except Exception as exc:  # every failure below is one line for the page
             last.error = _one_line(exc)
+            _keep(scope, last)
             return _back()
         last.verify = [a.to_json() for a in result.accounts]
         last.verify_at = _now()
+        _keep(scope, last)
     if not result.accounts:
         flash("No account is approved yet: add one on the Policy page, then verify.")
     return _back()
@@ -196,9 +234,11 @@ def run_sweep() -> Response:
             result = scope.sweep(_client(), since)
         except Exception as exc:
             last.error = _one_line(exc)
+            _keep(scope, last)
             return _back()
         last.sweep = result.to_json()
         last.sweep_at = _now()
+        _keep(scope, last)
     return _back()
 
 

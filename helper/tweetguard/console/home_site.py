@@ -56,6 +56,7 @@ class HomeAccounts:
     """The data folder's approved accounts, as `tweetguard accounts` sees them."""
 
     can_sweep = True
+    results_file = None  # `tweetguard dashboard` is one process
 
     def __init__(self, home: Path) -> None:
         self.home = home

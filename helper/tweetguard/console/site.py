@@ -71,6 +71,12 @@ class Accounts(Protocol):
     @property
     def can_sweep(self) -> bool: ...
 
+    @property
+    def results_file(self) -> Path | None:
+        """Where the page keeps the last verify and sweep for every process of the
+        app to show; None: in this process's memory (one process serves them all)."""
+        ...
+
     def policy(self) -> Policy:
         """The policy whose accounts are listed (raises PolicyError)."""
         ...

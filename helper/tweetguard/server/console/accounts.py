@@ -59,6 +59,8 @@ class SchoolAccounts:
         self.user_id = user_id
         self.key = f"school:{school_id}"
         self.home = accounts_home(data_dir, school_id)
+        # Several workers: the page after verify's redirect may be another's.
+        self.results_file = self.home / "x-last-runs.json"
 
     def _effective(self) -> str:
         try:
