@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from functools import cache
 
@@ -66,7 +67,11 @@ _LIBRARY_LOCK = threading.Lock()
 
 @cache
 def _library() -> tuple[object, object]:
-    with _LIBRARY_LOCK:
+    # It also reads its emoji table through pkg_resources, whose import warns on
+    # setuptools 81 (pyproject pins <82, where it still exists): a warning on every
+    # teacher's terminal that nobody there can act on.
+    with _LIBRARY_LOCK, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
         from twitter_text import parse_tweet
         from twitter_text.extract_urls import extract_urls_with_indices
 
