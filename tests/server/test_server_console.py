@@ -210,3 +210,119 @@ def test_verifys_report_shows_on_a_page_served_by_another_process(
     admin.set_cookie("tweetguard_server", admin_cookie.value)
     b_page = admin.get(f"/schools/{b}/accounts/").data
     assert b"Verified at" not in b_page and b"policy says protected" not in b_page
+
+
+BIRCH_ID = "7781234"
+BIRCH = '[[accounts]]\nhandle = "BirchwoodPri"\nvisibility = "public"\n'
+ALDER = '[[accounts]]\nhandle = "AlderbrookPri"\nvisibility = "public"\n'
+
+
+def test_verify_by_an_it_lead_leaves_a_trust_account_to_the_trust(
+    app: Flask, trust: Trust, api: FakeXApi
+) -> None:
+    """A copy in the school's layer would outlive the trust withdrawing the account."""
+    a = trust.school_a.id
+    api.add_user(BIRCH_ID, "BirchwoodPri", name="Birchwood Primary")
+    policies.save_trust_layer(trust.db, trust.trust.id, ALDER, [], by="test")
+    policies.save_school_layer(trust.db, a, BIRCH, by="test")
+    it = signed_in(app, trust.it_a.email)
+    post(it, f"/schools/{a}/accounts/credentials", kind="bearer", bearer_token=TOKEN)
+    page = post(it, f"/schools/{a}/accounts/verify")
+    assert b"@AlderbrookPri is approved by the trust: a trust admin adds user_id" in page
+    assert ALDER_ID.encode() in page
+    _, _, layer = policies.layers(trust.db, a)
+    assert "AlderbrookPri" not in layer
+    # Trap: the school's own account still gets its id in the school's layer.
+    assert f'user_id = "{BIRCH_ID}"' in layer
+    policies.save_trust_layer(trust.db, trust.trust.id, "", [], by="test")
+    assert "AlderbrookPri" not in policies.effective(trust.db, a)[1]
+    assert f'user_id = "{BIRCH_ID}"' in policies.effective(trust.db, a)[1]
+
+
+def test_verify_by_a_trust_admin_keeps_a_trust_accounts_id_in_the_trusts_layer(
+    app: Flask, trust: Trust, api: FakeXApi
+) -> None:
+    a = trust.school_a.id
+    policies.save_trust_layer(trust.db, trust.trust.id, ALDER, ["rules"], by="test")
+    admin = signed_in(app, trust.admin.email)
+    post(admin, f"/schools/{a}/accounts/credentials", kind="bearer", bearer_token=TOKEN)
+    page = post(admin, f"/schools/{a}/accounts/verify")
+    assert b"is approved by the trust" not in page
+    trust_text, locks, layer = policies.layers(trust.db, a)
+    assert f'user_id = "{ALDER_ID}"' in trust_text and locks == ["rules"]
+    # Trap: the school's layer is not given a copy.
+    assert "AlderbrookPri" not in layer
+    policies.save_trust_layer(trust.db, trust.trust.id, "", [], by="test")
+    assert "AlderbrookPri" not in policies.effective(trust.db, a)[1]
+
+
+def test_verify_matches_an_at_handle_and_saves_only_a_change(
+    app: Flask, trust: Trust, api: FakeXApi
+) -> None:
+    a = trust.school_a.id
+    policies.save_school_layer(
+        trust.db, a, '[[accounts]]\nhandle = "@alderbrookpri"\nvisibility = "public"\n', by="t"
+    )
+    it = signed_in(app, trust.it_a.email)
+    post(it, f"/schools/{a}/accounts/credentials", kind="bearer", bearer_token=TOKEN)
+    before = policies.policy_version(trust.db, a)
+    post(it, f"/schools/{a}/accounts/verify")
+    pinned = policies.policy_version(trust.db, a)
+    _, _, layer = policies.layers(trust.db, a)
+    # One entry, the school's own, with the id: "@alderbrookpri" is @AlderbrookPri.
+    assert layer.count("[[accounts]]") == 1 and 'handle = "@alderbrookpri"' in layer
+    assert f'user_id = "{ALDER_ID}"' in layer
+    # Trap: the verify that pinned the id does change the version devices see.
+    assert pinned != before
+    post(it, f"/schools/{a}/accounts/verify")
+    assert policies.policy_version(trust.db, a) == pinned
+    assert policies.layers(trust.db, a)[2] == layer
+
+
+def test_a_verify_that_finds_every_id_known_saves_no_layer(
+    app: Flask, trust: Trust, api: FakeXApi
+) -> None:
+    """The layer already names the id in another spelling of the handle: nothing to save."""
+    from tweetguard.server.console.accounts import SchoolAccounts
+    from tweetguard.xapi.accounts import AccountReport
+
+    a = trust.school_a.id
+    text = (
+        f'[[accounts]]\nhandle = "@AlderbrookPri"\nvisibility = "public"\nuser_id = "{ALDER_ID}"\n'
+    )
+    policies.save_school_layer(trust.db, a, text, by="t")
+    version = policies.policy_version(trust.db, a)
+    scope = SchoolAccounts(trust.db, app.config["TWEETGUARD_DATA_DIR"], a, trust.it_a)
+    report = AccountReport("alderbrookpri", "public", ALDER_ID)
+    report.resolved = True
+    scope._keep_ids([report])
+    assert policies.policy_version(trust.db, a) == version
+    # Trap: a different id is a change, saved.
+    report.user_id = "5540913"
+    scope._keep_ids([report])
+    assert policies.policy_version(trust.db, a) != version
+    assert 'user_id = "5540913"' in policies.layers(trust.db, a)[2]
+
+
+def test_outside_posts_on_the_accounts_page_only_for_who_reads_the_audit(
+    app: Flask, trust: Trust
+) -> None:
+    from tests.server.conftest import enrolled
+    from tweetguard.server import audit
+
+    a = trust.school_a.id
+    device_id, _ = enrolled(trust.db, a, "alder-office-pc")
+    audit.append(
+        trust.db, device_id, "shared", "sweep", account="alderbrookpri", verdict="block",
+        rules=["faces"], text="Pupil Ottoline Marchbank at the gala", keep_text=True,
+        detail={"tweet_id": "8812", "url": "https://x.com/AlderbrookPri/status/8812"},
+        outside=True,
+    )  # fmt: skip
+    it = signed_in(app, trust.it_a.email)
+    page = it.get(f"/schools/{a}/accounts/").data
+    assert b"Ottoline" not in page and b'data-tweet="8812"' not in page
+    assert b'id="outside-hidden"' in page and b"which a safeguarding lead" in page
+    # Trap: the trust admin reads the audit, so the page lists the post with its text.
+    shown = signed_in(app, trust.admin.email).get(f"/schools/{a}/accounts/").data
+    assert b"Ottoline Marchbank" in shown and b'data-tweet="8812"' in shown
+    assert b'id="outside-hidden"' not in shown

@@ -88,7 +88,8 @@ def _last(scope: Accounts) -> LastRuns:
         runs: dict[str, LastRuns] = current_app.extensions.setdefault("tweetguard_xapi_last", {})
         found = runs.setdefault(scope.key, LastRuns())
     if scope.results_file is not None:
-        found.load(scope.results_file)
+        with found.lock:  # not half a verify's results
+            found.load(scope.results_file)
     return found
 
 
@@ -123,6 +124,8 @@ def index() -> str:
         store_where = secret_store(data).describe()
     except SecretsError as exc:
         store_where = str(exc)
+    # The server hides them from a role that may not read the school's audit.
+    outside_note: str = getattr(scope, "outside_hidden", "")
     try:
         outside = scope.outside(50)
     except AuditError as exc:
@@ -140,6 +143,7 @@ def index() -> str:
         labels=credentials.LABELS,
         field_labels=FIELD_LABELS,
         outside=outside,
+        outside_note=outside_note,
         last=last,
         today=date.today().isoformat(),
         policy_url=scope.policy_url(),

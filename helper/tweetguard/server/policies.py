@@ -74,9 +74,15 @@ def locked_keys(school_layer: dict[str, Any], locks: Iterable[str]) -> list[str]
     return hits
 
 
+def list_key(value: str) -> str:
+    """What makes two entries of a keyed list the same: "@Handle" and "handle" are
+    one account (also for whoever edits a layer's entries, e.g. verify)."""
+    return value.strip().lstrip("@").casefold()
+
+
 def _key(entry: Any, field: str) -> str | None:
     if isinstance(entry, dict) and isinstance(entry.get(field), str):
-        return str(entry[field]).strip().lstrip("@").casefold()
+        return list_key(str(entry[field]))
     return None
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import tomlkit
 from flask import url_for
 
-from tweetguard.server import audit, policies
+from tweetguard.server import audit, policies, tenancy
 from tweetguard.server.db import Database
 from tweetguard.server.school_home import private_root
 from tweetguard.stores.audit import AuditQuery, AuditRow
@@ -53,10 +53,11 @@ class SchoolAccounts:
 
     can_sweep = False  # a sweep needs the register and its state on a machine (docs/server.md)
 
-    def __init__(self, db: Database, data_dir: Path, school_id: str, user_id: str) -> None:
+    def __init__(self, db: Database, data_dir: Path, school_id: str, user: tenancy.User) -> None:
         self.db = db
         self.school_id = school_id
-        self.user_id = user_id
+        self.user = user
+        self.user_id = user.id
         self.key = f"school:{school_id}"
         self.home = accounts_home(data_dir, school_id)
         # Several workers: the page after verify's redirect may be another's.
@@ -86,43 +87,61 @@ class SchoolAccounts:
         return result
 
     def _keep_ids(self, resolved: list[AccountReport]) -> None:
-        """The ids verify found, into the school's layer (xapi wrote them into the
-        working copy only)."""
+        """The ids verify found, into the layer each account comes from (xapi wrote
+        them into the working copy only). An account of the school's own layer gets
+        its id there. An account of the trust's layer gets it in the trust's layer
+        when a trust admin verifies; an IT lead is told what the trust admin adds,
+        never given a copy in the school's layer: a copy would outlive the trust
+        withdrawing the account. A layer that already has every id is not saved,
+        so a verify that finds nothing new changes no policy version."""
         if not resolved:
             return
-        _, _, text = policies.layers(self.db, self.school_id)
+        trust_text, locks, school_text = policies.layers(self.db, self.school_id)
+        left = self._pin_and_save(school_text, resolved, "school", locks)
+        if not left:
+            return
+        if tenancy.can(self.user, "trust.admin", self.school_id):
+            left = self._pin_and_save(trust_text, left, "trust", locks)
+        for report in left:
+            report.resolved = False
+            report.problems.append(
+                f"@{report.handle} is approved by the trust: a trust admin adds "
+                f'user_id = "{report.user_id}" to its entry in the trust\'s layer'
+            )
+
+    def _pin_and_save(
+        self, text: str, reports: list[AccountReport], which: str, locks: list[str]
+    ) -> list[AccountReport]:
+        """Sets the id of each account `text` has an entry for and saves the layer
+        if that changed it; returns the reports it has no entry for."""
         layer = tomlkit.parse(text)
         entries: Any = layer.get("accounts")
-        if entries is None:
-            entries = tomlkit.aot()
-            layer["accounts"] = entries
-        for report in resolved:
-            entry = next(
-                (
-                    e
-                    for e in entries
-                    if str(e.get("handle", "")).casefold() == report.handle.casefold()
-                ),
-                None,
-            )
-            if entry is None:
-                entry = tomlkit.table()
-                entry["handle"] = report.handle
-                entry["visibility"] = report.visibility
-                entries.append(entry)
-            entry["user_id"] = report.user_id
-        try:
-            policies.save_school_layer(
-                self.db, self.school_id, tomlkit.dumps(layer), by=self.user_id
-            )
-        except policies.PolicyRefused as exc:
-            for report in resolved:
-                report.resolved = False
-                report.problems.append(
-                    f"@{report.handle} is id {report.user_id}, but the school's layer could not "
-                    f'keep it ({exc}): add user_id = "{report.user_id}" to its entry on the '
-                    "policy page (the trust's layer, if the trust locks accounts)"
-                )
+        found = {
+            policies.list_key(str(e.get("handle", ""))): e
+            for e in (entries if isinstance(entries, list) else ())
+            if hasattr(e, "get")
+        }
+        pinned = [r for r in reports if policies.list_key(r.handle) in found]
+        for report in pinned:
+            found[policies.list_key(report.handle)]["user_id"] = report.user_id
+        fresh = tomlkit.dumps(layer)
+        if pinned and fresh != text:
+            try:
+                if which == "school":
+                    policies.save_school_layer(self.db, self.school_id, fresh, by=self.user.id)
+                else:
+                    policies.save_trust_layer(
+                        self.db, self.user.trust_id, fresh, locks, by=self.user.id
+                    )
+            except policies.PolicyRefused as exc:
+                for report in pinned:
+                    report.resolved = False
+                    report.problems.append(
+                        f"@{report.handle} is id {report.user_id}, but the {which}'s layer "
+                        f'could not keep it ({exc}): add user_id = "{report.user_id}" to its '
+                        f"entry in the {which}'s layer on the policy page"
+                    )
+        return [r for r in reports if policies.list_key(r.handle) not in found]
 
     def sweep(self, client: XClient, since: date | None) -> SweepResult:
         from tweetguard.xapi.sweep import SweepError
@@ -132,7 +151,20 @@ class SchoolAccounts:
             "of the school"
         )
 
+    @property
+    def outside_hidden(self) -> str:
+        """Why the outside posts are not listed for this user (kept text is the
+        audit's, which their role may not read); empty when they are."""
+        if tenancy.can(self.user, "audit.read", self.school_id):
+            return ""
+        return (
+            "Posts a sweep found made outside tweetguard are in the school's audit, "
+            "which a safeguarding lead or the trust admin reads."
+        )
+
     def outside(self, limit: int) -> list[AuditRow]:
+        if self.outside_hidden:
+            return []
         return audit.rows(
             self.db,
             self.school_id,

@@ -52,7 +52,7 @@ class ServerSite:
         return Frame(tuple(items), url_for("server_auth.logout"), who)
 
     def accounts(self) -> SchoolAccounts:
-        return SchoolAccounts(auth.db(), self.data_dir, g.school_id, auth.user().id)
+        return SchoolAccounts(auth.db(), self.data_dir, g.school_id, auth.user())
 
 
 def _item(label: str, endpoint: str, here: str | None) -> NavItem:
