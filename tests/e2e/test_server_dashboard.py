@@ -8,11 +8,6 @@ dead feed)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.browser import CHROMIUM
-from tests.e2e.conftest import NO_KEYRING
-from tests.server.pg import free_port
+from tests.server.running import server_run
 from tests.server.test_fanout import Server, chained_row
 from tweetguard.server import devices, tenancy
 from tweetguard.server.db import open_database, upgrade
@@ -77,38 +71,8 @@ def running(tmp_path: Path) -> Iterator[Running]:
             credentials[name] = devices.enrol(db, code, name=device, kind="helper")[1]
     finally:
         db.dispose()
-    port, feed = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k != "TWEETGUARD_HOME"}
-    env.update(NO_KEYRING)
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tweetguard", "--home", str(tmp_path / "data"), "server",
-             "run", "--database", url, "--bind", f"127.0.0.1:{port}", "--ws-port", "0",
-             "--feed-port", str(feed)],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    server = Server(port, feed, process, log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                with socket.create_connection(("127.0.0.1", feed), 0.2):
-                    if server.request("GET", "/login")[0] == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"the server did not start: {log.read_text()}"
-            time.sleep(0.05)
+    with server_run(tmp_path / "data", url, tmp_path / "server.log") as server:
         yield Running(server, credentials)
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def sign_in(browser: Any, base: str, email: str) -> Any:
@@ -140,20 +104,24 @@ def test_a_lead_sees_their_schools_row_arrive_and_another_schools_lead_does_not(
             weir = sign_in(browser, running.url, WEIR)
             thorn = sign_in(browser, running.url, THORN)
             expect(weir.locator("#feed-state")).to_contain_text("Live")
-            loads = weir.evaluate("performance.getEntriesByType('navigation').length")
+            # A reload would start a new document without this mark.
+            weir.evaluate("window.__noReload = 1")
 
             pushed = running.push("Weirside Primary", "Weirside's choir sang at the harvest fair")
             arrived = weir.locator("#latest tbody tr")
             expect(arrived).to_have_count(1, timeout=5000)
             expect(arrived.first).to_contain_text("Weirside Primary")
-            expect(arrived.first).to_contain_text("staffroom-pc / teacher")
+            # The device as the audit page names it: the registered name first.
+            expect(arrived.first).to_contain_text(
+                "weirside-library-pc (row says staffroom-pc) / teacher"
+            )
             expect(arrived.first).to_contain_text("@fernhillprimary")
             expect(weir.locator(f"#school-{_school_id(weir)} .last-seen")).to_contain_text(
                 str(pushed["at"])[:10]
             )
             expect(weir.locator("#no-rows")).to_have_count(0)
-            # Without reload: the same document, no second navigation.
-            assert weir.evaluate("performance.getEntriesByType('navigation').length") == loads
+            # Without reload: the document marked before the push is still the one shown.
+            assert weir.evaluate("window.__noReload") == 1
 
             # The trap: Thornbury's lead hears their own school's row, and only that.
             running.push("Thornbury Infants", "Thornbury's reception class planted bulbs")

@@ -5,24 +5,28 @@ SQLite, whose feed hears only its own process; two on PostgreSQL)."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from websockets.exceptions import InvalidStatus
-from websockets.sync.client import connect
+from flask import Flask
+from flask.testing import FlaskClient
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
 from tests.conftest import run_cli
-from tests.server.pg import free_port
+from tests.server.conftest import Trust
+from tests.server.running import server_run
 from tests.server.test_fanout import PASSWORD, Server, bearer, chained_row, sign_in
+from tweetguard.server import audit, tenancy
+from tweetguard.server.console import COOKIE_NAME
+from tweetguard.server.feed import start_feed
 from tweetguard.server.serve import default_workers, feed_address
+
+ORIGIN = "http://127.0.0.1"
 
 
 @pytest.fixture
@@ -36,29 +40,7 @@ def served(home: Path, database_url: str, tmp_path: Path) -> Iterator[tuple[Serv
         input=PASSWORD.encode() + b"\n")  # fmt: skip
     cli("school", "add", "Kestrel Vale Primary")
     code = cli("code", "--school", "Kestrel Vale Primary").decode().strip()
-    port, feed = free_port(), free_port()
-    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tweetguard", "--home", str(home), "server", "run",
-             "--database", database_url, "--bind", f"127.0.0.1:{port}", "--ws-port", "0",
-             "--feed-port", str(feed)],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    server = Server(port, feed, process, log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                with socket.create_connection(("127.0.0.1", feed), 0.2):
-                    if server.request("GET", "/login")[0] == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"the server did not start: {log.read_text()}"
-            time.sleep(0.05)
+    with server_run(home, database_url, tmp_path / "server.log") as server:
         status, _, body = server.request(
             "POST",
             "/api/v1/enrol",
@@ -67,13 +49,6 @@ def served(home: Path, database_url: str, tmp_path: Path) -> Iterator[tuple[Serv
         )
         assert status == 201, body
         yield server, json.loads(body)["credential"]
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_a_signed_in_page_hears_a_device_push_within_a_second(
@@ -130,3 +105,56 @@ def test_workers_and_the_feed_address_by_default() -> None:
         "wss://tweetguard.kestrel.example:8445/",
     )
     assert feed_address("http://127.0.0.1:8780", 8782)[1] == "ws://127.0.0.1:8782/"
+
+
+def test_a_feed_opened_before_sign_out_or_a_password_reset_is_closed(
+    app: Flask, trust: Trust
+) -> None:
+    """The feed asks for the cookie's session epoch as every page does, and asks
+    again while no row comes, so a page signed out elsewhere hears no more rows."""
+    from tests.server.conftest import enrolled
+    from tests.server.test_server_roles import signed_in
+
+    feed = start_feed(app, origin=ORIGIN, session_check_seconds=0.1)
+    url = f"ws://127.0.0.1:{feed.port}/"
+
+    def cookie_of(who: FlaskClient) -> str:
+        cookie = who.get_cookie(COOKIE_NAME)
+        assert cookie is not None
+        return f"{COOKIE_NAME}={cookie.value}"
+
+    def opened(cookie: str) -> ClientConnection:
+        return connect(
+            url, origin=Origin(ORIGIN), additional_headers={"Cookie": cookie}, open_timeout=5
+        )
+
+    try:
+        dsl_client = signed_in(app, trust.safeguarding_a.email)
+        admin_client = signed_in(app, trust.admin.email)
+        reset_client = signed_in(app, trust.safeguarding_b.email)
+        dsl_cookie = cookie_of(dsl_client)
+        with (
+            opened(dsl_cookie) as dsl,
+            opened(cookie_of(admin_client)) as admin,
+            opened(cookie_of(reset_client)) as b,
+        ):
+            assert dsl_client.post("/logout").status_code == 302  # the sign-out route itself
+            # A password reset ends the user's sessions as `server user reset-password` does.
+            tenancy.end_sessions(trust.db, trust.safeguarding_b.id)
+            for ended in (dsl, b):
+                with pytest.raises(ConnectionClosed) as closed:
+                    ended.recv(timeout=10)
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+            # Trap: a session still signed in keeps hearing rows.
+            device_id, _ = enrolled(trust.db, trust.school_a.id, "alder-hall-pc")
+            audit.append(
+                trust.db, device_id, "shared", "check", verdict="ok", account="alderbrookpri"
+            )
+            message = json.loads(admin.recv(timeout=10))
+            assert [r["device"] for r in message["rows"]] == ["alder-hall-pc"]
+        # And a signed-out cookie cannot open the feed again.
+        with pytest.raises(InvalidStatus) as refused:
+            opened(dsl_cookie)
+        assert refused.value.response.status_code == 403
+    finally:
+        feed.stop()

@@ -10,15 +10,19 @@ the pages whose user may read that school. A row pushed through process A reache
 a page on process B as soon as the NOTIFY does (milliseconds), with no polling.
 
 Messages are those of the school console's feed, so the same page script shows
-them: {"type": "rows", "rows": [AuditRow.to_json() + school_id, device_id]}.
+them: {"type": "rows", "rows": [AuditRow.to_json() + school_id, device_id]}, with
+`device` the name the audit page shows (`audit.shown_device`: the registered name,
+and the row's own beside it when they differ).
 
 Who may connect: as the school console's feed, a page of the console itself (the
 Origin header must be the console's origin) whose session cookie `authorize` maps
 to the schools its user may read (None: not signed in, refused with 403). The
-sign-in is asked again before every send; a page signed out elsewhere is closed
-with 4401. If notifications may have been missed (the listener's connection was
-lost), each page is caught up from the database by received time once they flow
-again, with the rows it already has skipped by their seq.
+sign-in (with the user's session epoch, which a sign-out or a password reset
+raises) is asked again before every send and every few seconds while no row comes;
+a page signed out elsewhere is closed with 4401. If notifications may have been
+missed (the listener's connection was lost), each page is caught up from the
+database by received time once they flow again, with the rows it already has
+skipped by their seq.
 
 One feed per process, on the same port in every process of a host (SO_REUSEPORT:
 the kernel spreads pages over them), beside the WSGI server; a reverse proxy routes
@@ -46,8 +50,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from tweetguard.server import notify
+from tweetguard.server.audit import shown_device
 from tweetguard.server.db import Database
-from tweetguard.server.db.tables import audit_rows
+from tweetguard.server.db.tables import audit_rows, devices
 from tweetguard.stores.audit.model import COLUMNS, format_time
 from tweetguard.transport.websocket import refuse, session_cookie
 
@@ -55,6 +60,9 @@ log = logging.getLogger("tweetguard.server.feed")
 
 # Schools a signed-in page may read, from its session cookie; None: not signed in.
 Authorize = Callable[[str | None], Collection[str] | None]
+# How often an open page's sign-in is asked again while no row comes (one small
+# query per page): a page signed out elsewhere is closed within this.
+SESSION_CHECK_SECONDS = 5.0
 CATCH_UP_MARGIN = timedelta(seconds=5)  # received times of two processes may differ a little
 MAX_ROWS = 1000  # per read; a page shows the newest anyway
 
@@ -73,8 +81,10 @@ class AuditFeed:
         port: int = 0,
         reuse_port: bool = True,
         tls: ssl.SSLContext | None = None,
+        session_check_seconds: float = SESSION_CHECK_SECONDS,
     ) -> None:
         self.db = db
+        self.session_check_seconds = session_check_seconds
         self.origin = origin
         self.cookie_name = cookie_name
         self.authorize = authorize
@@ -224,10 +234,16 @@ class _Page:
         try:
             while not closed.done():
                 waiting = asyncio.ensure_future(self.wake.wait())
-                await asyncio.wait({waiting, closed}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    {waiting, closed},
+                    timeout=self.feed.session_check_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
                 waiting.cancel()
                 self.wake.clear()
-                schools = self.feed.authorize(self.cookie)
+                if closed.done():
+                    return
+                schools = await asyncio.to_thread(self.feed.authorize, self.cookie)
                 if schools is None:
                     await self.connection.close(4401, "signed out")
                     return
@@ -252,12 +268,16 @@ class _Page:
                 condition = and_(condition, audit_rows.c.seq > after)
             conditions.append(condition)
         found: list[dict[str, Any]] = []
+        # The device as the audit page names it: the school's registered name.
+        shown = select(audit_rows, devices.c.name.label("registered_name")).join(
+            devices, devices.c.id == audit_rows.c.device_id
+        )
         with self.feed.db.read() as conn:
             for condition in conditions:
-                query = select(audit_rows).where(condition, audit_rows.c.school_id.in_(schools))
+                query = shown.where(condition, audit_rows.c.school_id.in_(schools))
                 found.extend(self._fresh(conn.execute(query.limit(MAX_ROWS)).all()))
             if catch_up and schools:
-                query = select(audit_rows).where(
+                query = shown.where(
                     audit_rows.c.school_id.in_(schools),
                     audit_rows.c.received_at >= self._catch_up_from(),
                 )
@@ -291,6 +311,7 @@ def _to_json(row: Any) -> dict[str, Any]:
     data["outside"] = bool(row.outside)
     data["school_id"] = row.school_id
     data["device_id"] = row.device_id
+    data["device"] = shown_device(str(row.registered_name), str(row.device))
     return data
 
 
@@ -331,7 +352,8 @@ def authorizer(app: Flask) -> Authorize:
         if moment - started > LONGEST.total_seconds():
             return None
         user = tenancy.get_user(db, uid)
-        if user is None:
+        # A sign-out or a password reset raises the epoch: the cookie's sessions end.
+        if user is None or data.get("epoch") != user.session_epoch:
             return None
         return {s for s in user.schools if tenancy.can(user, "audit.read", s)}
 
@@ -345,6 +367,7 @@ def start_feed(
     host: str = "127.0.0.1",
     port: int = 0,
     tls: ssl.SSLContext | None = None,
+    session_check_seconds: float = SESSION_CHECK_SECONDS,
 ) -> AuditFeed:
     """The feed of this process for the server `app`, answering pages of `origin`
     (wss:// with `tls`, the server's own certificate)."""
@@ -358,6 +381,7 @@ def start_feed(
         host=host,
         port=port,
         tls=tls,
+        session_check_seconds=session_check_seconds,
     )
     feed.start()
     return feed
