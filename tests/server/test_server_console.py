@@ -160,6 +160,8 @@ def test_the_server_pages_load_the_consoles_live_script(app: Flask, trust: Trust
     # Trap: an IT lead reads no audit, so their overview has no table for rows.
     app_it = signed_in(app, trust.it_a.email).get("/").data
     assert b"data-rows" not in app_it and b'id="latest"' not in app_it
+    # ...and no feed that would send them nothing.
+    assert b"live.js" not in app_it and b'id="live"' not in app_it
 
 
 def test_a_forged_accounts_form_is_refused_on_the_server(
