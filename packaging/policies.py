@@ -70,23 +70,33 @@ NAMES: dict[str, dict[str, str]] = {
 DEVELOPER_TOOLS = {"on": 0, "not-on-extensions": 1, "off": 2}
 
 
-def _load(path: Path, name: str) -> ModuleType:
+def load(path: Path, name: str) -> ModuleType:
+    """A module from a file outside any package (extension/build.py, identity.py without
+    an install). The one loader of packaging/ and its tests: registered in sys.modules
+    under `name`, as an import would be, so its dataclasses and pickling work."""
+    if name in sys.modules:
+        return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
 def identity() -> ModuleType:
     """tweetguard.identity, read from the source tree (no install needed)."""
-    return _load(ROOT / "helper" / "tweetguard" / "identity.py", "tweetguard_identity_for_policies")
+    return load(ROOT / "helper" / "tweetguard" / "identity.py", "tweetguard_identity_for_policies")
+
+
+def extension_build() -> ModuleType:
+    """extension/build.py, which knows the extension's id and packs it."""
+    return load(ROOT / "extension" / "build.py", "tweetguard_extension_build")
 
 
 def built_extension_id() -> str:
     """The id the built extension has: from extension/manifest.json's key, as build.py does."""
-    build = _load(ROOT / "extension" / "build.py", "tweetguard_extension_build_for_policies")
-    return str(build.manifest_extension_id(ROOT / "extension"))
+    return str(extension_build().manifest_extension_id(ROOT / "extension"))
 
 
 def check_managed(managed: dict[str, Any], schema: dict[str, Any]) -> None:

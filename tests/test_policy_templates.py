@@ -5,14 +5,13 @@ lock the browser down enough that tweetguard cannot be stepped around."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import plistlib
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -26,16 +25,11 @@ XPI_URL = "https://REPLACE-WITH-YOUR-UPDATE-SERVER/tweetguard/tweetguard.xpi"
 SCHEMA = json.loads((ROOT / "extension" / "managed_schema.json").read_text())
 
 
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-policies = _load(ROOT / "packaging" / "policies.py", "tweetguard_packaging_policies")
-extension_build = _load(ROOT / "extension" / "build.py", "tweetguard_extension_build")
+# packaging/'s scripts import each other as siblings, so the folder goes on the path.
+if str(ROOT / "packaging") not in sys.path:
+    sys.path.insert(0, str(ROOT / "packaging"))
+policies = importlib.import_module("policies")
+extension_build = policies.extension_build()
 
 
 @pytest.fixture(scope="module")

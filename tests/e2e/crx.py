@@ -9,6 +9,7 @@ the machine's).
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -20,8 +21,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import ROOT
-from tests.e2e import browser
+from tests.conftest import ROOT, run_cli
+from tests.e2e import browser, fixture_server
+from tests.e2e.conftest import NO_KEYRING
 
 POLICY_ROOT = Path("/etc/chromium/policies")
 MANAGED = POLICY_ROOT / "managed"
@@ -59,6 +61,43 @@ def pack(unpacked: Path, key: Path, crx: Path) -> Path:
     """extension/build.py's packer: Chromium's --pack-extension, manifest key left out."""
     result: Path = _extension_build().pack_crx(unpacked, key, crx, chromium=browser.CHROMIUM)
     return result
+
+
+@dataclass
+class Signed:
+    """The built extension and the CRX3 packed from it with a key of the test's own."""
+
+    unpacked: Path
+    version: str
+    key: Path
+    extension_id: str
+    crx: Path
+
+
+def signed_build(folder: Path) -> Signed:
+    built = browser.build_extension(folder / "extension")
+    version = json.loads((built / "manifest.json").read_text())["version"]
+    key, extension_id = make_key(folder)
+    return Signed(built, version, key, extension_id, pack(built, key, folder / "tweetguard.crx"))
+
+
+def school_home(home: Path) -> None:
+    """The fixture site's account approved, and the teacher kept signed in after a post
+    (so one browser can post more than once)."""
+    result = run_cli(
+        home, "accounts", "add", "OakfieldPrimary", "--user-id", fixture_server.USER_ID
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    policy_toml = home / "policy.toml"
+    policy_toml.write_text(policy_toml.read_text() + "\n[posting]\nlogout_after_post = false\n")
+
+
+def browser_env() -> dict[str, str]:
+    """The browser's environment, which its helper inherits: no real keyring, and no
+    TWEETGUARD_HOME (the launcher names the data folder, as on a school machine)."""
+    env = {**os.environ, **NO_KEYRING}
+    env.pop("TWEETGUARD_HOME", None)
+    return env
 
 
 @dataclass

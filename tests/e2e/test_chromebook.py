@@ -18,11 +18,10 @@ import socket
 import ssl
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -41,19 +40,6 @@ POLICY_NAME = "tweetguard-chromebook-test.json"
 PANEL = "[data-tweetguard-panel] section"
 POST_BUTTON = '[data-testid="tweetButtonInline"]'
 PUPIL = ("Cressida", "Vanstone-Hale")  # a pupil of the school, no consent
-T = TypeVar("T")
-
-
-def wait_until(check: Callable[[], T | None], what: str, timeout: float = 30) -> T:
-    """Polls `check` until it gives something truthy (a condition, not a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
 
 
 @dataclass
@@ -140,7 +126,7 @@ def school_server(tmp_path: Path) -> Iterator[SchoolServer]:
     )
     server = SchoolServer(f"https://127.0.0.1:{http_port}", token, database_url, process, ws_port)
     try:
-        wait_until(lambda: answers(http_port) and answers(ws_port), "the server to listen")
+        browser.wait_until(lambda: answers(http_port) and answers(ws_port), "the server to listen")
         yield server
     finally:
         server.stop()
@@ -273,7 +259,7 @@ def check_chromebook(
     page = context.pages[0] if context.pages else context.new_page()
     page.goto("https://x.com/home")
     # The worker read the managed storage and enrolled with the token.
-    enrolled = wait_until(lambda: extension_devices(server.database_url), "the enrolment")
+    enrolled = browser.wait_until(lambda: extension_devices(server.database_url), "the enrolment")
     assert len(enrolled) == 1
 
     name = " ".join(PUPIL)
@@ -285,7 +271,7 @@ def check_chromebook(
     assert site.posts == []
     # The checks as the teacher typed went over the WebSocket the hello named.
     device_id = enrolled[0].id
-    wait_until(lambda: connected_to(server.ws_port), "the extension's WebSocket")
+    browser.wait_until(lambda: connected_to(server.ws_port), "the extension's WebSocket")
 
     clean = "Class 3H planted daffodil bulbs by the school gate"
     type_post(page, clean)
@@ -298,7 +284,7 @@ def check_chromebook(
         found = [x["kind"] for x in rows(server.database_url) if x["device_id"] == device_id]
         return found if "post" in found else None
 
-    kinds = wait_until(kinds_once_posted, "the post row on the server")
+    kinds = browser.wait_until(kinds_once_posted, "the post row on the server")
     assert kinds.count("check") >= 2
     verdicts = {x["verdict"] for x in rows(server.database_url) if x["kind"] == "check"}
     assert {"block", "ok"} <= verdicts

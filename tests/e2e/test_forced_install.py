@@ -24,9 +24,8 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -34,7 +33,6 @@ from playwright.sync_api import expect
 from tests.audit_events import events as audit_events
 from tests.conftest import ROOT, run_cli
 from tests.e2e import browser, crx, fixture_server
-from tests.e2e.conftest import NO_KEYRING
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +56,6 @@ POLICY_PAGE_TEXT = """() => {
   return out.join(' | ');
 }"""
 NETWORK_GUARD = ROOT / "extension" / "src" / "network-guard.js"
-T = TypeVar("T")
 
 # The page's own script calling X's API directly, as a script or another extension could.
 DIRECT_CALL = """async (text) => {
@@ -74,18 +71,6 @@ DIRECT_CALL = """async (text) => {
     return 'blocked';
   }
 }"""
-
-
-def wait_until(check: Callable[[], T | None], what: str, timeout: float = 30) -> T:
-    """Polls `check` until it gives something truthy (a condition, not a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
 
 
 def incidents(home: Path) -> list[dict[str, Any]]:
@@ -112,12 +97,10 @@ def test_force_installed_by_policy(
     assert not (crx.MANAGED / POLICY_NAME).exists(), (
         f"{crx.MANAGED / POLICY_NAME} is there already (another run?); not touching it"
     )
-    built = browser.build_extension(tmp_path / "extension")
-    version = json.loads((built / "manifest.json").read_text())["version"]
-    key, extension_id = crx.make_key(tmp_path)
-    package = crx.pack(built, key, tmp_path / "tweetguard.crx")
-    assert package.read_bytes()[:4] == b"Cr24"
-    assert extension_id != crx._extension_build().manifest_extension_id(built)
+    signed = crx.signed_build(tmp_path)
+    extension_id = signed.extension_id
+    assert signed.crx.read_bytes()[:4] == b"Cr24"
+    assert extension_id != crx._extension_build().manifest_extension_id(signed.unpacked)
 
     # The helper, for this profile and this id (as IT would with --extension-id).
     home, profile = registered_home, tmp_path / "profile"
@@ -128,16 +111,10 @@ def test_force_installed_by_policy(
     assert result.returncode == 0, result.stderr.decode()
     host = json.loads((profile / "NativeMessagingHosts" / "org.tweetguard.helper.json").read_text())
     assert host["allowed_origins"] == [f"chrome-extension://{extension_id}/"]
-    result = run_cli(
-        home, "accounts", "add", "OakfieldPrimary", "--user-id", fixture_server.USER_ID
-    )
-    assert result.returncode == 0, result.stderr.decode()
-    policy_toml = home / "policy.toml"
-    policy_toml.write_text(policy_toml.read_text() + "\n[posting]\nlogout_after_post = false\n")
+    crx.school_home(home)
 
-    updates = crx.serve(extension_id, version, package)
-    env = {**os.environ, **NO_KEYRING}
-    env.pop("TWEETGUARD_HOME", None)  # the launcher names the data folder
+    updates = crx.serve(extension_id, signed.version, signed.crx)
+    env = crx.browser_env()
     playwright = sync_playwright().start()
     try:
         # The whole template IT copies (generated from source.toml), for this CRX's id,
@@ -218,7 +195,7 @@ def check_policies_accepted(context: Any, extension_id: str, policy: dict[str, A
             reloaded[0] = time.monotonic()
         return None
 
-    text = wait_until(rows, "chrome://policy to show the extension's managed settings")
+    text = browser.wait_until(rows, "chrome://policy to show the extension's managed settings")
     chrome_part, extension_part = text.split(f"| {extension_id} |", 1)
     unknown = re.search(rf"\| {UNKNOWN_POLICY} \| .*? \| Mandatory \| (\w+) \|", chrome_part)
     assert unknown and unknown[1] != "OK", unknown
@@ -246,7 +223,9 @@ def check_forced_browser(
         found = [e for e in crx.installed_extensions(internals) if e["id"] == extension_id]
         return found[0] if found else None
 
-    extension = wait_until(ours, f"Chromium to install {extension_id} from {updates.update_url}")
+    extension = browser.wait_until(
+        ours, f"Chromium to install {extension_id} from {updates.update_url}"
+    )
     assert {"/update.xml", "/tweetguard.crx"} <= set(updates.served)
     # EXTERNAL_POLICY_DOWNLOAD is what chrome.management reports as installType "admin".
     assert extension["location"] == "EXTERNAL_POLICY_DOWNLOAD"
@@ -280,7 +259,7 @@ def check_forced_browser(
     # The page's own script posting straight to X's API is cancelled at the network.
     assert page.evaluate(DIRECT_CALL, "Amelia Thornbury 07700 900123") == "blocked"
     assert len(site.posts) == 1
-    recorded = wait_until(
+    recorded = browser.wait_until(
         lambda: [i for i in incidents(home) if i.get("what") == "network-unchecked"],
         "the network guard to record the direct CreateTweet with the helper",
     )

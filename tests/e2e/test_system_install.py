@@ -20,17 +20,15 @@ import contextlib
 import json
 import os
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT, run_cli
 from tests.e2e import browser, crx, fixture_server
-from tests.e2e.conftest import NO_KEYRING
 
 pytestmark = pytest.mark.browser
 
@@ -41,19 +39,6 @@ POLICY_NAME = "tweetguard.json"  # the .deb's conffile name
 TEMPLATE = ROOT / "native-messaging" / "policies" / "chrome-linux-managed.json"
 PANEL = "[data-tweetguard-panel] section"
 POST_BUTTON = '[data-testid="tweetButtonInline"]'
-T = TypeVar("T")
-
-
-def wait_until(check: Callable[[], T | None], what: str, timeout: float = 30) -> T:
-    """Polls `check` until it gives something truthy (a condition, not a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
 
 
 def type_post(page: Any, text: str) -> None:
@@ -112,21 +97,13 @@ def test_system_wide_helper_found_by_chromium(
         pytest.skip(message)
     before = crx.snapshot(ETC)
 
-    built = browser.build_extension(tmp_path / "extension")
-    version = json.loads((built / "manifest.json").read_text())["version"]
-    key, extension_id = crx.make_key(tmp_path)
-    package = crx.pack(built, key, tmp_path / "tweetguard.crx")
+    signed = crx.signed_build(tmp_path)
+    extension_id = signed.extension_id
     home = registered_home  # the .deb's /var/lib/tweetguard, here a temp folder
-    result = run_cli(
-        home, "accounts", "add", "OakfieldPrimary", "--user-id", fixture_server.USER_ID
-    )
-    assert result.returncode == 0, result.stderr.decode()
-    policy_toml = home / "policy.toml"
-    policy_toml.write_text(policy_toml.read_text() + "\n[posting]\nlogout_after_post = false\n")
+    crx.school_home(home)
 
-    updates = crx.serve(extension_id, version, package)
-    env = {**os.environ, **NO_KEYRING}
-    env.pop("TWEETGUARD_HOME", None)  # the launcher names the data folder
+    updates = crx.serve(extension_id, signed.version, signed.crx)
+    env = crx.browser_env()
     profile = tmp_path / "profile"
     profile.mkdir()
     playwright = sync_playwright().start()
@@ -178,7 +155,7 @@ def check_system_helper(
         found = [e for e in crx.installed_extensions(internals) if e["id"] == extension_id]
         return found[0] if found else None
 
-    extension = wait_until(ours, f"Chromium to install {extension_id} by policy")
+    extension = browser.wait_until(ours, f"Chromium to install {extension_id} by policy")
     assert extension["location"] == "EXTERNAL_POLICY_DOWNLOAD"
     internals.close()
 
