@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -341,3 +344,64 @@ def test_a_found_flatpak_browser_does_not_stop_the_others(home: Path, tmp_path: 
     assert (tmp_path / "user/.config/vivaldi/NativeMessagingHosts" / MANIFEST).exists()
     assert b"Firefox is a Flatpak" in result.stdout
     assert not (tmp_path / "user/.mozilla").exists()
+
+
+def test_system_install_refused_when_other_users_cannot_run_its_python(tmp_path: Path) -> None:
+    """`sudo tweetguard install-host --system` from a Python only root may reach (a
+    venv under /root; here pytest's 0700 temp folder): refused in one line, before
+    anything is written, instead of an install that works for root alone."""
+    python = tmp_path / "private-venv" / "bin" / "python3"
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\n")
+    python.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "TWEETGUARD_HOME"}
+    env["HOME"] = str(tmp_path / "user")
+    argv = [sys.executable, "-m", "tweetguard", "install-host", "--system"]
+    argv += ["--browser", "chrome", "--python", str(python)]
+    system_manifest = Path("/etc/opt/chrome/native-messaging-hosts") / MANIFEST
+    had = system_manifest.exists(), Path("/var/lib/tweetguard").exists()
+    proc = subprocess.run(argv, capture_output=True, env=env, timeout=60, check=False)
+    try:
+        assert proc.returncode == 73, proc.stdout.decode() + proc.stderr.decode()
+        message = proc.stderr.decode().strip()
+        assert len(message.splitlines()) == 1
+        assert f"other users could not run {python}" in message
+        assert "/opt/tweetguard" in message and "--python" in message
+        assert (system_manifest.exists(), Path("/var/lib/tweetguard").exists()) == had
+    finally:
+        if proc.returncode == 0:  # the refusal failed: take back what it wrote
+            undo = [sys.executable, "-m", "tweetguard", "uninstall-host", "--system"]
+            subprocess.run([*undo, "--browser", "chrome"], env=env, timeout=60, check=False)
+
+
+def test_reach_is_read_from_every_folder_s_mode() -> None:
+    """The refusal's trap: a launcher and a Python in folders everyone may pass
+    through are fine; one 0700 folder above either is named."""
+    from tweetguard.install.access import unreachable
+
+    top = Path(tempfile.mkdtemp(prefix="tg-install-reach-"))
+    try:
+        top.chmod(0o755)
+        python = top / "opt" / "bin" / "python3"
+        python.parent.mkdir(parents=True)
+        python.write_text("#!/bin/sh\n")
+        launcher = top / "data" / "native-host" / "chrome-system" / "tweetguard-host"
+        launcher.parent.mkdir(parents=True)
+        assert unreachable(str(python), [launcher]) == []
+        (top / "data").chmod(0o700)
+        (problem,) = unreachable(str(python), [launcher])
+        assert f"{top / 'data'} is mode 0700" in problem and str(launcher) in problem
+        (top / "data").chmod(0o755)
+        (top / "opt").chmod(0o711)  # passable, not listable: still fine
+        assert unreachable(str(python), [launcher]) == []
+        # A venv's python is a link: where it leads counts too.
+        private = top / "root-only"
+        private.mkdir(mode=0o700)
+        (private / "python3.11").write_text("")
+        python.unlink()
+        python.symlink_to(private / "python3.11")
+        (problem,) = unreachable(str(python), [launcher])
+        assert f"{private} is mode 0700" in problem
+    finally:
+        (top / "data").chmod(0o755)
+        shutil.rmtree(top, ignore_errors=True)

@@ -15,7 +15,7 @@ import pytest
 
 from tweetguard import identity
 from tweetguard.cli import main
-from tweetguard.install import browsers, windows
+from tweetguard.install import browsers, hosts, windows
 from tweetguard.install.browsers import rooted
 from tweetguard.install.record import read_records
 
@@ -23,6 +23,7 @@ MANIFEST = f"{identity.HOST_NAME}.json"
 BROWSERS = ("chrome", "chromium", "edge", "brave", "vivaldi", "firefox")
 PYTHON = {"linux": "/opt/tweetguard/bin/python", "macos": "/opt/tweetguard/bin/python3"}
 WIN_PYTHON = r"C:\Program Files\tweetguard\python.exe"
+FIREFOX = ("--browser", "firefox")
 
 # Written out here from the browsers' documentation, not imported from the code under
 # test, so a wrong row in install/browsers.py fails.
@@ -258,9 +259,36 @@ def test_a_staged_system_install_names_final_paths(tmp_path: Path, user_home: Pa
     # The root's own skeleton (/etc, /usr/lib) is not the install's to remove on a machine.
     records = read_records(rooted(PurePosixPath(home), root))
     assert all("/etc" not in [str(d) for d in r.created_dirs] for r in records)
+    assert all(PurePosixPath(home) / "audit.d" in r.created_dirs for r in records)
+    # Uninstalling one browser keeps audit.d for the other's system install.
+    assert cli("--home", home, "uninstall-host", "--system", "--root", str(root), *FIREFOX) == 0
+    assert audit.is_dir()
     assert cli("--home", home, "uninstall-host", "--system", "--root", str(root)) == 0
     assert files_under(root) == []
-    assert audit.is_dir()  # teachers' audit files are data, never the installer's to remove
+    # The install made audit.d and nobody wrote in it: the root is left as it was found.
+    assert not audit.exists()
+    assert not rooted(PurePosixPath(home), root).exists()
+
+
+def test_an_audit_d_with_teachers_files_or_made_before_is_never_removed(
+    tmp_path: Path, user_home: Path
+) -> None:
+    root = tmp_path / "root"
+    home = f"/nonexistent-{uuid.uuid4().hex}/var/lib/tweetguard"
+    audit = rooted(PurePosixPath(home) / "audit.d", root)
+    args = ["--home", home, "install-host", "--system", "--root", str(root), *FIREFOX]
+    assert cli(*args, "--python", PYTHON["linux"]) == 0
+    (audit / "ms.hale.sqlite3").write_bytes(b"a teacher's own audit rows")
+    assert cli("--home", home, "uninstall-host", "--system", "--root", str(root)) == 0
+    assert (audit / "ms.hale.sqlite3").read_bytes() == b"a teacher's own audit rows"
+
+    # The trap's twin: an audit.d that was there before the install is not recorded.
+    (audit / "ms.hale.sqlite3").unlink()
+    assert cli(*args, "--python", PYTHON["linux"]) == 0
+    records = read_records(rooted(PurePosixPath(home), root))
+    assert all(PurePosixPath(home) / "audit.d" not in r.created_dirs for r in records)
+    assert cli("--home", home, "uninstall-host", "--system", "--root", str(root)) == 0
+    assert audit.is_dir()
 
 
 def test_snap_chromium_folder_and_snap_firefox_portal(
@@ -322,3 +350,95 @@ def test_a_launcher_reads_back_for_doctor(platform: str, python: str, home: Pure
     text = launcher.launcher_text(python, home, allowed, platform)
     assert launcher.parse_allowed(text) == allowed
     assert launcher.python_of(text) == python
+
+
+def test_system_install_without_a_home_uses_the_machine_s_data_folder(
+    tmp_path: Path, user_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`sudo tweetguard install-host --system` named no data folder: the launchers go
+    to /var/lib/tweetguard, not into root's own home, where no teacher may enter."""
+    root = tmp_path / "root"
+    stage = ["--system", "--root", str(root), "--python", PYTHON["linux"], "--browser", "chrome"]
+    assert cli("install-host", *stage) == 0
+    assert "data directory /var/lib/tweetguard" in capsys.readouterr().out
+    manifest = json.loads((root / "etc/opt/chrome/native-messaging-hosts" / MANIFEST).read_text())
+    assert manifest["path"] == "/var/lib/tweetguard/native-host/chrome-system/tweetguard-host"
+    text = (root / "var/lib/tweetguard/native-host/chrome-system/tweetguard-host").read_text()
+    assert "--home /var/lib/tweetguard " in text
+    assert not (user_home / ".local").exists()
+    assert cli("uninstall-host", *stage[:-4], "--browser", "chrome") == 0
+    assert files_under(root) == []
+
+    # The trap: a data folder named on purpose ($TWEETGUARD_HOME, or --home) is kept.
+    chosen = f"/nonexistent-{uuid.uuid4().hex}/tweetguard"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("TWEETGUARD_HOME", chosen)
+        assert cli("install-host", *stage) == 0
+        manifest_file = root / "etc/opt/chrome/native-messaging-hosts" / MANIFEST
+        assert json.loads(manifest_file.read_text())["path"].startswith(chosen + "/")
+        assert cli("uninstall-host", *stage[:-4]) == 0
+    assert files_under(root) == []
+
+
+@pytest.mark.parametrize("platform", ["macos", "windows"])
+def test_another_os_s_layout_without_browser_is_every_browser(
+    tmp_path: Path, user_home: Path, platform: str
+) -> None:
+    """What this Linux machine has installed says nothing about the Macs and PCs a
+    staged layout is for: every browser is written."""
+    root = tmp_path / "root"
+    python = WIN_PYTHON if platform == "windows" else PYTHON["macos"]
+    stage = ["--root", str(root), "--platform", platform, "--python", python, "--system"]
+    assert cli("install-host", *stage) == 0
+    records = read_records(rooted(hosts.default_target_home(platform, True), root))
+    assert {r.browser for r in records} == set(BROWSERS)
+    assert cli("uninstall-host", *stage) == 0
+    assert files_under(root) == []
+
+
+def test_a_linux_root_without_browser_is_every_browser(tmp_path: Path, user_home: Path) -> None:
+    root = tmp_path / "root"
+    home = f"/nonexistent-{uuid.uuid4().hex}/tweetguard"
+    stage = ["--root", str(root), "--python", PYTHON["linux"], "--system"]
+    assert cli("--home", home, "install-host", *stage) == 0
+    records = read_records(rooted(PurePosixPath(home), root))
+    assert {r.browser for r in records} == set(BROWSERS)
+
+
+def test_snap_for_a_browser_without_one_says_so(
+    tmp_path: Path, user_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "root"
+    stage = ["--root", str(root), "--python", PYTHON["linux"], "--snap"]
+    home = str(tmp_path / "data")
+    assert cli("--home", home, "install-host", "--browser", "edge", *stage) == 0
+    out = capsys.readouterr().out
+    assert "note: Microsoft Edge has no Snap" in out
+    assert (rooted(PurePosixPath(user_home) / LINUX_USER["edge"], root) / MANIFEST).exists()
+    # The trap: Chromium has a Snap, and gets its folder without that note.
+    assert cli("--home", home, "install-host", "--browser", "chromium", *stage) == 0
+    out = capsys.readouterr().out
+    assert "Chromium is a Snap" in out and "has no Snap" not in out
+
+
+def test_a_folder_is_handed_to_the_install_inside_it_not_to_a_namesake(tmp_path: Path) -> None:
+    """`/x/tg` is not a folder above `/x/tg-other/...`: the folder still holding a
+    file goes to the record of the install whose file it holds."""
+    from tweetguard.install.hosts import _remove_dirs
+    from tweetguard.install.record import InstallRecord
+
+    def record(manifest: Path, created: list[Path]) -> InstallRecord:
+        return InstallRecord(
+            "chrome", "user", manifest, manifest.parent / "launcher", [], created_dirs=created
+        )
+
+    shared = tmp_path / "tg"
+    namesake = record(tmp_path / "tg-other" / MANIFEST, [])
+    inside = record(shared / "kept" / MANIFEST, [])
+    inside.manifest.parent.mkdir(parents=True)
+    inside.manifest.write_text("{}")
+    going = record(shared / MANIFEST, [shared])
+    _remove_dirs([going], [namesake, inside], None)
+    assert shared.is_dir()
+    assert shared not in namesake.created_dirs
+    assert inside.created_dirs == [shared]

@@ -13,7 +13,7 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tweetguard.install.hosts import Options
+    from tweetguard.install.hosts import Options, Target
 
 from tweetguard.cli.exits import EX_CANTCREAT, EX_USAGE, fail
 
@@ -41,7 +41,8 @@ def add(sub: Any) -> None:
         p.add_argument(
             "--system",
             action="store_true",
-            help="for every user of this machine (needs root/administrator)",
+            help="for every user of this machine (needs root/administrator); the data "
+            "folder is the machine's (/var/lib/tweetguard on Linux) unless --home names one",
         )
         p.add_argument(
             "--root",
@@ -110,6 +111,10 @@ def run(args: argparse.Namespace, home: Path) -> int:
         targets, notes = hosts.plan(opts)
         if not targets:
             return fail(EX_USAGE, "no supported browser found here; name one with --browser")
+        closed = _unreachable(opts, targets)
+        if closed and not _explicit_home(args):
+            return fail(EX_CANTCREAT, closed[0])
+        notes += closed  # a data folder named on purpose: installed, and said
         outcome = hosts.install(opts, targets)
         if args.export_reg:
             entries = [
@@ -120,13 +125,6 @@ def run(args: argparse.Namespace, home: Path) -> int:
             reg = Path(args.export_reg)
             reg.write_bytes(windows.export_reg(entries))
             outcome.written.append(f"wrote {reg} (on each machine: regedit /s {reg.name})")
-        if args.system and opts.platform != "windows":
-            folder = hosts.make_per_user_audit_dir(browsers.rooted(opts.home, opts.root))
-            if folder is not None:
-                outcome.written.append(
-                    f"created {opts.home / 'audit.d'} (mode 1777): teachers who cannot write the "
-                    "shared audit write their own file there, which the console merges"
-                )
     except RecordError as exc:
         return fail(EX_CANTCREAT, str(exc))
     except ValueError as exc:  # a refused combination, a bad id: hosts.Refused, ids.py
@@ -140,6 +138,28 @@ def run(args: argparse.Namespace, home: Path) -> int:
     for started in outcome.launchers:
         print(f"The browser starts {started} (data directory {opts.home}).")
     return 0
+
+
+def _explicit_home(args: argparse.Namespace) -> bool:
+    """Whether --home or $TWEETGUARD_HOME named the data folder (tests, packages and
+    recipes name theirs; a bare `sudo tweetguard install-host --system` does not)."""
+    import os
+
+    from tweetguard.stores.home import ENV_VAR
+
+    return bool(getattr(args, "home", None) or os.environ.get(ENV_VAR))
+
+
+def _unreachable(opts: Options, targets: list[Target]) -> list[str]:
+    """Why other users' browsers could not start this system install, in lines; []
+    when they can, or when it is staged under a root or for another OS."""
+    from tweetguard.install import access, browsers
+
+    if not opts.system or opts.root is not None or opts.platform != browsers.platform_name():
+        return []
+    if opts.platform == "windows":
+        return []  # ACLs, not modes: IT's business
+    return access.unreachable(opts.python, [Path(str(t.launcher)) for t in targets])
 
 
 def _print(lines: list[str], notes: list[str]) -> None:
@@ -188,6 +208,10 @@ def _options(args: argparse.Namespace, home: Path, *, install: bool) -> Options:
             if args.target_home
             else hosts.default_target_home(platform, args.system)
         )
+    elif args.system and not _explicit_home(args):
+        # A login's own data folder (under sudo, /root's) is one other users' browsers
+        # cannot enter: every user's install uses the machine's.
+        target_home = hosts.system_home()
     else:
         target_home = home
     python = args.python or sys.executable

@@ -93,6 +93,16 @@ def default_target_home(platform: str, system: bool) -> PurePath:
     return PurePosixPath("/var/lib/tweetguard") if system else home / ".local/share/tweetguard"
 
 
+def system_home() -> Path:
+    """This machine's data folder for every user: where `install-host --system` puts
+    the data and launchers unless --home or $TWEETGUARD_HOME says otherwise (a
+    login's own folder, under sudo /root's, is one other users cannot enter)."""
+    platform = platform_name()
+    if platform == "windows":
+        return Path(os.environ.get("PROGRAMDATA") or r"C:\ProgramData") / "tweetguard"
+    return Path(str(default_target_home(platform, True)))
+
+
 def _allowed(browser: str, opts: Options) -> list[str]:
     if browser == "firefox":
         return [opts.firefox_id]
@@ -122,8 +132,12 @@ def plan(opts: Options) -> tuple[list[Target], list[str]]:
             )
     chosen = list(opts.browsers)
     detect = opts.root is None and opts.platform == platform_name()
-    if not chosen:
-        chosen = ["chromium"] if opts.user_data_dir else browsers.installed_browsers()
+    if not chosen and opts.user_data_dir:
+        chosen = ["chromium"]
+    elif not chosen:
+        # A root (a package's staging folder) or another OS's layout is for other
+        # machines: what this one has installed says nothing about them.
+        chosen = browsers.installed_browsers() if detect else list(BROWSERS)
     targets: list[Target] = []
     for browser in chosen:
         browsers.check_browser(browser)
@@ -184,6 +198,11 @@ def _locations_for(
         chosen = [c for c in chosen if ("lib64" in str(c.folder)) == use64] or chosen[:1]
     snap = [loc for loc in all_locs if loc.scope == "snap"]
     is_snap = opts.snap if opts.snap is not None else "snap" in kinds
+    if opts.snap and not snap and browser != "firefox":
+        notes.append(
+            f"{name} has no Snap with a folder of its own: --snap changes nothing for it, "
+            "its ordinary folder is written"
+        )
     result: list[tuple[str, PurePath, str | None, str | None]] = []
     if is_snap and browser == "firefox":
         notes.append(browsers.SNAP_FIREFOX_NOTE)
@@ -317,12 +336,14 @@ def install(opts: Options, targets: Sequence[Target]) -> Outcome:
         manifest_here = rooted(target.manifest, opts.root)
         launcher_here = rooted(launcher_final, opts.root)
         created: list[PurePath] = [_pure(str(d)) for d in earlier_dirs]
+        fresh: list[Path] = []
         for here, final in (
             (launcher_here.parent, launcher_final.parent),
             (manifest_here.parent, target.manifest.parent),
         ):
             missing = _missing_dirs(here, opts.root, final)
             created += [d for d in missing if d not in created and not _is_base(d, opts)]
+            fresh += [rooted(d, opts.root) for d in missing]
         windows_style = opts.platform == "windows"
         _write_file(
             launcher_here,
@@ -332,6 +353,9 @@ def install(opts: Options, targets: Sequence[Target]) -> Outcome:
         )
         body = json.dumps(manifest_json(target.browser, launcher_final, allowed), indent=2)
         _write_file(manifest_here, body + "\n", 0o644)
+        if opts.system and not windows_style:
+            for folder in fresh:  # every user's browser passes through them, whatever the umask
+                folder.chmod(0o755)
         if target.registry_key and registry is not None:
             registry.set(target.registry_key, target.registry_view, str(target.manifest))
         records.append(
@@ -354,9 +378,29 @@ def install(opts: Options, targets: Sequence[Target]) -> Outcome:
         outcome.written.append(f"installed {target.browser} ({target.scope}): {where}")
         if launcher_final not in outcome.launchers:
             outcome.launchers.append(launcher_final)
+    if opts.system and opts.platform != "windows" and platform_name() != "windows":
+        _per_user_audit_dir(opts, records, outcome)
     write_records(home_here, others + records)
     _retire_shared_launcher(opts, outcome)
     return outcome
+
+
+def _per_user_audit_dir(opts: Options, records: list[InstallRecord], outcome: Outcome) -> None:
+    """A system install's audit.d, recorded by the system installs only when an
+    install made it, so uninstalling leaves a root as it found it; one that existed
+    before is data, never the installer's (and a full one is never removed)."""
+    final = Path(str(opts.home / "audit.d"))
+    made = not rooted(opts.home / "audit.d", opts.root).exists()
+    make_per_user_audit_dir(rooted(opts.home, opts.root))
+    if made:
+        outcome.written.append(
+            f"created {final} (mode 1777): teachers who cannot write the shared audit "
+            "write their own file there, which the console merges"
+        )
+    if made or any(final in r.created_dirs for r in records):
+        for r in records:
+            if r.scope == "system" and final not in r.created_dirs:
+                r.created_dirs.append(final)
 
 
 def _retire_shared_launcher(opts: Options, outcome: Outcome) -> None:
@@ -497,18 +541,23 @@ def _remove_dirs(
         key=lambda d: d.count("/") + d.count("\\"),
         reverse=True,
     )
+    kept = {str(d) for s in staying for d in s.created_dirs}
     for d in dirs:
+        if d in kept:
+            continue  # another install that made it too still uses it (audit.d)
         here = rooted(_pure(d), root)
         try:
-            here.rmdir()
+            here.rmdir()  # only ever empty: an audit.d holding teachers' files stays
         except FileNotFoundError:
             continue
         except OSError:
+            folder = _pure(d)
             heir = next(
                 (
                     s
                     for s in staying
-                    if str(s.manifest).startswith(d) or str(s.launcher).startswith(d)
+                    if _pure(str(s.manifest)).is_relative_to(folder)
+                    or _pure(str(s.launcher)).is_relative_to(folder)
                 ),
                 staying[0] if staying else None,
             )
