@@ -10,6 +10,7 @@ import shlex
 import sqlite3
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -373,3 +374,66 @@ def test_every_check_id_is_documented(installed: Install) -> None:
             if parts[0] in CHAIN and len(parts) == 3:
                 parts[2] = "<scope>"
         assert f"`{'.'.join(parts)}`" in doc, check_id
+
+
+THIRD_ID = "ponmlkjihgfedcbaponmlkjihgfedcba"
+
+
+def test_bare_doctor_expects_the_id_install_host_was_given(tmp_path: Path) -> None:
+    """A school with its own CRX runs `install-host --extension-id ITS_ID`, then a
+    bare `tweetguard doctor`: the recorded id is the one expected."""
+    made = make_install(tmp_path, "--extension-id", OTHER_ID)
+    code, checks = made.doctor()
+    assert code == 0, checks
+    assert_chain_ok(checks, "chrome")
+    assert OTHER_ID in checks["origin.chrome.user"]["message"]
+    assert_chain_ok(checks, "firefox")  # installed with tweetguard's own add-on id
+
+    # The trap: a manifest edited to a third id still fails, naming the recorded one.
+    path = made.manifest("chrome")
+    data = json.loads(path.read_text())
+    data["allowed_origins"] = [f"chrome-extension://{THIRD_ID}/"]
+    path.write_text(json.dumps(data))
+    code, checks = made.doctor()
+    assert code == 1
+    origin = checks["origin.chrome.user"]
+    assert origin["status"] == "fail" and THIRD_ID in origin["message"]
+    assert f"chrome-extension://{OTHER_ID}/" in origin["message"]
+    assert f"--extension-id {OTHER_ID}" in origin["fix"]
+    assert_chain_ok(checks, "firefox")
+
+
+def test_a_hung_host_is_given_up_on_after_timeout(installed: Install) -> None:
+    """A launcher that never answers (here a shell that waits before its exec, so a
+    child of it holds the pipe too) costs --timeout seconds, not a minute."""
+    launcher = installed.launcher("chrome")
+    text = launcher.read_text()
+    launcher.write_text(text.replace("\nexec ", "\nsleep 40\nexec ", 1))
+    started = time.monotonic()
+    code, checks = installed.doctor("--timeout", "1.5")
+    took = time.monotonic() - started
+    assert code == 1
+    hello = checks["hello.chrome.user"]
+    assert hello["status"] == "fail" and "no answer to hello within 1.5 s" in hello["message"]
+    assert took < 30, f"doctor waited {took:.0f} s: the hung launcher's child was not ended"
+    # The trap: the healthy neighbour answers well within the same short wait.
+    assert checks["hello.firefox.user"]["status"] == "ok"
+    assert checks["launcher.chrome.user"]["status"] == "ok"
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "nan", "soon"])
+def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(home: Path, value: str) -> None:
+    result = run_cli(home, "doctor", "--timeout", value, env=NO_KEYRING)
+    assert result.returncode == 64, result.stdout.decode()
+    assert "--timeout" in result.stderr.decode().strip().splitlines()[-1]
+
+
+def test_the_summary_names_a_doctor_md_this_machine_has(installed: Install) -> None:
+    from tweetguard.cli.doctor import DOC_PLACES
+
+    result = installed.cli("doctor", *BROWSERS)
+    assert result.returncode == 0, result.stdout.decode()
+    last = result.stdout.decode().splitlines()[-1]
+    first = next(p for p in DOC_PLACES if p.is_file())
+    assert last.endswith(f"(details: {first})")
+    assert Path(str(first)).read_text().startswith("#")

@@ -299,3 +299,57 @@ def test_system_launcher_other_users_cannot_reach(monkeypatch: pytest.MonkeyPatc
     finally:
         private.chmod(0o755)
         shutil.rmtree(top, ignore_errors=True)
+
+
+def test_a_teacher_s_doctor_expects_the_ids_of_the_machine_s_system_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sudo tweetguard install-host --system --extension-id SCHOOL_ID` records in the
+    machine's data folder; a teacher's bare `tweetguard doctor`, with a data folder
+    of their own, reads that record for the ids to expect."""
+    from tweetguard import identity
+    from tweetguard.doctor import browsers as browser_checks
+    from tweetguard.install import browsers as install_browsers
+    from tweetguard.install import hosts
+
+    school_id = "mmmmnnnnoooopppphhhhggggffffeeee"
+    origin = f"chrome-extension://{school_id}/"
+    system = tmp_path / "var-lib-tweetguard"
+    manifest = tmp_path / "etc" / f"{identity.HOST_NAME}.json"
+    manifest.parent.mkdir()
+    body = {"name": identity.HOST_NAME, "path": "/x", "type": "stdio", "allowed_origins": [origin]}
+    manifest.write_text(json.dumps(body))
+    monkeypatch.setattr(
+        install_browsers,
+        "manifest_locations",
+        lambda browser, **kw: [("system", manifest)] if browser == "chrome" else [],
+    )
+    monkeypatch.setattr(hosts, "system_home", lambda: system)
+
+    def origin_check() -> tuple[str, str]:
+        ctx = Context(home=tmp_path / "teacher", browsers=["chrome"])
+        found = {o.id: o for o in run(ctx, families=[browser_checks.checks])}
+        return found["origin.chrome.system"].status, found["origin.chrome.system"].message
+
+    # The trap first: with nothing recorded, tweetguard's own id is expected.
+    assert origin_check()[0] == FAIL
+    record = InstallRecord("chrome", "system", manifest, Path("/x"), [origin], platform="linux")
+    write_records(system, [record])
+    status, message = origin_check()
+    assert status == OK and school_id in message
+    # A damaged record in the machine's folder adds nothing and breaks nothing.
+    (system / "native-host" / "installed.json").write_text("{")
+    assert origin_check()[0] == FAIL
+
+
+def test_the_pointer_to_doctor_md(tmp_path: Path) -> None:
+    from tweetguard.cli.doctor import doc_pointer
+
+    packaged, source = tmp_path / "usr-share-doc" / "doctor.md", tmp_path / "src" / "doctor.md"
+    assert doc_pointer((packaged, source)) == "docs/doctor.md in tweetguard's source"
+    source.parent.mkdir()
+    source.write_text("# doctor\n")
+    assert doc_pointer((packaged, source)) == str(source)
+    packaged.parent.mkdir()
+    packaged.write_text("# doctor\n")
+    assert doc_pointer((packaged, source)) == str(packaged)

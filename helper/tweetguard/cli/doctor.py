@@ -15,6 +15,13 @@ from typing import Any
 from tweetguard.cli.exits import EX_USAGE, fail
 
 EXIT_HEALTHY, EXIT_BROKEN = 0, 1
+DEFAULT_TIMEOUT = 10.0
+# Where the page explaining every check is, in order: the .deb's copy, then a
+# checkout's (a school machine has no source tree).
+DOC_PLACES = (
+    Path("/usr/share/doc/tweetguard/doctor.md"),
+    Path(__file__).resolve().parents[3] / "docs" / "doctor.md",
+)
 _WORD = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
 
 
@@ -35,7 +42,14 @@ def add(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         action="append",
         metavar="ID",
         help="the id the manifests must allow: a Chromium id (32 letters a-p) or a Firefox "
-        "add-on id (default: tweetguard's own)",
+        "add-on id (default: the ids install-host recorded, else tweetguard's own)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for each host's answer and for the server "
+        f"(default: {DEFAULT_TIMEOUT:g})",
     )
 
 
@@ -65,11 +79,16 @@ def run(args: argparse.Namespace, home: Path) -> int:
                     f"{value!r} is neither a Chromium extension id (32 letters a-p) nor a "
                     f"Firefox add-on id (name@domain or {{GUID}}); {_tail(chrome_error)}",
                 )
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    if not 0 < timeout < float("inf"):
+        return fail(EX_USAGE, f"--timeout {args.timeout:g}: give a number of seconds above 0")
     ctx = Context(
         home=home,
         browsers=list(dict.fromkeys(args.browser)) if args.browser else None,
         chrome_ids=chrome_ids,
         firefox_ids=firefox_ids,
+        hello_timeout=timeout,
+        server_timeout=timeout,
     )
     outcomes = []
     for outcome in run_checks(ctx):
@@ -93,9 +112,17 @@ def run(args: argparse.Namespace, home: Path) -> int:
         warned = sum(o.status == "warn" for o in outcomes)
         print(
             f"{failed} failed, {warned} warning{'s' * (warned != 1)}, "
-            f"{len(outcomes) - failed - warned} ok (details: docs/doctor.md)"
+            f"{len(outcomes) - failed - warned} ok (details: {doc_pointer()})"
         )
     return EXIT_BROKEN if broken else EXIT_HEALTHY
+
+
+def doc_pointer(places: tuple[Path, ...] = DOC_PLACES) -> str:
+    """The first copy of docs/doctor.md this machine has, or where to find one."""
+    for place in places:
+        if place.is_file():
+            return str(place)
+    return "docs/doctor.md in tweetguard's source"
 
 
 def _tail(error: Exception) -> str:

@@ -17,11 +17,15 @@ import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tweetguard import identity
 from tweetguard.doctor.launch import Answer, ask_hello, browser_argv
 from tweetguard.doctor.model import Check, Context, Result, fail, ok, warn
+from tweetguard.install.access import closed_to_others
+
+if TYPE_CHECKING:
+    from tweetguard.install.record import InstallRecord
 
 
 @dataclass
@@ -39,6 +43,9 @@ class Manifest:
     python_ok: bool = False
     allows_us: bool = False
     launcher_allows: list[str] = field(default_factory=list)
+    # The ids install-host was asked to allow here (--extension-id YOUR_ID), which
+    # doctor expects unless told others: [] when no install recorded any.
+    installed_for: list[str] = field(default_factory=list)
 
 
 def checks(ctx: Context) -> list[Check]:
@@ -52,13 +59,17 @@ def checks(ctx: Context) -> list[Check]:
     from tweetguard.install.record import read_records
 
     found: list[Check] = []
+    here = platform_name()  # a --platform install into a root is not this machine's
     try:
-        here = platform_name()  # a --platform install into a root is not this machine's
         records = [r for r in read_records(ctx.home) if r.platform == here]
     except (OSError, ValueError) as exc:
         records = []
         broken = _bad_record(exc)
         found.append(Check("install.record", "Install record", lambda c: broken))
+    # What `sudo tweetguard install-host --system` recorded in the machine's own data
+    # folder says which ids its manifests allow, also when doctor runs as a teacher
+    # with a data folder of their own.
+    asked = records + _system_records(ctx.home, here)
     located = {b: manifest_locations(b) for b in BROWSERS}
     if ctx.browsers is not None:
         wanted = list(ctx.browsers)
@@ -81,6 +92,7 @@ def checks(ctx: Context) -> list[Check]:
         for scope, path in located.get(browser, []):
             if scope != "flatpak" and path.exists():
                 manifests[path] = Manifest(browser, scope, path, recorded=False)
+                manifests[path].installed_for = _installed_for(asked, browser, path)
         for record in records:
             if record.browser != browser:
                 continue
@@ -89,7 +101,11 @@ def checks(ctx: Context) -> list[Check]:
                 known.recorded = True
             else:
                 manifests[record.manifest] = Manifest(
-                    browser, record.scope, record.manifest, recorded=True
+                    browser,
+                    record.scope,
+                    record.manifest,
+                    recorded=True,
+                    installed_for=_installed_for(asked, browser, record.manifest),
                 )
                 if record.scope != "user-data-dir":  # a profile's own folder is read as is
                     manifests[record.manifest].elsewhere = [p for _, p in located[browser]]
@@ -181,10 +197,39 @@ def _missing(browser: str) -> Any:
     return run
 
 
-def _expected(ctx: Context, browser: str) -> list[str]:
-    if browser == "firefox":
-        return ctx.firefox_ids or [identity.FIREFOX_ADDON_ID]
-    return [identity.chrome_origin(i) for i in (ctx.chrome_ids or [identity.CHROME_EXTENSION_ID])]
+def _system_records(home: Path, here: str) -> list[InstallRecord]:
+    """The records of the machine's system data folder, when it is not `home`; a
+    damaged or unreadable one adds nothing (it is not the folder being checked)."""
+    from tweetguard.install.hosts import system_home
+    from tweetguard.install.record import read_records
+
+    folder = system_home()
+    if folder == home:
+        return []
+    try:
+        return [r for r in read_records(folder) if r.platform == here]
+    except (OSError, ValueError):
+        return []
+
+
+def _installed_for(records: list[InstallRecord], browser: str, manifest: Path) -> list[str]:
+    """The ids the records asked for: those of the records naming this manifest, else
+    of every record of this browser (a manifest someone copied elsewhere)."""
+    mine = [r for r in records if r.browser == browser]
+    naming = [r for r in mine if r.manifest == manifest] or mine
+    return list(dict.fromkeys(a for r in naming for a in r.allowed))
+
+
+def _expected(ctx: Context, m: Manifest) -> list[str]:
+    """The ids the manifest must allow: those given with --extension-id, else those
+    install-host recorded (a school's own extension id), else tweetguard's own."""
+    if m.browser == "firefox":
+        named = list(ctx.firefox_ids)
+        default = identity.FIREFOX_ADDON_ID
+    else:
+        named = [identity.chrome_origin(i) for i in ctx.chrome_ids]
+        default = identity.CHROME_ORIGIN
+    return named or m.installed_for or [default]
 
 
 def _manifest(ctx: Context, m: Manifest) -> Result:
@@ -236,7 +281,7 @@ def _origin(ctx: Context, m: Manifest) -> Result | None:
         return None
     field_name = "allowed_extensions" if m.browser == "firefox" else "allowed_origins"
     allowed = [str(a) for a in m.data.get(field_name, [])]
-    expected = _expected(ctx, m.browser)
+    expected = _expected(ctx, m)
     missing = [e for e in expected if e not in allowed]
     if missing:
         return fail(
@@ -315,7 +360,7 @@ def _python(ctx: Context, m: Manifest) -> Result | None:
 def _hello(ctx: Context, m: Manifest) -> Result | None:
     if not (m.python_ok and m.allows_us) or m.launcher is None:
         return None
-    expected = _expected(ctx, m.browser)[0]
+    expected = _expected(ctx, m)[0]
     argv = browser_argv(m.browser, m.launcher, m.path, _bare(expected))
     # Brave reads Chrome's system folder, Vivaldi Chromium's: one file, asked once.
     key = "hello:" + "\0".join(argv)
@@ -327,7 +372,7 @@ def _hello(ctx: Context, m: Manifest) -> Result | None:
     reply = answer.reply
     if reply is None:
         if answer.timed_out:
-            return fail(f"no answer to hello within {ctx.hello_timeout:.0f} s", run_by_hand)
+            return fail(f"no answer to hello within {ctx.hello_timeout:g} s", run_by_hand)
         said = f": {answer.stderr}" if answer.stderr else ""
         return fail(
             f"the host ended (status {answer.returncode}) without answering hello{said}",
@@ -392,20 +437,6 @@ def read_launcher(path: Path) -> Launcher:
             words = []
     home = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--home"), None)
     return Launcher(python, home, allowed)
-
-
-def closed_to_others(path: Path) -> str | None:
-    """The first folder above `path` other users cannot pass through (no o+x), in
-    one line; None when every one lets them through. Modes, not os.access: root
-    passes everywhere, and the browser runs as a teacher."""
-    for folder in reversed(path.parents):
-        try:
-            mode = folder.stat().st_mode
-        except OSError:
-            continue
-        if not mode & stat.S_IXOTH:
-            return f"{folder} is mode {stat.S_IMODE(mode):04o}"
-    return None
 
 
 def _name(browser: str) -> str:

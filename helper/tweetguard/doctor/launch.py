@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -59,6 +60,9 @@ def ask_hello(argv: list[str], *, timeout: float) -> Answer:
             stderr=subprocess.PIPE,
             env=browser_environment(),
             cwd=Path(argv[0]).parent if sys.platform != "win32" else None,
+            # Its own process group, so a hung launcher's children (a shell that did
+            # not exec) go with it and do not hold its output open.
+            start_new_session=sys.platform != "win32",
         )
     except OSError as exc:
         return Answer(None, 0.0, None, f"cannot start it: {exc.strerror or exc}")
@@ -67,10 +71,20 @@ def ask_hello(argv: list[str], *, timeout: float) -> Answer:
         # closes. The host answers and ends; its replies are read from what it wrote.
         out, err = proc.communicate(struct.pack("<I", len(request)) + request, timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _kill(proc)
         out, err = proc.communicate()
         return Answer(_first_frame(out), time.monotonic() - started, None, _last(err), True)
     return Answer(_first_frame(out), time.monotonic() - started, proc.returncode, _last(err))
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        proc.kill()
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        proc.kill()
 
 
 def _first_frame(data: bytes) -> dict[str, Any] | None:

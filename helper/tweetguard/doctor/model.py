@@ -50,7 +50,7 @@ class Context:
     browsers: list[str] | None = None  # None: the installed ones and those with manifests
     chrome_ids: list[str] = field(default_factory=list)
     firefox_ids: list[str] = field(default_factory=list)
-    hello_timeout: float = 60.0
+    hello_timeout: float = 10.0  # a healthy host answers in about a second
     server_timeout: float = 10.0
     cache: dict[str, object] = field(default_factory=dict)
 
