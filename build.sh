@@ -10,7 +10,8 @@
 #
 # Environment: PYTHON (default python3, 3.11 or newer), TWEETGUARD_HOME (data directory),
 # TWEETGUARD_CRX_KEY (the school's CRX signing key, a path outside this repo),
-# TWEETGUARD_UPDATE_URL (where the school serves updates.xml).
+# TWEETGUARD_UPDATE_URL (where the school serves updates.xml),
+# TWEETGUARD_CHROMIUM (default /usr/bin/chromium: the browser tests', and the CRX's packer).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -137,6 +138,12 @@ cmd_package() {
     *" --crx-key"*|*" --no-crx "*) ;;
     *) [ -n "${TWEETGUARD_CRX_KEY:-}" ] || die "no CRX signing key: pass --crx-key FILE or set TWEETGUARD_CRX_KEY=FILE (a PKCS#8 RSA key kept outside this repository), or --no-crx to skip the CRX" ;;
   esac
+  # The chromium that packs the CRX, checked as early (package.py uses the same one).
+  case " $* " in
+    *" --no-crx "*) ;;
+    *) command -v "$CHROMIUM" >/dev/null || die "chromium is missing ($CHROMIUM); the CRX is packed by chromium --pack-extension: apt install chromium (or set TWEETGUARD_CHROMIUM, or pass --no-crx)" ;;
+  esac
+  export TWEETGUARD_CHROMIUM="$CHROMIUM"
   make_venv package
   if command -v node >/dev/null; then
     (cd extension && npm ci --no-audit --no-fund --loglevel=error)

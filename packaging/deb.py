@@ -13,7 +13,13 @@ Depends on exactly that python3 and is built for that architecture.
 Layout: /usr/lib/tweetguard/wheels/*.whl, /usr/bin/tweetguard (a wrapper naming
 /var/lib/tweetguard), the Chromium family's policies as conffiles in their
 policies/managed folders, every template under /usr/share/tweetguard/policies,
+docs/doctor.md as /usr/share/doc/tweetguard/doctor.md (doctor names that path),
 and maintainer scripts that build/remove /opt/tweetguard and the host manifests.
+
+Policies that still name the placeholder update URL (a build without --update-url)
+are not installed into /etc: every machine would force-install from a server that
+does not exist, and as conffiles they would outlive the mistake. Such a package
+ships them under /usr/share/tweetguard/policies only, and its Description says so.
 """
 
 from __future__ import annotations
@@ -24,11 +30,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DEBIAN = HERE / "debian"
+DOCTOR_DOC = HERE.parent / "docs" / "doctor.md"
+SHARED_POLICIES = "/usr/share/tweetguard/policies"
+# What packaging/policies.py's source names until a school gives its own update server.
+PLACEHOLDER = b"REPLACE-WITH"
 
 # Where each Chromium-family browser on Linux reads managed policy files; the
 # Chrome template serves Chrome, Chromium and Brave (same policy names).
@@ -148,6 +159,47 @@ def _write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
     path.chmod(mode)
 
 
+def installs_policies(policies: Mapping[str, bytes]) -> bool:
+    """False while a template the package would put in /etc names the placeholder URL."""
+    return not any(PLACEHOLDER in policies[t] for t in set(POLICY_FOLDERS.values()))
+
+
+def description(with_policies: bool) -> str:
+    """The control file's long description (each line indented one space, as
+    deb-control(5) wants), saying which policies the package installs and why not
+    Firefox's."""
+    paragraphs = [
+        "tweetguard checks school posts for pupils' names, personal data and other risks "
+        "before they reach X. This package installs its helper for every user: a virtualenv "
+        "in /opt/tweetguard built at install time, offline, from the wheels shipped in "
+        "/usr/lib/tweetguard/wheels, and the browsers' system-wide native messaging host "
+        "manifests (tweetguard install-host --system). Data: /var/lib/tweetguard.",
+        "The Chrome, Chromium, Brave and Edge policies that force-install the extension are "
+        "conffiles in their policies/managed folders; every template is also in "
+        f"{SHARED_POLICIES}."
+        if with_policies
+        else "No browser policies are installed: this build names a placeholder update URL "
+        f"(built without --update-url), so the templates are only in {SHARED_POLICIES}; "
+        "build again with --update-url to install them.",
+        "Firefox's policies.json is not installed: Firefox reads a single policies.json for "
+        "the whole machine, which holds the school's other Firefox policies too; merge "
+        f"{SHARED_POLICIES}/firefox-policies.json into it.",
+        "Check every link with: tweetguard doctor (/usr/share/doc/tweetguard/doctor.md).",
+    ]
+    wrapped = [
+        textwrap.fill(
+            p,
+            width=74,
+            initial_indent=" ",
+            subsequent_indent=" ",
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+        for p in paragraphs
+    ]
+    return "\n .\n".join(wrapped)
+
+
 def next_minor(python: str) -> str:
     major, minor = python.split(".")[:2]
     return f"{major}.{int(minor) + 1}"
@@ -174,8 +226,10 @@ def build_deb(
         _write(stage / "usr/lib/tweetguard/wheels" / wheel.name, wheel.read_bytes())
     _write(stage / "usr/bin/tweetguard", _fill("tweetguard.sh", {}), 0o755)
     _write(stage / "usr/share/doc/tweetguard/copyright", _fill("copyright", {}))
+    _write(stage / "usr/share/doc/tweetguard/doctor.md", DOCTOR_DOC.read_bytes())
+    with_policies = installs_policies(policies)
     conffiles = []
-    for folder, template in POLICY_FOLDERS.items():
+    for folder, template in POLICY_FOLDERS.items() if with_policies else ():
         _write(stage / folder / POLICY_NAME, policies[template])
         conffiles.append(f"/{folder}/{POLICY_NAME}")
     for name, data in sorted(policies.items()):
@@ -187,7 +241,8 @@ def build_deb(
     control_dir = stage / "DEBIAN"
     for script in ("postinst", "prerm", "postrm"):
         _write(control_dir / script, _fill(script, values), 0o755)
-    _write(control_dir / "conffiles", "\n".join(conffiles) + "\n")
+    if conffiles:
+        _write(control_dir / "conffiles", "\n".join(conffiles) + "\n")
     md5sums = []
     size = 0
     for path in sorted(p for p in stage.rglob("*") if p.is_file()):
@@ -206,6 +261,7 @@ def build_deb(
             "PYTHON": python,
             "PYTHON_NEXT": next_minor(python),
             "INSTALLED_SIZE": str(size // 1024 + 1),
+            "DESCRIPTION": description(with_policies),
         },
     )
     _write(control_dir / "control", control)

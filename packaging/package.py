@@ -24,7 +24,6 @@ previous online run, or ./build.sh test, put there).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import re
 import shutil
@@ -33,7 +32,11 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from types import ModuleType
+
+# packaging/'s scripts import each other as siblings: run as a script, this folder is
+# sys.path[0]; imported by the tests, they put it there first.
+import deb
+import policies
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -41,20 +44,9 @@ WHEELHOUSE = ROOT / "build" / "wheelhouse"
 DEFAULT_OUT = ROOT / "dist" / "packages"
 KEY_ENV = "TWEETGUARD_CRX_KEY"
 URL_ENV = "TWEETGUARD_UPDATE_URL"
+CHROMIUM_ENV = "TWEETGUARD_CHROMIUM"
 
-
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-extension_build = _load(ROOT / "extension" / "build.py", "tweetguard_extension_build_pkg")
-policies = _load(HERE / "policies.py", "tweetguard_policies_pkg")
-deb = _load(HERE / "deb.py", "tweetguard_deb_pkg")
+extension_build = policies.extension_build()
 PackageError = deb.PackageError
 
 
@@ -82,6 +74,17 @@ def crx_key(given: str | None, environ: dict[str, str] | os._Environ[str]) -> Pa
     if not key.is_file():
         raise PackageError(f"CRX signing key {key} not found; check {KEY_ENV} or --crx-key")
     return key
+
+
+def chromium(environ: dict[str, str] | os._Environ[str]) -> str:
+    """The Chromium that packs the CRX (--pack-extension), checked before anything is built."""
+    given = environ.get(CHROMIUM_ENV, "/usr/bin/chromium")
+    if shutil.which(given) is None:
+        raise PackageError(
+            f"chromium is missing ({given}); the CRX is packed by chromium --pack-extension: "
+            f"apt install chromium (or set {CHROMIUM_ENV}, or pass --no-crx)"
+        )
+    return given
 
 
 def update_manifest(extension_id: str, version: str, codebase: str) -> str:
@@ -236,6 +239,17 @@ def make_deb(
     return result
 
 
+def policies_note(templates: dict[str, bytes]) -> str | None:
+    """The build's one line when the .deb leaves the policies out (placeholder URL)."""
+    if deb.installs_policies(templates):
+        return None
+    return (
+        f"note: no --update-url, so the policies name a placeholder and the .deb installs "
+        f"none (only {deb.SHARED_POLICIES}); pass --update-url "
+        f"https://YOUR-SERVER/tweetguard/updates.xml (or set {URL_ENV}) to install them"
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -258,7 +272,7 @@ def main(argv: list[str]) -> int:
             with tempfile.TemporaryDirectory(prefix="tweetguard-wheel-") as tmp:
                 wheel = helper_wheel(Path(tmp))
                 fill_wheelhouse(wheel, WHEELHOUSE, python=target_python(), arch=deb.host_arch())
-        except PackageError as error:
+        except (PackageError, OSError) as error:
             print(f"package: {error}", file=sys.stderr)
             return 1
         print(f"wheelhouse {WHEELHOUSE}")
@@ -271,6 +285,7 @@ def main(argv: list[str]) -> int:
     xpi_url = args.xpi_url or (f"{base}/tweetguard.xpi" if update_url else None)
     try:
         key = None if args.no_crx else crx_key(args.crx_key, os.environ)
+        packer = None if key is None else chromium(os.environ)
         built_id = str(extension_build.manifest_extension_id(ROOT / "extension"))
         extension_id = built_id if key is None else str(extension_build.crx_key_id(key))
         # Made (and their URLs checked) before anything is built.
@@ -287,7 +302,9 @@ def main(argv: list[str]) -> int:
             unpacked = extension_build.build(Path(tmp) / "extension")
             print(f"store zip  {store_zip(unpacked, out / f'tweetguard-{v}-chrome-web-store.zip')}")
             if key is not None:
-                crx = extension_build.pack_crx(unpacked, key, out / f"tweetguard-{v}.crx")
+                crx = extension_build.pack_crx(
+                    unpacked, key, out / f"tweetguard-{v}.crx", chromium=packer
+                )
                 crx.chmod(0o644)  # Chromium's packer writes 0600; it is served to everyone
                 (out / "updates.xml").write_text(
                     update_manifest(extension_id, v, f"{base}/{crx.name}"), encoding="utf-8"
@@ -305,17 +322,18 @@ def main(argv: list[str]) -> int:
             (out / "policies").mkdir(exist_ok=True)
             (out / "policies" / name).write_bytes(data)
         print(f"policies   {out / 'policies'} (extension id {extension_id})")
-        if not update_url:
-            print(
-                "note: the policies name a placeholder update URL; pass --update-url "
-                "https://YOUR-SERVER/tweetguard/updates.xml (or set TWEETGUARD_UPDATE_URL)",
-                file=sys.stderr,
-            )
         ids = sorted({extension_id, built_id})
         package = make_deb(wheel, out, templates, ids, offline=args.offline)
         print(f"deb        {package}")
+        note = policies_note(templates)
+        if note:
+            print(note, file=sys.stderr)
     except (PackageError, RuntimeError, ValueError) as error:
         print(f"package: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        # A tool that will not start, a folder that cannot be written: one line, no traceback.
+        print(f"package: {error}; check the path and its permissions", file=sys.stderr)
         return 1
     return 0
 

@@ -10,8 +10,8 @@ offline and writes the host manifests there, and a purge must leave nothing behi
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.metadata
-import importlib.util
 import io
 import json
 import os
@@ -21,14 +21,12 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from xml.etree import ElementTree
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import ROOT
+from tests.e2e.crx import make_key
 from tweetguard import __version__, identity
 
 # Built once for the module (a minute or two on a busy machine), then dpkg installs it twice:
@@ -54,16 +52,10 @@ SYSTEM_MANIFESTS = (
 BASE_FOLDERS = ("etc", "opt", "usr/bin", "usr/lib", "usr/share/doc", "var/lib")
 
 
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-package = _load(SCRIPT, "tweetguard_package_under_test")
+# packaging/'s scripts import each other as siblings, so the folder goes on the path.
+if str(SCRIPT.parent) not in sys.path:
+    sys.path.insert(0, str(SCRIPT.parent))
+package = importlib.import_module("package")
 policies = package.policies
 
 
@@ -80,22 +72,7 @@ class Built:
     key: Path
     extension_id: str
     output: str
-
-
-def make_key(directory: Path) -> tuple[Path, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path = directory / "school-key.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return path, str(package.extension_build.extension_id(der))
+    notes: str = ""
 
 
 def run_package(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -129,7 +106,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         "--offline",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    return Built(out, key, extension_id, result.stdout)
+    return Built(out, key, extension_id, result.stdout, result.stderr)
 
 
 def test_every_package_is_made(built: Built) -> None:
@@ -346,6 +323,8 @@ def test_deb_unpacked(built: Built, tmp_path: Path) -> None:
     control = tmp_path / "control"
     subprocess.run(["dpkg-deb", "-e", deb_path(built), control], check=True)
     conffiles = (control / "conffiles").read_text().split()
+    # Built with the school's --update-url: the policies are installed, no note about it.
+    assert "installs none" not in built.notes
     assert sorted(conffiles) == sorted(
         f"/{folder}/tweetguard.json" for folder in package.deb.POLICY_FOLDERS
     )
@@ -381,6 +360,7 @@ def test_deb_unpacked(built: Built, tmp_path: Path) -> None:
     sums = dict(
         reversed(line.split("  ", 1)) for line in (control / "md5sums").read_text().splitlines()
     )
+    assert (root / "usr/share/doc/tweetguard/doctor.md").is_file()
     payload = [p for p in root.rglob("*") if p.is_file()]
     assert sorted(sums) == sorted(p.relative_to(root).as_posix() for p in payload)
     for p in payload[:5]:
