@@ -193,6 +193,10 @@ def test_windows_recipe_parses_and_every_variable_is_set() -> None:
             "$prefx is never set",
         ),
         (lambda s: s.replace("${Wheels}:", "$Wheels:", 1), "followed by ':'"),
+        (
+            lambda s: s.replace("& reg.exe import $Policies", "& reg.exe import $Policy", 1),
+            "$policy is never set",
+        ),
     ],
 )
 def test_trap_the_windows_checks_find_what_they_look_for(break_it, expected: str) -> None:
@@ -209,9 +213,48 @@ def test_windows_recipe_asks_tweetguard_for_the_system_install_and_its_removal()
     assert "IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)" in text
     assert "--no-index" in text  # offline, from the wheels IT brings
     assert "windows-chrome-edge.reg" in text
-    assert (ROOT / "native-messaging" / "policies" / "windows-chrome-edge.reg").exists()
     # Only well-known SIDs: a group's name differs with the language of Windows.
     assert not re.search(r"icacls[^\n]*\b(Users|Administrators|SYSTEM):", text)
+
+
+def test_windows_recipe_imports_only_the_schools_built_policies() -> None:
+    """-Policies FILE is the .reg ./build.sh package made for the school's id and update
+    server; the committed template (built-in id, placeholder server) is never reached
+    for, and a file still saying REPLACE-WITH is refused before anything is installed."""
+    text = WINDOWS_SCRIPT.read_text(encoding="utf-8")
+    assert '[string]$Policies = ""' in text
+    assert "ImportPolicies" not in text
+    assert "PSScriptRoot" not in text  # nothing taken from beside the script
+    assert "& reg.exe import $Policies" in text
+    refusal = text.index('Select-String -LiteralPath $Policies -SimpleMatch "REPLACE-WITH" -Quiet')
+    assert refusal < text.index("& $Python -m venv $Prefix") < text.index("& reg.exe import")
+    assert "dist/packages/policies/" in text[refusal : text.index("\n}", refusal)]
+
+
+def test_trap_the_refusal_tells_the_template_from_a_schools_build(tmp_path: Path) -> None:
+    """The committed template has the marker the recipe refuses; a school's build has not."""
+    template = ROOT / "native-messaging" / "policies" / "windows-chrome-edge.reg"
+    assert b"REPLACE-WITH" in template.read_bytes()
+    out = tmp_path / "policies"
+    made = subprocess.run(
+        [
+            sys.executable,
+            ROOT / "packaging" / "policies.py",
+            "--update-url",
+            "https://deploy.larkspur-academy.example/tg/updates.xml",
+            "--xpi-url",
+            "https://deploy.larkspur-academy.example/tg/tweetguard.xpi",
+            "--out",
+            out,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    built = (out / "windows-chrome-edge.reg").read_bytes()
+    assert b"REPLACE-WITH" not in built
+    assert b"deploy.larkspur-academy.example" in built
 
 
 def test_deploy_doc_names_what_the_recipes_really_use() -> None:
@@ -227,8 +270,16 @@ def test_deploy_doc_names_what_the_recipes_really_use() -> None:
         "docs/doctor.md",
         "native-messaging/README.md",
         "docs/server.md",
+        "-Policies FILE",
+        "/usr/share/doc/tweetguard/doctor.md",
     ):
         assert needle in doc, needle
+    assert "ImportPolicies" not in doc  # the switch that imported the placeholder template
+    linux = doc[doc.index("## Linux") :]
+    assert linux.splitlines()[2] == (
+        "Build the .deb on the same release as the school machines; its Depends names the "
+        "Python it was built for."
+    )
 
 
 def test_deploy_doc_explains_every_line_the_popup_can_show() -> None:

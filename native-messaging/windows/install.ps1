@@ -20,9 +20,12 @@ Intune, Configuration Manager or a GPO start-up script. What it does, in order
      -ExportReg FILE also writes those keys as a .reg file for a GPO;
   4. TWEETGUARD_HOME for the machine, so `tweetguard` run by IT works on the
      shared data folder;
-  5. -ImportPolicies: imports native-messaging\policies\windows-chrome-edge.reg
-     (force-install, only tweetguard's host) for machines outside a domain; a
-     domain pushes the same settings by GPO or Intune instead;
+  5. -Policies FILE: imports the school's windows-chrome-edge.reg, the one
+     `./build.sh package --update-url URL` made in dist/packages/policies/ for the
+     school's extension id and update server (force-install, only tweetguard's
+     host), for machines outside a domain; a domain pushes the same settings by GPO
+     or Intune instead. The committed template in native-messaging\policies names
+     a placeholder server and is refused, as is any file still saying REPLACE-WITH;
   6. `tweetguard doctor`, so IT sees every link checked before leaving the machine.
 
 Chromium ignores --user-data-dir for native hosts on Windows: the registry keys are
@@ -30,6 +33,9 @@ all that count, for every profile.
 
 .EXAMPLE
 powershell -ExecutionPolicy Bypass -File install.ps1 -Wheels \\fileserver\deploy\tweetguard\wheels
+
+.EXAMPLE
+powershell -ExecutionPolicy Bypass -File install.ps1 -Wheels D:\tweetguard\wheels -Policies D:\tweetguard\policies\windows-chrome-edge.reg
 
 .EXAMPLE
 powershell -ExecutionPolicy Bypass -File install.ps1 -Uninstall
@@ -49,7 +55,8 @@ param(
     [string]$FirefoxId = "",
     # Also write the HKLM keys as a .reg file (for a GPO).
     [string]$ExportReg = "",
-    [switch]$ImportPolicies,
+    # The school's built policies to import (dist/packages/policies/windows-chrome-edge.reg).
+    [string]$Policies = "",
     [switch]$Uninstall
 )
 
@@ -94,6 +101,17 @@ if ($Uninstall) {
     Remove-Item -LiteralPath $Prefix -Recurse -Force
     Write-Output "tweetguard is uninstalled. The school's data in $Data (register, audit) is kept; delete it when no longer needed."
     exit 0
+}
+
+# The policies are checked before anything is installed: a placeholder update server
+# would force-install from nowhere on every profile of this machine.
+if ($Policies) {
+    if (-not (Test-Path -LiteralPath $Policies -PathType Leaf)) {
+        Fail "-Policies $Policies is not a file this machine can read; pass the windows-chrome-edge.reg from dist/packages/policies/"
+    }
+    if (Select-String -LiteralPath $Policies -SimpleMatch "REPLACE-WITH" -Quiet) {
+        Fail "$Policies still names a placeholder (REPLACE-WITH...); pass the windows-chrome-edge.reg that ./build.sh package --update-url URL made in dist/packages/policies/"
+    }
 }
 
 if (-not $Wheels) {
@@ -149,14 +167,10 @@ Invoke-Tweetguard $installArgs
 
 [Environment]::SetEnvironmentVariable("TWEETGUARD_HOME", $Data, "Machine")
 
-if ($ImportPolicies) {
-    $policies = Join-Path $PSScriptRoot "..\policies\windows-chrome-edge.reg"
-    if (-not (Test-Path -LiteralPath $policies)) {
-        Fail "$policies is missing: copy native-messaging\policies beside this script's folder"
-    }
-    Write-Output "==> Browser policies from $policies"
-    & reg.exe import $policies
-    if ($LASTEXITCODE -ne 0) { Fail "reg import $policies failed; push the same settings by GPO or Intune instead" }
+if ($Policies) {
+    Write-Output "==> Browser policies from $Policies"
+    & reg.exe import $Policies
+    if ($LASTEXITCODE -ne 0) { Fail "reg import $Policies failed; push the same settings by GPO or Intune instead" }
 }
 
 Write-Output "==> tweetguard doctor"
@@ -165,7 +179,7 @@ Write-Output "==> tweetguard doctor"
 
 Write-Output ""
 Write-Output "tweetguard's helper is installed for every user of this machine (data: $Data)."
-Write-Output "Next: push the browser policies (GPO, Intune or -ImportPolicies), then import the register"
+Write-Output "Next: push the browser policies (GPO, Intune or -Policies FILE), then import the register"
 Write-Output "(`"$Tweetguard`" consent import export.xlsx) or enrol with the school's server"
 Write-Output "(`"$Tweetguard`" enrol https://SERVER --code CODE). Check any time with: `"$Tweetguard`" doctor"
 exit 0
