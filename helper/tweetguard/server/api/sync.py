@@ -179,17 +179,21 @@ def register() -> Reply:
 
 
 @bp.post("/audit")
-@device_required
+@polling_device_required
 @helper_only
 def push_audit() -> Reply:
+    """Every helper pushes every 15 minutes (167 a second for 150,000 devices), so
+    this is a polling call: its device comes from memory (a revocation is heard by
+    NOTIFY, as for polls), its last call is noted in the next batch, and the rows
+    are checked and kept in one transaction (server/audit.py `accept`)."""
     body = _json_body()
     if body is None:
         return error(400, "bad_request", 'send {"source": "...", "rows": [...]} as JSON')
-    _seen()
+    _noted()
     try:
         source: Any = body.get("source")
         rows: Any = body.get("rows")
-        result = audit.accept(db(), device().id, source, rows)
+        result = audit.accept(db(), device().id, source, rows, school_id=device().school_id)
     except audit.AuditRefused as exc:
         return error(400, "bad_request", str(exc))
     except audit.ChainBroken as exc:
