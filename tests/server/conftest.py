@@ -26,6 +26,21 @@ def pg_cluster() -> Iterator[Cluster]:
         yield running
 
 
+@pytest.fixture(autouse=True)
+def _no_keyring() -> Iterator[None]:
+    """Every server test keeps secrets in its data folder's 0600 files: keyring's
+    backend is one per process, and one an earlier test left in force made two apps
+    of the same data folder disagree on the session key (a test passing alone and
+    failing in the full run)."""
+    import keyring
+    from keyring.backends import null
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
+    yield
+    keyring.set_keyring(before)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a SQLite file of the test's own, or a database of the
