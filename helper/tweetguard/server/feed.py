@@ -36,7 +36,6 @@ import contextlib
 import json
 import logging
 import ssl
-import threading
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,16 +44,15 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from sqlalchemy import and_, select
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request, Response
 
 from tweetguard.server import notify
 from tweetguard.server.audit import shown_device
 from tweetguard.server.db import Database
 from tweetguard.server.db.tables import audit_rows, devices
 from tweetguard.stores.audit.model import COLUMNS, format_time
-from tweetguard.transport.websocket import refuse, session_cookie
+from tweetguard.transport.websocket import FeedServer
 
 log = logging.getLogger("tweetguard.server.feed")
 
@@ -67,7 +65,7 @@ CATCH_UP_MARGIN = timedelta(seconds=5)  # received times of two processes may di
 MAX_ROWS = 1000  # per read; a page shows the newest anyway
 
 
-class AuditFeed:
+class AuditFeed(FeedServer):
     """The feed server of one process; `start` returns once it listens."""
 
     def __init__(
@@ -83,46 +81,33 @@ class AuditFeed:
         tls: ssl.SSLContext | None = None,
         session_check_seconds: float = SESSION_CHECK_SECONDS,
     ) -> None:
+        super().__init__(
+            origin=origin,
+            cookie_name=cookie_name,
+            host=host,
+            port=port,
+            reuse_port=reuse_port,
+            tls=tls,
+        )
         self.db = db
         self.session_check_seconds = session_check_seconds
-        self.origin = origin
-        self.cookie_name = cookie_name
         self.authorize = authorize
-        self.host = host
-        self.port = port
-        self.reuse_port = reuse_port
-        self.tls = tls
         self.hub = notify.hub(db)
         self._pages: set[_Page] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
         self._unsubscribe: list[Callable[[], None]] = []
 
     def start(self) -> int:
-        self._thread = threading.Thread(target=self._run, name="tweetguard-feed", daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-        if self._error is not None:
-            raise self._error
-        if not self._ready.is_set():
-            raise RuntimeError("the live feed did not start within 10 s")
+        port = super().start()
         self._unsubscribe = [
             self.hub.subscribe(notify.AUDIT, self._notified),
             self.hub.on_reset(self._missed),
         ]
-        return self.port
+        return port
 
     def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
-        if self._loop is not None and self._stop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop already ended
-                self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(5)
+        super().stop()
 
     # --- notifications (the listener's thread) -------------------------------------
 
@@ -153,49 +138,13 @@ class AuditFeed:
 
     # --- serving --------------------------------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as exc:  # reported to start(), or logged once running
-            if not self._ready.is_set():
-                self._error = exc
-                self._ready.set()
-            else:
-                log.exception("the live feed stopped")
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        server: Server
-        async with serve(
-            self._connection,
-            self.host,
-            self.port,
-            process_request=self._check_handshake,
-            server_header=None,
-            reuse_port=self.reuse_port,
-            ssl=self.tls,
-        ) as server:
-            self.port = next(iter(server.sockets)).getsockname()[1]
-            self._ready.set()
-            await self._stop.wait()
-
-    def _check_handshake(self, connection: ServerConnection, request: Request) -> Response | None:
-        origin = request.headers.get("Origin")
-        if origin != self.origin:
-            log.warning("live feed refused a connection from origin %r", origin)
-            return refuse(
-                connection,
-                f"the live feed accepts only the console's own pages ({self.origin}), "
-                f"not {origin or 'a client without an Origin'}",
-            )
-        if self.authorize(session_cookie(request.headers, self.cookie_name)) is None:
-            return refuse(connection, "sign in to the console first; the feed follows the sign-in")
-        return None
+    def _admits(self, cookie: str | None) -> bool:
+        # A signed-in user who reads no school's audit is admitted and sent nothing.
+        return self.authorize(cookie) is not None
 
     async def _connection(self, connection: ServerConnection) -> None:
         request = connection.request
-        cookie = session_cookie(request.headers, self.cookie_name) if request else None
+        cookie = self._session_cookie(request.headers) if request else None
         page = _Page(self, connection, cookie)
         self._pages.add(page)
         try:

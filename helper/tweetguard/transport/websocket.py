@@ -30,6 +30,7 @@ import contextlib
 import json
 import logging
 import sqlite3
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -57,34 +58,33 @@ LOCAL = "127.0.0.1"
 Authorize = Callable[[str | None], bool]
 
 
-class LiveFeed:
-    """The feed server for one data folder; `start` returns once it listens."""
+class FeedServer:
+    """A WebSocket server in an asyncio loop of its own thread, admitting only pages
+    of one origin with a live sign-in; `start` returns once it listens. The school
+    console's feed and the server's (server/feed.py) are this with their own
+    `_connection` and sign-in question (`_admits`)."""
 
     def __init__(
         self,
-        home: Path,
         *,
         origin: str,
         cookie_name: str,
-        authorize: Authorize,
+        host: str = LOCAL,
         port: int = 0,
-        poll_seconds: float = POLL_SECONDS,
+        reuse_port: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        self.home = home
         self.origin = origin
         self.cookie_name = cookie_name
-        self.authorize = authorize
+        self.host = host
         self.port = port
-        self.poll_seconds = poll_seconds
+        self.reuse_port = reuse_port
+        self.tls = tls
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
-
-    @property
-    def url(self) -> str:
-        return f"ws://{LOCAL}:{self.port}/"
 
     def start(self) -> int:
         self._thread = threading.Thread(target=self._run, name="tweetguard-feed", daemon=True)
@@ -119,10 +119,12 @@ class LiveFeed:
         server: Server
         async with serve(
             self._connection,
-            LOCAL,
+            self.host,
             self.port,
             process_request=self._check_handshake,
             server_header=None,
+            reuse_port=self.reuse_port,
+            ssl=self.tls,
         ) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()
@@ -139,12 +141,44 @@ class LiveFeed:
                 f"the live feed accepts only the console's own pages ({self.origin}), "
                 f"not {origin or 'a client without an Origin'}",
             )
-        if not self.authorize(self._session_cookie(request.headers)):
+        if not self._admits(self._session_cookie(request.headers)):
             return refuse(connection, "sign in to the console first; the feed follows the sign-in")
         return None
 
     def _session_cookie(self, headers: Headers) -> str | None:
         return session_cookie(headers, self.cookie_name)
+
+    def _admits(self, cookie: str | None) -> bool:
+        raise NotImplementedError
+
+    async def _connection(self, connection: ServerConnection) -> None:
+        raise NotImplementedError
+
+
+class LiveFeed(FeedServer):
+    """The feed server for one data folder, on 127.0.0.1."""
+
+    def __init__(
+        self,
+        home: Path,
+        *,
+        origin: str,
+        cookie_name: str,
+        authorize: Authorize,
+        port: int = 0,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        super().__init__(origin=origin, cookie_name=cookie_name, port=port)
+        self.home = home
+        self.authorize = authorize
+        self.poll_seconds = poll_seconds
+
+    @property
+    def url(self) -> str:
+        return f"ws://{LOCAL}:{self.port}/"
+
+    def _admits(self, cookie: str | None) -> bool:
+        return self.authorize(cookie)
 
     # --- one open page ------------------------------------------------------------
 
