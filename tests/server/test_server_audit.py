@@ -82,7 +82,7 @@ def test_a_tampered_row_is_refused_with_409_and_the_gap_recorded(
 def test_missing_and_reordered_rows_are_refused(
     trust: Trust, client: FlaskClient, tmp_path: Path
 ) -> None:
-    _, credential = enrolled(trust.db, trust.school_a.id)
+    device_id, credential = enrolled(trust.db, trust.school_a.id)
     rows = chain(tmp_path / "device", 4)
     missing = client.post(
         "/api/v1/audit",
@@ -110,6 +110,11 @@ def test_missing_and_reordered_rows_are_refused(
     assert foreign.status_code == 409
     assert "does not link" in foreign.get_json()["error"]["message"]
     assert len(audit.gaps(trust.db, [trust.school_a.id])) == 3
+    # The pages' counts: per device and per school; school B (the trap) has none.
+    both = [trust.school_a.id, trust.school_b.id]
+    assert audit.gap_counts(trust.db, both) == {device_id: 3}
+    assert audit.gaps_by_school(trust.db, both) == {trust.school_a.id: 3}
+    assert audit.gaps_by_school(trust.db, [trust.school_b.id]) == {}
     # Malformed pushes are 400, not gaps.
     for body in ({"source": "shared", "rows": [{"seq": 1}]}, {"source": "../x", "rows": []}):
         bad = client.post("/api/v1/audit", json=body, headers=bearer(credential))

@@ -446,26 +446,22 @@ def gaps(db: Database, school_ids: list[str], limit: int = 200) -> list[Gap]:
 
 def gap_counts(db: Database, school_ids: list[str]) -> dict[str, int]:
     """Refused pushes per device."""
-    if not school_ids:
-        return {}
-    with db.read() as conn:
-        rows = conn.execute(
-            select(audit_gaps.c.device_id, func.count())
-            .where(audit_gaps.c.school_id.in_(school_ids))
-            .group_by(audit_gaps.c.device_id)
-        ).all()
-    return {str(r[0]): int(r[1]) for r in rows}
+    return _gaps_per(db, school_ids, audit_gaps.c.device_id)
 
 
 def gaps_by_school(db: Database, school_ids: list[str]) -> dict[str, int]:
     """Refused pushes per school."""
+    return _gaps_per(db, school_ids, audit_gaps.c.school_id)
+
+
+def _gaps_per(db: Database, school_ids: list[str], column: Any) -> dict[str, int]:
     if not school_ids:
         return {}
     with db.read() as conn:
         rows = conn.execute(
-            select(audit_gaps.c.school_id, func.count())
+            select(column, func.count())
             .where(audit_gaps.c.school_id.in_(school_ids))
-            .group_by(audit_gaps.c.school_id)
+            .group_by(column)
         ).all()
     return {str(r[0]): int(r[1]) for r in rows}
 
