@@ -18,14 +18,13 @@ host's loop and `tweetguard sync` never apply the same change twice at once.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from tweetguard.stores.lockfile import try_lock
 from tweetguard.sync.audit_push import push_audit, unknown_sources
 from tweetguard.sync.client import Refused, ServerClient, SyncError
 from tweetguard.sync.outcome import PROBLEM, REFUSED, Step
@@ -229,7 +228,7 @@ def _round_lock(home: Path, wait: float) -> Iterator[None]:
     try:
         if handle is not None:
             deadline = time.monotonic() + wait
-            while not _try_lock(handle.fileno()):
+            while not try_lock(handle.fileno()):
                 if time.monotonic() >= deadline:
                     raise Busy(
                         "another sync of this data folder is running (the helper's, or "
@@ -240,19 +239,3 @@ def _round_lock(home: Path, wait: float) -> Iterator[None]:
     finally:
         if handle is not None:
             handle.close()
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        if sys.platform == "win32":
-            import msvcrt
-
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True

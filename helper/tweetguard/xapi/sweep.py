@@ -29,6 +29,7 @@ from tweetguard.checks.links import post_fingerprint
 from tweetguard.checks.reposts import Source
 from tweetguard.stores.audit import audit_verdict
 from tweetguard.stores.home import policy_path
+from tweetguard.stores.lockfile import try_lock
 from tweetguard.stores.policy import Policy, load_policy
 from tweetguard.xapi.client import XClient
 
@@ -360,7 +361,7 @@ def sweep_lock(
     try:
         deadline = clock.monotonic() + wait
         said = False
-        while not _try_lock(handle.fileno()):
+        while not try_lock(handle.fileno()):
             if clock.monotonic() >= deadline:
                 raise SweepBusy(_busy_message(path))
             if progress and not said:
@@ -371,22 +372,6 @@ def sweep_lock(
         yield ""
     finally:
         handle.close()  # closing lets go of the lock
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        if sys.platform == "win32":
-            import msvcrt
-
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # BlockingIOError on POSIX, PermissionError from msvcrt
-        return False
-    return True
 
 
 def _say_holder(handle: Any) -> None:
