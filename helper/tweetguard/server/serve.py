@@ -19,7 +19,6 @@ only its own process's pushes, so a SQLite server runs one worker by default.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import signal
 import ssl
@@ -32,6 +31,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+
+from tweetguard.loopback import is_loopback
 
 DEFAULT_TLS_BIND = "0.0.0.0:8443"
 DEFAULT_LOOPBACK_BIND = "127.0.0.1:8780"
@@ -67,15 +68,6 @@ def split_bind(bind: str) -> tuple[str, int]:
     if not sep or not port.isdigit():
         raise ServeError(f"--bind {bind!r} is not HOST:PORT; e.g. 0.0.0.0:8443")
     return host.strip("[]") or "0.0.0.0", int(port)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_tls(bind: str, certfile: str | None, keyfile: str | None) -> None:

@@ -13,7 +13,6 @@ its error code), `BadReply` (an answer that is not what the API says).
 from __future__ import annotations
 
 import functools
-import ipaddress
 import json
 import socket
 import ssl
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tweetguard import __version__
+from tweetguard.loopback import is_loopback
 
 API = "/api/v1"
 TIMEOUT_SECONDS = 15.0
@@ -84,20 +84,11 @@ def check_url(url: str) -> str:
         raise ValueError(f"{url!r} is not a server address; give it as https://SERVER")
     if parsed.query or parsed.fragment or parsed.username or parsed.password:
         raise ValueError(f"{url!r} has more than a server address; give it as https://SERVER")
-    if parsed.scheme == "http" and not _loopback(parsed.hostname):
+    if parsed.scheme == "http" and not is_loopback(parsed.hostname):
         raise ValueError(
             f"{url} is not encrypted: use https:// (plain http only for a server on this machine)"
         )
     return urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, parsed.path.rstrip("/"), "", ""))
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @functools.lru_cache(maxsize=8)
