@@ -9,8 +9,6 @@ the servers here only play the network's part (a redirect, a certificate).
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import os
 import random
@@ -25,6 +23,7 @@ from typing import Any, cast
 
 import pytest
 
+from tests.server.tls import self_signed
 from tweetguard.stores.consent import ConsentRegister, Pupil
 from tweetguard.sync import loop as loop_module
 from tweetguard.sync.client import BadReply, PolicyReply, ServerClient, Unreachable, check_url
@@ -152,7 +151,7 @@ def test_no_answer_in_time_is_unreachable() -> None:
 def test_an_untrusted_certificate_is_refused_and_the_school_ca_file_trusted(
     servers: list[ThreadingHTTPServer], tmp_path: Path
 ) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, key)
     server, _ = serve((200, {"Content-Type": "application/json"}, STATUS), tls)
@@ -161,42 +160,6 @@ def test_an_untrusted_certificate_is_refused_and_the_school_ca_file_trusted(
         ServerClient(url_of(server, "https"), credential="x").status()
     trusted = ServerClient(url_of(server, "https"), credential="x", ca_file=cert)
     assert trusted.status()["school"]["name"] == "Larkspur Lane Primary"
-
-
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Larkspur Lane test CA")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "larkspur-ca.pem", folder / "larkspur-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 # --- what the server sends that this helper cannot use ----------------------------------
