@@ -6,28 +6,10 @@ import assert from 'node:assert/strict';
 import { HELPER_UNAVAILABLE } from '../src/helper-client.js';
 import { ServerClient, STORAGE_KEY, defaultSocketUrl, BACKOFF_MIN_MS } from '../src/server-client.js';
 import { serverConfig } from '../src/settings.js';
+import { json, memoryStorage, socketClass } from '../test-support/server-fakes.js';
 
 const SERVER = 'https://tg.brookfield-primary.test:8443';
 
-function memoryStorage(initial = {}) {
-  const data = { ...initial };
-  return {
-    data,
-    async get(key) {
-      return key in data ? { [key]: data[key] } : {};
-    },
-    async set(values) {
-      Object.assign(data, values);
-    },
-    async remove(key) {
-      delete data[key];
-    },
-  };
-}
-
-function json(status, body) {
-  return { ok: status >= 200 && status < 300, status, json: async () => body };
-}
 
 // A fetch that plays the server: enrolment and /api/v1/protocol.
 function fakeFetch({ down = false, protocol = null } = {}) {
@@ -48,33 +30,6 @@ function fakeFetch({ down = false, protocol = null } = {}) {
   return fetch;
 }
 
-// A WebSocket class whose far end the test plays; `accept: false` never opens.
-function fakeSocketClass({ accept = true } = {}) {
-  const sockets = [];
-  class FakeSocket {
-    constructor(url) {
-      this.url = url;
-      this.sent = [];
-      this.closed = false;
-      sockets.push(this);
-      if (accept) queueMicrotask(() => this.onopen && this.onopen());
-      else queueMicrotask(() => this.onclose && this.onclose({ code: 1006, reason: '' }));
-    }
-    send(data) {
-      const message = JSON.parse(data);
-      this.sent.push(message);
-      if (message.type === 'auth') queueMicrotask(() => this.deliver({ type: 'auth', ok: true }));
-    }
-    deliver(frame) {
-      this.onmessage({ data: JSON.stringify(frame) });
-    }
-    close() {
-      this.closed = true;
-    }
-  }
-  FakeSocket.sockets = sockets;
-  return FakeSocket;
-}
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -95,7 +50,7 @@ test('the socket URL follows the server URL', () => {
 test('enrols once with the token, keeps the credential, and asks over HTTP when no socket opens', async () => {
   const storage = memoryStorage();
   const fetch = fakeFetch();
-  const client = new ServerClient({ serverUrl: SERVER, enrolmentToken: 'tok-9', storage, fetch, WebSocket: fakeSocketClass({ accept: false }) });
+  const client = new ServerClient({ serverUrl: SERVER, enrolmentToken: 'tok-9', storage, fetch, WebSocket: socketClass({ accept: false }) });
   const reply = await client.request({ type: 'check', text: 'Well done, Willow class' });
   assert.equal(reply.verdict, 'allow');
   const enrol = fetch.calls.find((c) => c.url.endsWith('/enrol'));
@@ -112,7 +67,7 @@ test('enrols once with the token, keeps the credential, and asks over HTTP when 
 test('requests go over the WebSocket once it accepts the credential, with progress frames', async () => {
   const storage = memoryStorage({ [STORAGE_KEY]: { serverUrl: SERVER, credential: 'd_k.s' } });
   const fetch = fakeFetch();
-  const Socket = fakeSocketClass();
+  const Socket = socketClass();
   const client = new ServerClient({ serverUrl: SERVER, storage, fetch, WebSocket: Socket, socketUrl: defaultSocketUrl(SERVER) });
   const heard = [];
   const pending = client.request({ type: 'media_put', sha256: 'ab' }, { onProgress: (p) => heard.push(p) });
@@ -133,7 +88,7 @@ test('a server that cannot be reached holds the post, naming the server', async 
     serverUrl: SERVER,
     storage: memoryStorage({ [STORAGE_KEY]: { serverUrl: SERVER, credential: 'd_k.s' } }),
     fetch: fakeFetch({ down: true }),
-    WebSocket: fakeSocketClass({ accept: false }),
+    WebSocket: socketClass({ accept: false }),
   });
   const reply = await client.request({ type: 'check', text: 'Trip to the farm' });
   assert.equal(reply.ok, false);
@@ -157,7 +112,7 @@ test('no answer in time holds the post', async () => {
 
 test('a socket that closes holds what waited on it, and the next request goes by HTTP until the backoff passes', async () => {
   let clock = 1000;
-  const Socket = fakeSocketClass();
+  const Socket = socketClass();
   const fetch = fakeFetch();
   const client = new ServerClient({
     serverUrl: SERVER,
@@ -183,7 +138,7 @@ test('a socket that closes holds what waited on it, and the next request goes by
 });
 
 test('no socket is tried before a hello says where it is; then the one it names', async () => {
-  const Socket = fakeSocketClass({ accept: false });
+  const Socket = socketClass({ accept: false });
   const fetch = fakeFetch({
     protocol: (request) => json(200, { id: request.id, ok: true, protocol: 1, websocket: 'wss://tg.brookfield-primary.test:9443/api/v1/ws' }),
   });

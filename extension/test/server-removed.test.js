@@ -6,29 +6,11 @@ import assert from 'node:assert/strict';
 
 import { HELPER_UNAVAILABLE } from '../src/helper-client.js';
 import { ServerClient, STORAGE_KEY, defaultSocketUrl, tokenFingerprint } from '../src/server-client.js';
+import { json, memoryStorage, socketClass } from '../test-support/server-fakes.js';
 
 const SERVER = 'https://tg.hollins-green.test';
 const REMOVED = /^This Chromebook was removed from the school's tweetguard server tg\.hollins-green\.test, so this post is held; ask IT to enrol it again\.$/;
 
-function memoryStorage(initial = {}) {
-  const data = { ...initial };
-  return {
-    data,
-    async get(key) {
-      return key in data ? { [key]: data[key] } : {};
-    },
-    async set(values) {
-      Object.assign(data, values);
-    },
-    async remove(key) {
-      delete data[key];
-    },
-  };
-}
-
-function json(status, body) {
-  return { ok: status >= 200 && status < 300, status, json: async () => body };
-}
 
 // The server: knows the credentials in `known`; enrols with any token in `tokens`.
 function fakeServer({ known = new Set(), tokens = new Set(['tok-hollins-1']), unknownBody = null } = {}) {
@@ -119,24 +101,9 @@ test('trap: a 401 that is not the server\'s device_unknown (a proxy login page) 
 // A socket whose far end accepts the credential, then closes with 4401 at the
 // next request (the device was removed while connected).
 function closingSocketClass(closeCode) {
-  const sockets = [];
-  class FakeSocket {
-    constructor(url) {
-      this.url = url;
-      this.sent = [];
-      sockets.push(this);
-      queueMicrotask(() => this.onopen && this.onopen());
-    }
-    send(data) {
-      const message = JSON.parse(data);
-      this.sent.push(message);
-      if (message.type === 'auth') queueMicrotask(() => this.onmessage({ data: JSON.stringify({ type: 'auth', ok: true }) }));
-      else queueMicrotask(() => this.onclose({ code: closeCode, reason: 'removed' }));
-    }
-    close() {}
-  }
-  FakeSocket.sockets = sockets;
-  return FakeSocket;
+  return socketClass({
+    onRequest: (socket) => queueMicrotask(() => socket.onclose({ code: closeCode, reason: 'removed' })),
+  });
 }
 
 test('4401 on the socket after the credential went: held as removed, no enrolment, nothing by HTTP', async () => {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { ServerClient, STORAGE_KEY, acceptableSocketUrl } from '../src/server-client.js';
+import { memoryStorage, socketClass } from '../test-support/server-fakes.js';
 
 const SERVER = 'https://tweetguard.larchwood-academy.test';
 
@@ -40,19 +41,7 @@ test('trap: wss on the same host, on its own port or path, is accepted; ws for a
 });
 
 function storage() {
-  const data = { [STORAGE_KEY]: { serverUrl: SERVER, credential: 'd_12.secret-of-larchwood' } };
-  return {
-    data,
-    async get(key) {
-      return key in data ? { [key]: data[key] } : {};
-    },
-    async set(values) {
-      Object.assign(data, values);
-    },
-    async remove(key) {
-      delete data[key];
-    },
-  };
+  return memoryStorage({ [STORAGE_KEY]: { serverUrl: SERVER, credential: 'd_12.secret-of-larchwood' } });
 }
 
 function helloServer(websocket) {
@@ -68,24 +57,9 @@ function helloServer(websocket) {
 }
 
 function recordingSocketClass() {
-  const sockets = [];
-  class Socket {
-    constructor(url) {
-      this.url = url;
-      this.sent = [];
-      sockets.push(this);
-      queueMicrotask(() => this.onopen && this.onopen());
-    }
-    send(data) {
-      const message = JSON.parse(data);
-      this.sent.push(message);
-      if (message.type === 'auth') queueMicrotask(() => this.onmessage({ data: JSON.stringify({ type: 'auth', ok: true }) }));
-      else queueMicrotask(() => this.onmessage({ data: JSON.stringify({ id: message.id, ok: true, verdict: 'allow' }) }));
-    }
-    close() {}
-  }
-  Socket.sockets = sockets;
-  return Socket;
+  return socketClass({
+    onRequest: (socket, message) => queueMicrotask(() => socket.deliver({ id: message.id, ok: true, verdict: 'allow' })),
+  });
 }
 
 test('a hello naming ws:// on the school host: the credential never goes to it, HTTPS carries the posts, one log line', async () => {
